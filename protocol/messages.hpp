@@ -1,0 +1,377 @@
+// Every message tricache speaks, as plain values. The codec (codec.hpp) maps
+// them to msgpack; the engine (coordinator/) consumes and produces them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "protocol/errors.hpp"
+#include "protocol/types.hpp"
+
+namespace tricache::protocol {
+
+// ---------------------------------------------------------------- operations
+
+struct Get {
+    std::string key;
+    friend bool operator==(const Get&, const Get&) = default;
+};
+struct Set {
+    std::string key;
+    std::string value;
+    friend bool operator==(const Set&, const Set&) = default;
+};
+struct Del {
+    std::string key;
+    friend bool operator==(const Del&, const Del&) = default;
+};
+// Set `value` if the current value equals `expected`, or if the key is absent
+// when `expected` is empty (nullopt).
+struct Cas {
+    std::string key;
+    std::optional<std::string> expected;
+    std::string value;
+    friend bool operator==(const Cas&, const Cas&) = default;
+};
+using Op = std::variant<Get, Set, Del, Cas>;
+
+// One result per operation:
+//   Get: ok = found, value = the value when found.
+//   Set: ok = true.
+//   Del: ok = the key existed.
+//   Cas: ok = swapped; when not swapped, value = the current value (nullopt if absent).
+struct OpResult {
+    bool ok = false;
+    std::optional<std::string> value;
+    friend bool operator==(const OpResult&, const OpResult&) = default;
+};
+
+// One client request as it travels inside a transaction: the (client, request)
+// pair lets every replica recognise a retry and answer it from its retry table.
+struct Command {
+    ClientId client = 0;
+    RequestId request = 0;
+    std::vector<Op> ops;  // applied atomically, in order, with no other op between them
+    friend bool operator==(const Command&, const Command&) = default;
+};
+using Batch = std::vector<Command>;
+
+// ------------------------------------------------------------ client protocol
+
+struct OpsRequest {  // one or several ops; linearizable; moves touched keys to MRU everywhere
+    std::vector<Op> ops;
+    friend bool operator==(const OpsRequest&, const OpsRequest&) = default;
+};
+struct LocalGetRequest {  // served from one node's store: no round, no recency change, maybe stale
+    std::string key;
+    friend bool operator==(const LocalGetRequest&, const LocalGetRequest&) = default;
+};
+struct StatusRequest {
+    friend bool operator==(const StatusRequest&, const StatusRequest&) = default;
+};
+enum class AdminKind : std::uint8_t {
+    Isolate = 1,      // drop traffic to and from `peers` at this node's transport (fault tests)
+    Heal = 2,         // undo every Isolate
+    Rebootstrap = 3,  // operator: start a new, empty cluster history
+    DebugLog = 4,     // return this node's delivered-log hash chain
+};
+struct AdminRequest {
+    AdminKind kind = AdminKind::Heal;
+    std::vector<NodeId> peers;
+    friend bool operator==(const AdminRequest&, const AdminRequest&) = default;
+};
+using ClientRequestBody = std::variant<OpsRequest, LocalGetRequest, StatusRequest, AdminRequest>;
+
+struct ClientRequest {
+    std::uint32_t version = kProtocolVersion;
+    std::string cluster_id;
+    ClientId client = 0;
+    RequestId request = 0;
+    ClientRequestBody body;
+    friend bool operator==(const ClientRequest&, const ClientRequest&) = default;
+};
+
+struct OpsReply {
+    std::vector<OpResult> results;
+    friend bool operator==(const OpsReply&, const OpsReply&) = default;
+};
+struct LocalGetReply {
+    bool found = false;
+    std::string value;
+    std::uint64_t delivered = 0;  // how many transactions this node had applied: the staleness label
+    friend bool operator==(const LocalGetReply&, const LocalGetReply&) = default;
+};
+struct Member {
+    NodeId node = 0;
+    Incarnation incarnation = 0;
+    friend auto operator<=>(const Member&, const Member&) = default;
+};
+struct StatusReply {
+    NodeId node = 0;
+    Incarnation incarnation = 0;
+    Epoch epoch = 0;
+    std::vector<Member> members;
+    bool ready = false;
+    std::string why_not_ready;  // empty when ready
+    std::uint64_t delivered = 0;
+    std::uint64_t log_hash = 0;
+    std::uint64_t digest = 0;
+    std::uint64_t entries = 0;
+    std::uint64_t bytes = 0;
+    std::uint32_t in_flight = 0;
+    friend bool operator==(const StatusReply&, const StatusReply&) = default;
+};
+struct AdminReply {
+    std::string message;
+    std::vector<std::uint64_t> values;  // e.g. the hash chain for DebugLog
+    friend bool operator==(const AdminReply&, const AdminReply&) = default;
+};
+struct ErrorReply {
+    ErrorCode code = ErrorCode::BadRequest;
+    std::string detail;
+    friend bool operator==(const ErrorReply&, const ErrorReply&) = default;
+};
+using ClientResponseBody = std::variant<OpsReply, LocalGetReply, StatusReply, AdminReply, ErrorReply>;
+
+struct ClientResponse {
+    std::uint32_t version = kProtocolVersion;
+    ClientId client = 0;
+    RequestId request = 0;
+    ClientResponseBody body;
+    friend bool operator==(const ClientResponse&, const ClientResponse&) = default;
+};
+
+// -------------------------------------------------------------- peer protocol
+
+// E3PC per-transaction state at one node.
+enum class TxState : std::uint8_t {
+    Unknown = 0,       // never heard of it (or forgot it after delivery everywhere)
+    Waiting = 1,       // voted yes, uncertain (W)
+    PreCommitted = 2,  // PC: committable, final timestamp known
+    PreAborted = 3,    // PA
+    Committed = 4,
+    Aborted = 5,
+};
+
+enum class VoteNoReason : std::uint8_t {
+    None = 0,
+    WrongEpoch = 1,    // CanCommit stamped with an epoch the voter is not in
+    NotMember = 2,     // voter or coordinator is not a member of the voter's view
+    Overloaded = 3,    // the voter holds too many undecided transactions
+    ViewChanging = 4,  // the voter promised a view change and votes on nothing of the old epoch
+    TooLarge = 5,      // the batch exceeds the voter's limits
+};
+
+enum class Outcome : std::uint8_t { Unknown = 0, Committed = 1, Aborted = 2 };
+
+struct View {
+    Epoch epoch = 0;
+    std::vector<Member> members;  // sorted by node id
+    Timestamp base_ts;            // every timestamp of this epoch is above it
+    friend bool operator==(const View&, const View&) = default;
+};
+
+struct CommittedTx {
+    TxId tx;
+    Timestamp final_ts;
+    Batch batch;
+    friend bool operator==(const CommittedTx&, const CommittedTx&) = default;
+};
+
+// The value a view change decides: it settles every undecided transaction of
+// the closed epoch and names the next view.
+struct EpochClosingRecord {
+    Epoch closes = 0;
+    std::vector<CommittedTx> committed;  // sorted by final timestamp
+    std::vector<TxId> aborted;
+    View next;
+    friend bool operator==(const EpochClosingRecord&, const EpochClosingRecord&) = default;
+};
+
+// What a promiser knows of one transaction of the epoch being closed.
+struct TxReport {
+    TxId tx;
+    TxState state = TxState::Unknown;
+    Ballot accepted;  // E3PC Last_Attempt
+    Timestamp proposed;
+    Timestamp final_ts;  // meaningful when PreCommitted or Committed
+    Batch batch;
+    friend bool operator==(const TxReport&, const TxReport&) = default;
+};
+
+struct CanCommit {
+    TxId tx;
+    Batch batch;
+    friend bool operator==(const CanCommit&, const CanCommit&) = default;
+};
+struct Vote {
+    TxId tx;
+    bool yes = false;
+    Timestamp proposed;
+    VoteNoReason reason = VoteNoReason::None;
+    friend bool operator==(const Vote&, const Vote&) = default;
+};
+struct PreCommit {
+    TxId tx;
+    Ballot ballot;
+    Timestamp final_ts;  // part of the E3PC value: recovery copies it, never recomputes it
+    friend bool operator==(const PreCommit&, const PreCommit&) = default;
+};
+struct PreAbort {
+    TxId tx;
+    Ballot ballot;
+    friend bool operator==(const PreAbort&, const PreAbort&) = default;
+};
+struct Ack {
+    TxId tx;
+    Ballot ballot;
+    friend bool operator==(const Ack&, const Ack&) = default;
+};
+struct Nack {
+    TxId tx;
+    Ballot ballot;
+    Ballot promised;
+    friend bool operator==(const Nack&, const Nack&) = default;
+};
+struct DoCommit {
+    TxId tx;
+    Timestamp final_ts;
+    friend bool operator==(const DoCommit&, const DoCommit&) = default;
+};
+struct DoAbort {
+    TxId tx;
+    friend bool operator==(const DoAbort&, const DoAbort&) = default;
+};
+struct DecisionQuery {  // batched: a node stuck undecided asks about all at once
+    std::vector<TxId> txs;
+    friend bool operator==(const DecisionQuery&, const DecisionQuery&) = default;
+};
+struct Decision {
+    TxId tx;
+    Outcome outcome = Outcome::Unknown;
+    Timestamp final_ts;
+    friend bool operator==(const Decision&, const Decision&) = default;
+};
+struct StateReq {
+    TxId tx;
+    Ballot ballot;
+    friend bool operator==(const StateReq&, const StateReq&) = default;
+};
+struct StateResp {
+    TxId tx;
+    Ballot ballot;
+    TxState state = TxState::Unknown;
+    Ballot accepted;
+    Timestamp proposed;
+    Timestamp final_ts;
+    friend bool operator==(const StateResp&, const StateResp&) = default;
+};
+struct VcPrepare {
+    Ballot ballot;
+    Epoch target = 0;  // the epoch this view change will install
+    friend bool operator==(const VcPrepare&, const VcPrepare&) = default;
+};
+struct VcPromise {
+    Ballot ballot;
+    Epoch last_normal_epoch = 0;
+    Ballot accepted;                                  // kNoBallot when nothing accepted
+    std::optional<EpochClosingRecord> accepted_ecr;  // the value accepted at `accepted`
+    std::vector<TxReport> reports;
+    std::uint64_t delivered = 0;
+    friend bool operator==(const VcPromise&, const VcPromise&) = default;
+};
+struct VcAccept {
+    Ballot ballot;
+    EpochClosingRecord ecr;
+    friend bool operator==(const VcAccept&, const VcAccept&) = default;
+};
+struct VcAccepted {
+    Ballot ballot;
+    friend bool operator==(const VcAccepted&, const VcAccepted&) = default;
+};
+struct VcNack {
+    Ballot ballot;
+    Ballot promised;
+    Epoch installed = 0;
+    friend bool operator==(const VcNack&, const VcNack&) = default;
+};
+struct NewView {
+    EpochClosingRecord ecr;
+    friend bool operator==(const NewView&, const NewView&) = default;
+};
+struct JoinReq {  // from a restarted (amnesiac) node; its incarnation is in the header
+    friend bool operator==(const JoinReq&, const JoinReq&) = default;
+};
+struct SnapshotRequest {
+    Epoch epoch = 0;
+    std::uint32_t from_chunk = 0;
+    friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
+};
+struct SnapshotChunk {  // opaque slices of an encoded Snapshot
+    Epoch epoch = 0;
+    std::uint32_t index = 0;
+    std::uint32_t total = 0;
+    std::string data;
+    friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
+};
+// "I know the outcome of every transaction of `coordinator` (in its incarnation
+// `incarnation`) with seq <= `seq`": lets coordinators stop resending decisions,
+// lets everyone drop tombstones, and marks later copies of a CanCommit as stale.
+struct DecidedFloor {
+    NodeId coordinator = 0;
+    Incarnation incarnation = 0;
+    std::uint64_t seq = 0;
+    friend bool operator==(const DecidedFloor&, const DecidedFloor&) = default;
+};
+struct Heartbeat {
+    std::uint64_t delivered = 0;
+    std::vector<DecidedFloor> floors;
+    friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
+
+using PeerBody = std::variant<CanCommit, Vote, PreCommit, PreAbort, Ack, Nack, DoCommit, DoAbort, DecisionQuery,
+                              Decision, StateReq, StateResp, VcPrepare, VcPromise, VcAccept, VcAccepted, VcNack,
+                              NewView, JoinReq, SnapshotRequest, SnapshotChunk, Heartbeat>;
+
+struct PeerHeader {
+    std::uint32_t version = kProtocolVersion;
+    std::string cluster_id;
+    NodeId from = 0;
+    Incarnation incarnation = 0;
+    Epoch epoch = 0;
+    friend bool operator==(const PeerHeader&, const PeerHeader&) = default;
+};
+
+struct PeerMessage {
+    PeerHeader header;
+    PeerBody body;
+    friend bool operator==(const PeerMessage&, const PeerMessage&) = default;
+};
+
+// ------------------------------------------------------------------ snapshot
+
+struct RetryEntry {  // one row of the replicated client retry table
+    ClientId client = 0;
+    RequestId request = 0;
+    std::vector<OpResult> results;
+    friend bool operator==(const RetryEntry&, const RetryEntry&) = default;
+};
+
+// The state a rejoining node installs, frozen exactly at an epoch boundary.
+struct Snapshot {
+    Epoch epoch = 0;  // the first epoch whose transactions are NOT in it
+    Timestamp base_ts;
+    std::uint64_t max_entries = 0;
+    std::uint64_t max_bytes = 0;
+    std::vector<std::pair<std::string, std::string>> entries_mru_first;
+    std::vector<RetryEntry> retries;
+    std::uint64_t log_length = 0;
+    std::uint64_t log_hash = 0;
+    friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+
+}  // namespace tricache::protocol
