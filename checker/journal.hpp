@@ -1,0 +1,59 @@
+// Protocol journal recorded by the simulator: votes, decisions, view installs,
+// and P1 agreement, P2 validity and view agreement over it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+#include "checker/types.hpp"
+
+namespace tricache::checker {
+
+struct VoteRec {
+    std::uint32_t node = 0;
+    TxKey tx;
+    bool yes = false;
+    std::uint64_t epoch = 0;
+};
+
+struct DecisionRec {
+    std::uint32_t node = 0;
+    TxKey tx;
+    bool commit = false;
+    Stamp final_ts;  // meaningful for commits
+};
+
+struct ViewRec {
+    std::uint32_t node = 0;
+    std::uint64_t epoch = 0;
+    std::vector<std::uint32_t> members;
+};
+
+struct TxEpoch {
+    std::uint64_t epoch = 0;
+    std::vector<std::uint32_t> members;  // the view of that epoch: who must vote yes
+};
+
+struct Journal {
+    std::vector<VoteRec> votes;
+    std::vector<DecisionRec> decisions;
+    std::vector<ViewRec> views;
+    std::map<TxKey, TxEpoch> tx_epochs;  // as the simulator knows it
+};
+
+// P1: per transaction at most one decision kind across all nodes, and every
+// commit carries the same final timestamp.
+CheckResult check_agreement(const Journal& journal);
+
+// P2: every committed transaction had a yes vote, in its epoch, from every
+// member of its epoch's view; every transaction in any log was committed in
+// the journal with the same final timestamp (and epoch, when known).
+CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs);
+
+// Part of P8: every install of one epoch names the same members, and the
+// members the simulator attributes to a transaction's epoch match them.
+CheckResult check_view_agreement(const Journal& journal);
+
+}  // namespace tricache::checker
