@@ -1,0 +1,715 @@
+#include "coordinator/engine.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <type_traits>
+
+namespace tricache::coordinator {
+
+using namespace tricache::protocol;
+
+namespace {
+
+std::uint64_t op_bytes(const Op& op) {
+    return std::visit(
+        [](const auto& o) -> std::uint64_t {
+            using T = std::decay_t<decltype(o)>;
+            std::uint64_t n = o.key.size() + 16;
+            if constexpr (std::is_same_v<T, Set>) n += o.value.size();
+            if constexpr (std::is_same_v<T, Cas>) n += o.value.size() + (o.expected ? o.expected->size() : 0);
+            return n;
+        },
+        op);
+}
+
+std::uint64_t command_bytes(const Command& c) {
+    std::uint64_t n = 16;
+    for (const auto& op : c.ops) n += op_bytes(op);
+    return n;
+}
+
+bool is_undecided(TxState s) {
+    return s == TxState::Waiting || s == TxState::PreCommitted || s == TxState::PreAborted;
+}
+
+ErrorCode error_for_no_vote(VoteNoReason reason) {
+    switch (reason) {
+        case VoteNoReason::Overloaded: return ErrorCode::Overloaded;
+        case VoteNoReason::TooLarge: return ErrorCode::TooLarge;
+        default: return ErrorCode::Aborted;
+    }
+}
+
+const char* no_vote_name(VoteNoReason reason) {
+    switch (reason) {
+        case VoteNoReason::None: return "none";
+        case VoteNoReason::WrongEpoch: return "WRONG_EPOCH";
+        case VoteNoReason::NotMember: return "NOT_MEMBER";
+        case VoteNoReason::Overloaded: return "OVERLOADED";
+        case VoteNoReason::ViewChanging: return "VIEW_CHANGING";
+        case VoteNoReason::TooLarge: return "TOO_LARGE";
+    }
+    return "?";
+}
+
+}  // namespace
+
+void Engine::Floor::mark(std::uint64_t seq) {
+    if (seq <= floor) return;
+    above.insert(seq);
+    while (!above.empty() && *above.begin() == floor + 1) {
+        floor = *above.begin();
+        above.erase(above.begin());
+    }
+}
+
+Engine::Engine(EngineConfig config, Incarnation incarnation)
+    : config_(std::move(config)), incarnation_(incarnation), state_(config_.store_limits) {
+    std::sort(config_.cluster.begin(), config_.cluster.end());
+    config_.cluster.erase(std::unique(config_.cluster.begin(), config_.cluster.end()), config_.cluster.end());
+    assert(std::binary_search(config_.cluster.begin(), config_.cluster.end(), config_.self));
+    assert(config_.max_in_flight >= 1 && config_.max_batch_commands >= 1);
+}
+
+Engine Engine::bootstrap(EngineConfig config) {
+    Engine e(std::move(config), 1);
+    e.view_.epoch = 1;
+    for (NodeId n : e.config_.cluster) e.view_.members.push_back({n, 1});
+    e.status_ = NodeStatus::Normal;
+    return e;
+}
+
+Output Engine::take_output() {
+    Output o = std::move(out_);
+    out_ = Output{};
+    return o;
+}
+
+// ------------------------------------------------------------------ helpers
+
+bool Engine::is_member(NodeId node, Incarnation inc) const {
+    return std::any_of(view_.members.begin(), view_.members.end(),
+                       [&](const Member& m) { return m.node == node && m.incarnation == inc; });
+}
+
+bool Engine::is_member(NodeId node) const { return member_incarnation(node).has_value(); }
+
+std::optional<Incarnation> Engine::member_incarnation(NodeId node) const {
+    for (const auto& m : view_.members) {
+        if (m.node == node) return m.incarnation;
+    }
+    return std::nullopt;
+}
+
+bool Engine::is_stale(const TxId& tx) const {
+    auto it = floors_.find({tx.coordinator, tx.incarnation});
+    return it != floors_.end() && it->second.covers(tx.seq);
+}
+
+Timestamp Engine::key_of(const TxRecord& rec) const {
+    return rec.state == TxState::PreCommitted || rec.state == TxState::Committed ? rec.final_ts : rec.proposed;
+}
+
+std::optional<Timestamp> Engine::min_undecided_key() const {
+    if (undecided_.empty()) return std::nullopt;
+    return undecided_.begin()->first;
+}
+
+void Engine::observe(const Timestamp& ts) { clock_ = std::max(clock_, ts.counter); }  // R-CLOCK
+
+void Engine::send(NodeId to, PeerBody body) {
+    PeerMessage m;
+    m.header = PeerHeader{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch};
+    m.body = std::move(body);
+    out_.messages.push_back({to, std::move(m)});
+}
+
+void Engine::broadcast_others(const PeerBody& body) {
+    for (const auto& m : view_.members) {
+        if (m.node != config_.self) send(m.node, body);
+    }
+}
+
+void Engine::reply(const RequestKey& key, ClientResponseBody body) {
+    waiting_.erase(key);
+    out_.replies.push_back(ClientResponse{kProtocolVersion, key.first, key.second, std::move(body)});
+}
+
+void Engine::reply_error(const RequestKey& key, ErrorCode code, std::string detail) {
+    reply(key, ErrorReply{code, std::move(detail)});
+}
+
+// ------------------------------------------------------------------ input
+
+void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
+    now_ms_ = std::max(now_ms_, now_ms);
+    const PeerHeader& h = msg.header;
+    if (h.version != kProtocolVersion || h.cluster_id != config_.cluster_id) return;
+    if (h.from == config_.self) return;
+    if (!std::binary_search(config_.cluster.begin(), config_.cluster.end(), h.from)) return;
+    // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member.
+    if (!is_member(h.from, h.incarnation)) return;
+    std::visit([&](const auto& body) { handle(h, body, now_ms_); }, msg.body);
+}
+
+void Engine::on_tick(std::uint64_t now_ms) {
+    now_ms_ = std::max(now_ms_, now_ms);
+    const std::uint64_t now = now_ms_;
+    expire_clients(now);
+    start_batches(now);
+    resend(now);
+    send_decision_queries(now);
+    if (now - last_heartbeat_ms_ >= config_.heartbeat_ms) {
+        last_heartbeat_ms_ = now;
+        send_heartbeats(now);
+        collect_garbage();
+    }
+}
+
+std::optional<ErrorCode> Engine::admission_error(const OpsRequest& req, std::string& detail) const {
+    if (req.ops.empty()) {
+        detail = "request has no operation";
+        return ErrorCode::BadRequest;
+    }
+    if (req.ops.size() > config_.max_ops_per_request) {
+        detail = "more than " + std::to_string(config_.max_ops_per_request) + " operations";
+        return ErrorCode::TooLarge;
+    }
+    std::uint64_t total = 16;
+    for (std::size_t i = 0; i < req.ops.size(); ++i) {
+        const Op& op = req.ops[i];
+        std::optional<ErrorCode> err;
+        std::visit(
+            [&](const auto& o) {
+                using T = std::decay_t<decltype(o)>;
+                const std::string where = "op " + std::to_string(i) + ": ";
+                if (o.key.empty()) {
+                    detail = where + "empty key";
+                    err = ErrorCode::BadRequest;
+                } else if (o.key.size() > config_.max_key_bytes) {
+                    detail = where + "key of " + std::to_string(o.key.size()) + " bytes over max_key_bytes " +
+                             std::to_string(config_.max_key_bytes);
+                    err = ErrorCode::TooLarge;
+                }
+                if constexpr (std::is_same_v<T, Set> || std::is_same_v<T, Cas>) {
+                    if (!err && o.value.size() > config_.max_value_bytes) {
+                        detail = where + "value of " + std::to_string(o.value.size()) +
+                                 " bytes over max_value_bytes " + std::to_string(config_.max_value_bytes);
+                        err = ErrorCode::TooLarge;
+                    } else if (!err && store::entry_charge(o.key, o.value) > config_.store_limits.max_bytes) {
+                        detail = where + "entry larger than the store's byte limit";
+                        err = ErrorCode::TooLarge;
+                    }
+                }
+                if constexpr (std::is_same_v<T, Cas>) {
+                    if (!err && o.expected && o.expected->size() > config_.max_value_bytes) {
+                        detail = where + "expected value over max_value_bytes";
+                        err = ErrorCode::TooLarge;
+                    }
+                }
+            },
+            op);
+        if (err) return err;
+        total += op_bytes(op);
+    }
+    if (total > config_.max_batch_bytes) {
+        detail = "request larger than max_batch_bytes";
+        return ErrorCode::TooLarge;
+    }
+    return std::nullopt;
+}
+
+void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
+    now_ms_ = std::max(now_ms_, now_ms);
+    const std::uint64_t now = now_ms_;
+    const RequestKey key{req.client, req.request};
+    auto direct = [&](ClientResponseBody body) {
+        out_.replies.push_back(ClientResponse{kProtocolVersion, req.client, req.request, std::move(body)});
+    };
+    if (req.cluster_id != config_.cluster_id) {  // R-ADMIT-CLUSTER
+        direct(ErrorReply{ErrorCode::WrongCluster,
+                          "this node serves cluster '" + config_.cluster_id + "', not '" + req.cluster_id + "'"});
+        return;
+    }
+    if (std::holds_alternative<StatusRequest>(req.body)) {
+        direct(status());
+        return;
+    }
+    if (const auto* local = std::get_if<LocalGetRequest>(&req.body)) {  // R-LOCAL-READ
+        if (local->key.empty()) {
+            direct(ErrorReply{ErrorCode::BadRequest, "empty key"});
+        } else if (status_ == NodeStatus::Joining || status_ == NodeStatus::NeedsRebootstrap) {
+            direct(ErrorReply{ErrorCode::NotReady, "no installed state to read from"});
+        } else {
+            LocalGetReply r;
+            if (auto v = state_.peek(local->key)) {
+                r.found = true;
+                r.value = std::string(*v);
+            }
+            r.delivered = state_.log_length();
+            direct(std::move(r));
+        }
+        return;
+    }
+    if (const auto* admin = std::get_if<AdminRequest>(&req.body)) {
+        if (admin->kind == AdminKind::DebugLog) {
+            direct(AdminReply{"log length and hash", {state_.log_length(), state_.log_hash()}});
+        } else if (admin->kind == AdminKind::Rebootstrap) {
+            direct(ErrorReply{ErrorCode::BadRequest, "rebootstrap refused: the cluster is not in NEEDS_REBOOTSTRAP"});
+        } else {
+            direct(ErrorReply{ErrorCode::BadRequest, "isolate/heal are handled by the node's transport"});
+        }
+        return;
+    }
+    const auto& ops = std::get<OpsRequest>(req.body);
+    std::string detail;
+    if (auto err = admission_error(ops, detail)) {  // R-ADMIT-SHAPE, R-ADMIT-SIZE
+        direct(ErrorReply{*err, detail});
+        return;
+    }
+    if (const auto* earlier = state_.retries().find(req.client, req.request)) {  // R-ADMIT-RETRY
+        direct(OpsReply{*earlier});
+        return;
+    }
+    if (waiting_.count(key) != 0) return;  // already queued or in flight here: one answer will come
+    if (status_ == NodeStatus::Joining) {   // R-ADMIT-READY
+        direct(ErrorReply{ErrorCode::NotReady, "rejoining: waiting for a snapshot"});
+        return;
+    }
+    if (status_ == NodeStatus::NeedsRebootstrap) {
+        direct(ErrorReply{ErrorCode::NeedsRebootstrap, "a majority of the cluster lost its memory"});
+        return;
+    }
+    if (status_ != NodeStatus::Normal || !is_member(config_.self, incarnation_)) {
+        direct(ErrorReply{ErrorCode::NoQuorum, "no installed view with a majority"});
+        return;
+    }
+    if (queue_.size() >= config_.max_queued_requests) {  // R-ADMIT-OVERLOAD
+        direct(ErrorReply{ErrorCode::Overloaded, "request queue full"});
+        return;
+    }
+    waiting_[key] = Waiting{now + config_.client_timeout_ms};
+    QueuedRequest q;
+    q.command = Command{req.client, req.request, ops.ops};
+    q.bytes = command_bytes(q.command);
+    queue_.push_back(std::move(q));
+    start_batches(now);
+}
+
+void Engine::expire_clients(std::uint64_t now) {  // R-CLIENT-TIMEOUT
+    std::vector<RequestKey> expired;
+    for (const auto& [key, w] : waiting_) {
+        if (w.deadline_ms <= now) expired.push_back(key);
+    }
+    for (const auto& key : expired) {
+        reply_error(key, ErrorCode::TimeoutOutcomeUnknown,
+                    "no outcome within " + std::to_string(config_.client_timeout_ms) + " ms; it may still apply");
+    }
+}
+
+// ------------------------------------------------------------------ coordinator role
+
+void Engine::start_batches(std::uint64_t now) {  // R-BATCH
+    if (status_ != NodeStatus::Normal || !is_member(config_.self, incarnation_)) return;
+    while (own_undecided_ < config_.max_in_flight && !queue_.empty()) {
+        auto batch = std::make_shared<Batch>();
+        std::uint64_t bytes = 0;
+        while (!queue_.empty() && batch->size() < config_.max_batch_commands) {
+            QueuedRequest& q = queue_.front();
+            if (waiting_.count({q.command.client, q.command.request}) == 0) {
+                queue_.pop_front();  // its client was already told the outcome is unknown
+                continue;
+            }
+            if (!batch->empty() && bytes + q.bytes > config_.max_batch_bytes) break;
+            bytes += q.bytes;
+            batch->push_back(std::move(q.command));
+            queue_.pop_front();
+        }
+        if (batch->empty()) break;
+        const TxId tx{config_.self, incarnation_, next_seq_++};
+        CoordTx ct;
+        ct.id = tx;
+        ct.batch = batch;
+        ct.last_send_ms = now;
+        ++own_undecided_;
+        auto [it, inserted] = coord_.emplace(tx, std::move(ct));
+        assert(inserted);
+        CanCommit cc{tx, *batch};
+        broadcast_others(cc);  // R-CANCOMMIT
+        const PeerHeader self_header{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch};
+        const Vote own = cast_vote(config_.self, self_header, cc, now);
+        on_vote(it->second, config_.self, own, now);
+    }
+}
+
+void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now) {
+    if (ct.phase != Phase::Voting || !is_member(from) || !ct.voted.insert(from).second) return;
+    if (!v.yes) {
+        ct.first_no = v.reason;
+        decide(ct, false, now);  // R-ABORT-EARLY
+        return;
+    }
+    observe(v.proposed);
+    ct.max_proposal = std::max(ct.max_proposal, v.proposed);
+    if (ct.voted.size() < view_.members.size()) return;
+    // R-PRECOMMIT: every member said yes; f is fixed here, once.
+    ct.phase = Phase::PreCommitting;
+    ct.final_ts = ct.max_proposal;
+    ct.last_send_ms = now;
+    auto it = txs_.find(ct.id);
+    assert(it != txs_.end());
+    precommit_local(it->second, kOriginalBallot, ct.final_ts);
+    ct.acked.insert(config_.self);
+    broadcast_others(PreCommit{ct.id, kOriginalBallot, ct.final_ts});
+    if (ct.acked.size() == view_.members.size()) decide(ct, true, now);
+}
+
+void Engine::on_ack(CoordTx& ct, NodeId from, std::uint64_t now) {
+    if (ct.phase != Phase::PreCommitting || !is_member(from)) return;
+    ct.acked.insert(from);
+    if (ct.acked.size() == view_.members.size()) decide(ct, true, now);  // R-DOCOMMIT
+}
+
+void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
+    assert(ct.phase != Phase::Decided);
+    assert(commit || ct.phase == Phase::Voting);  // never abort once anyone may be PC
+    ct.phase = Phase::Decided;
+    ct.commit = commit;
+    ct.last_send_ms = now;
+    assert(own_undecided_ > 0);
+    --own_undecided_;
+    const TxId tx = ct.id;
+    const BatchPtr batch = ct.batch;
+    const VoteNoReason reason = ct.first_no;
+    if (commit) {
+        broadcast_others(DoCommit{tx, ct.final_ts});
+        learn_commit(tx, ct.final_ts);  // may deliver and reply
+    } else {
+        broadcast_others(DoAbort{tx});
+        learn_abort(tx);
+        for (const auto& cmd : *batch) {
+            const RequestKey key{cmd.client, cmd.request};
+            if (waiting_.count(key) != 0) {
+                reply_error(key, error_for_no_vote(reason),
+                            std::string("transaction aborted, nothing applied: a member voted no (") +
+                                no_vote_name(reason) + ")");
+            }
+        }
+    }
+    start_batches(now);
+}
+
+void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
+    for (auto& [tx, ct] : coord_) {
+        if (now - ct.last_send_ms < config_.resend_ms) continue;
+        ct.last_send_ms = now;
+        for (const auto& m : view_.members) {
+            if (m.node == config_.self) continue;
+            switch (ct.phase) {
+                case Phase::Voting:
+                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, *ct.batch});
+                    break;
+                case Phase::PreCommitting:
+                    if (ct.acked.count(m.node) == 0) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
+                    break;
+                case Phase::Decided: {
+                    auto pf = peer_floors_.find(m.node);
+                    std::uint64_t floor = 0;
+                    if (pf != peer_floors_.end()) {
+                        auto f = pf->second.find({tx.coordinator, tx.incarnation});
+                        if (f != pf->second.end()) floor = f->second;
+                    }
+                    if (floor < tx.seq) {
+                        if (ct.commit) {
+                            send(m.node, DoCommit{tx, ct.final_ts});
+                        } else {
+                            send(m.node, DoAbort{tx});
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ participant role
+
+Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
+    TxRecord rec;
+    rec.id = m.tx;
+    rec.epoch = h.epoch;
+    auto own = coord_.find(m.tx);
+    rec.batch = own != coord_.end() ? own->second.batch : std::make_shared<const Batch>(m.batch);
+    std::uint64_t bytes = 0;
+    for (const auto& c : m.batch) bytes += command_bytes(c);
+
+    VoteNoReason reason = VoteNoReason::None;
+    if (h.epoch != view_.epoch) {
+        reason = VoteNoReason::WrongEpoch;
+    } else if (status_ != NodeStatus::Normal) {
+        reason = VoteNoReason::ViewChanging;
+    } else if (!is_member(config_.self, incarnation_) || !is_member(coordinator_node, h.incarnation)) {
+        reason = VoteNoReason::NotMember;
+    } else if (undecided_.size() >= config_.max_undecided) {
+        reason = VoteNoReason::Overloaded;
+    } else if (m.batch.size() > config_.max_batch_commands || bytes > config_.max_batch_bytes) {
+        reason = VoteNoReason::TooLarge;
+    }
+
+    Vote v{m.tx, reason == VoteNoReason::None, {}, reason};
+    if (v.yes) {  // R-VOTE-YES
+        clock_ = Hlc::next(clock_, now);
+        rec.proposed = Timestamp{clock_, config_.self};
+        rec.state = TxState::Waiting;
+        rec.undecided_since_ms = now;
+        undecided_.insert({rec.proposed, m.tx});
+        v.proposed = rec.proposed;
+    } else {  // R-VOTE-NO: a no is this node's own abort
+        rec.state = TxState::Aborted;
+        mark_decided(m.tx);
+    }
+    rec.voted_yes = v.yes;
+    rec.no_reason = reason;
+    if (config_.record_deliveries) out_.journal.push_back(VotedEvent{m.tx, h.epoch, v.yes});
+    txs_.emplace(m.tx, std::move(rec));
+    return v;
+}
+
+void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
+    if (m.tx.coordinator != h.from || m.tx.incarnation != h.incarnation) return;
+    auto it = txs_.find(m.tx);
+    if (it != txs_.end()) {  // R-VOTE-ONCE
+        const TxRecord& rec = it->second;
+        send(h.from, Vote{m.tx, rec.voted_yes, rec.proposed, rec.no_reason});
+        return;
+    }
+    if (is_stale(m.tx)) return;  // R-STALE
+    send(h.from, cast_vote(h.from, h, m, now));
+}
+
+void Engine::handle(const PeerHeader& h, const Vote& m, std::uint64_t now) {
+    if (m.tx.coordinator != config_.self || m.tx.incarnation != incarnation_) return;
+    auto it = coord_.find(m.tx);
+    if (it == coord_.end()) return;
+    on_vote(it->second, h.from, m, now);
+}
+
+void Engine::precommit_local(TxRecord& rec, Ballot b, Timestamp f) {
+    assert(is_undecided(rec.state));
+    undecided_.erase({key_of(rec), rec.id});
+    rec.state = TxState::PreCommitted;
+    rec.promised = b;
+    rec.accepted = b;
+    rec.final_ts = f;
+    assert(rec.proposed <= f);
+    undecided_.insert({f, rec.id});
+    observe(f);
+}
+
+void Engine::handle(const PeerHeader& h, const PreCommit& m, std::uint64_t /*now*/) {
+    auto it = txs_.find(m.tx);
+    if (it == txs_.end()) return;  // stale, or never voted: nothing to accept
+    TxRecord& rec = it->second;
+    if (h.epoch != view_.epoch || status_ != NodeStatus::Normal || rec.epoch != view_.epoch) {  // R-EPOCH-FILTER
+        send(h.from, Nack{m.tx, m.ballot, rec.promised});
+        return;
+    }
+    if (rec.state == TxState::Committed && rec.final_ts == m.final_ts) {
+        send(h.from, Ack{m.tx, m.ballot});  // R-IDEMPOTENT: our ack was lost
+        return;
+    }
+    if (!is_undecided(rec.state) || m.ballot < rec.promised) {
+        send(h.from, Nack{m.tx, m.ballot, rec.promised});
+        return;
+    }
+    if (rec.state == TxState::PreCommitted && rec.accepted == m.ballot) {
+        assert(rec.final_ts == m.final_ts);
+        send(h.from, Ack{m.tx, m.ballot});
+        return;
+    }
+    precommit_local(rec, m.ballot, m.final_ts);  // R-PC-ACCEPT
+    send(h.from, Ack{m.tx, m.ballot});
+}
+
+void Engine::handle(const PeerHeader& h, const Ack& m, std::uint64_t now) {
+    if (m.tx.coordinator != config_.self || m.tx.incarnation != incarnation_) return;
+    if (m.ballot != kOriginalBallot) return;
+    auto it = coord_.find(m.tx);
+    if (it == coord_.end()) return;
+    on_ack(it->second, h.from, now);
+}
+
+void Engine::handle(const PeerHeader& /*h*/, const Nack& /*m*/, std::uint64_t /*now*/) {
+    // A member refused our PreCommit: it promised a view change or moved to
+    // another epoch. The coordinator must not decide; the view change settles t.
+}
+
+void Engine::handle(const PeerHeader& h, const DoCommit& m, std::uint64_t /*now*/) {
+    if (h.from != m.tx.coordinator) return;
+    learn_commit(m.tx, m.final_ts);
+}
+
+void Engine::handle(const PeerHeader& h, const DoAbort& m, std::uint64_t /*now*/) {
+    if (h.from != m.tx.coordinator) return;
+    learn_abort(m.tx);
+}
+
+void Engine::handle(const PeerHeader& h, const DecisionQuery& m, std::uint64_t /*now*/) {
+    for (const TxId& tx : m.txs) {
+        auto it = txs_.find(tx);
+        if (it == txs_.end()) continue;
+        const TxRecord& rec = it->second;
+        if (rec.state == TxState::Committed) {
+            send(h.from, Decision{tx, Outcome::Committed, rec.final_ts});
+        } else if (rec.state == TxState::Aborted) {
+            send(h.from, Decision{tx, Outcome::Aborted, {}});
+        }
+    }
+}
+
+void Engine::handle(const PeerHeader& /*h*/, const Decision& m, std::uint64_t /*now*/) {
+    if (m.outcome == Outcome::Committed) {
+        learn_commit(m.tx, m.final_ts);
+    } else if (m.outcome == Outcome::Aborted) {
+        learn_abort(m.tx);
+    }
+}
+
+void Engine::handle(const PeerHeader& h, const Heartbeat& m, std::uint64_t /*now*/) {
+    auto& floors = peer_floors_[h.from];
+    for (const auto& f : m.floors) {
+        auto& cur = floors[{f.coordinator, f.incarnation}];
+        cur = std::max(cur, f.seq);  // floors only grow; a reordered old heartbeat changes nothing
+    }
+}
+
+void Engine::learn_commit(const TxId& tx, Timestamp f) {
+    auto it = txs_.find(tx);
+    if (it == txs_.end()) return;  // a member voted before any commit; without a record it is stale
+    TxRecord& rec = it->second;
+    if (rec.state == TxState::Committed) {
+        assert(rec.final_ts == f);  // P1: one final timestamp
+        return;
+    }
+    assert(rec.state != TxState::Aborted);  // P1: never both
+    assert(rec.voted_yes);
+    undecided_.erase({key_of(rec), tx});
+    rec.state = TxState::Committed;
+    rec.final_ts = f;
+    observe(f);
+    committed_.insert({f, tx});
+    mark_decided(tx);
+    if (config_.record_deliveries) out_.journal.push_back(DecidedEvent{tx, true, f});
+    try_deliver();
+}
+
+void Engine::learn_abort(const TxId& tx) {
+    auto it = txs_.find(tx);
+    if (it == txs_.end()) {
+        mark_decided(tx);  // never saw its CanCommit; remember so a late copy stays dead
+        return;
+    }
+    TxRecord& rec = it->second;
+    if (rec.state == TxState::Aborted) return;
+    assert(rec.state != TxState::Committed);  // P1
+    undecided_.erase({key_of(rec), tx});
+    rec.state = TxState::Aborted;
+    mark_decided(tx);
+    if (config_.record_deliveries) out_.journal.push_back(DecidedEvent{tx, false, {}});
+    try_deliver();
+}
+
+void Engine::try_deliver() {  // R-DELIVER
+    while (!committed_.empty()) {
+        const auto [f, tx] = *committed_.begin();
+        if (!undecided_.empty() && undecided_.begin()->first < f) return;
+        committed_.erase(committed_.begin());
+        TxRecord& rec = txs_.at(tx);
+        assert(rec.state == TxState::Committed && !rec.delivered);
+        auto results = state_.apply(tx, f, *rec.batch);
+        rec.delivered = true;
+        // R-REPLY-AFTER-DELIVERY: whoever waits here for one of these commands gets its results now.
+        for (std::size_t i = 0; i < rec.batch->size(); ++i) {
+            const Command& cmd = (*rec.batch)[i];
+            const RequestKey key{cmd.client, cmd.request};
+            if (waiting_.count(key) != 0) reply(key, OpsReply{results[i]});
+        }
+        if (config_.record_deliveries) {
+            out_.delivered.push_back(DeliveredTx{state_.log_length(), tx, f, rec.epoch, rec.batch, std::move(results)});
+        }
+    }
+}
+
+// ------------------------------------------------------------------ housekeeping
+
+void Engine::send_heartbeats(std::uint64_t /*now*/) {  // R-DECISION-FLOOR
+    Heartbeat hb;
+    hb.delivered = state_.log_length();
+    for (const auto& m : view_.members) {
+        auto it = floors_.find({m.node, m.incarnation});
+        hb.floors.push_back({m.node, m.incarnation, it == floors_.end() ? 0 : it->second.floor});
+    }
+    broadcast_others(hb);
+}
+
+void Engine::send_decision_queries(std::uint64_t now) {  // R-DECISION-QUERY
+    DecisionQuery q;
+    for (const auto& [key, tx] : undecided_) {
+        TxRecord& rec = txs_.at(tx);
+        if (now - rec.undecided_since_ms < config_.query_ms || now - rec.last_query_ms < config_.query_ms) continue;
+        rec.last_query_ms = now;
+        q.txs.push_back(tx);
+    }
+    if (!q.txs.empty()) broadcast_others(q);
+}
+
+void Engine::collect_garbage() {  // R-TOMBSTONE
+    auto everyone_knows = [&](const TxId& tx) {
+        if (!is_stale(tx)) return false;
+        for (const auto& m : view_.members) {
+            if (m.node == config_.self) continue;
+            auto pf = peer_floors_.find(m.node);
+            if (pf == peer_floors_.end()) return false;
+            auto f = pf->second.find({tx.coordinator, tx.incarnation});
+            if (f == pf->second.end() || f->second < tx.seq) return false;
+        }
+        return true;
+    };
+    for (auto it = txs_.begin(); it != txs_.end();) {
+        const TxRecord& rec = it->second;
+        const bool settled = rec.state == TxState::Aborted || (rec.state == TxState::Committed && rec.delivered);
+        if (settled && everyone_knows(rec.id)) {
+            coord_.erase(rec.id);
+            it = txs_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+StatusReply Engine::status() const {
+    StatusReply s;
+    s.node = config_.self;
+    s.incarnation = incarnation_;
+    s.epoch = view_.epoch;
+    s.members = view_.members;
+    s.ready = status_ == NodeStatus::Normal && is_member(config_.self, incarnation_);
+    switch (status_) {
+        case NodeStatus::Normal:
+            if (!s.ready) s.why_not_ready = "not a member of the installed view";
+            break;
+        case NodeStatus::ViewChange: s.why_not_ready = "view change in progress"; break;
+        case NodeStatus::Joining: s.why_not_ready = "rejoining: waiting for a view and a snapshot"; break;
+        case NodeStatus::NeedsRebootstrap: s.why_not_ready = "a majority lost memory: needs rebootstrap"; break;
+    }
+    s.delivered = state_.log_length();
+    s.log_hash = state_.log_hash();
+    s.digest = state_.store().digest();
+    s.entries = state_.store().size();
+    s.bytes = state_.store().bytes();
+    s.in_flight = own_undecided_;
+    return s;
+}
+
+}  // namespace tricache::coordinator

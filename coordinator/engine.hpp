@@ -1,0 +1,212 @@
+// The sans-IO protocol engine of one node. It plays both roles: coordinator of
+// the transactions its own clients start, and participant in everyone else's.
+// Input: peer messages, client requests and ticks, each with the current time.
+// Output: plain values (messages to send, replies, delivered transactions),
+// drained with take_output(). The node process and the simulator drive this same
+// class; nothing in it touches a socket, a clock, a thread or global state.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "coordinator/config.hpp"
+#include "coordinator/state_machine.hpp"
+#include "protocol/messages.hpp"
+
+namespace tricache::coordinator {
+
+using BatchPtr = std::shared_ptr<const protocol::Batch>;
+
+struct Outbound {
+    protocol::NodeId to = 0;
+    protocol::PeerMessage msg;
+};
+
+struct DeliveredTx {
+    std::uint64_t index = 0;  // 1-based position in this node's log
+    protocol::TxId tx;
+    protocol::Timestamp final_ts;
+    protocol::Epoch epoch = 0;
+    BatchPtr batch;
+    std::vector<std::vector<protocol::OpResult>> results;
+};
+
+// Protocol journal entries, for the checker (only when record_deliveries is set).
+struct VotedEvent {
+    protocol::TxId tx;
+    protocol::Epoch epoch = 0;
+    bool yes = false;
+};
+struct DecidedEvent {
+    protocol::TxId tx;
+    bool commit = false;
+    protocol::Timestamp final_ts;
+};
+using JournalEvent = std::variant<VotedEvent, DecidedEvent>;
+
+struct Output {
+    std::vector<Outbound> messages;
+    std::vector<protocol::ClientResponse> replies;
+    std::vector<DeliveredTx> delivered;
+    std::vector<JournalEvent> journal;
+    bool empty() const { return messages.empty() && replies.empty() && delivered.empty() && journal.empty(); }
+};
+
+enum class NodeStatus : std::uint8_t { Normal, ViewChange, Joining, NeedsRebootstrap };
+
+class Engine {
+public:
+    // Bootstrap start: epoch 1 is every node of the cluster at incarnation 1.
+    static Engine bootstrap(EngineConfig config);
+
+    void on_message(const protocol::PeerMessage& msg, std::uint64_t now_ms);
+    void on_client_request(const protocol::ClientRequest& req, std::uint64_t now_ms);
+    void on_tick(std::uint64_t now_ms);
+    Output take_output();
+
+    // Inspection (status replies, simulator monitors, tests).
+    protocol::StatusReply status() const;
+    const protocol::View& view() const { return view_; }
+    protocol::Incarnation incarnation() const { return incarnation_; }
+    NodeStatus node_status() const { return status_; }
+    const ReplicatedState& state() const { return state_; }
+    const EngineConfig& config() const { return config_; }
+    std::size_t undecided_count() const { return undecided_.size(); }
+    std::size_t known_transactions() const { return txs_.size(); }
+    std::size_t coordinating() const { return coord_.size(); }
+    std::size_t queued_requests() const { return queue_.size(); }
+    std::size_t waiting_clients() const { return waiting_.size(); }
+    std::uint64_t clock() const { return clock_; }
+    // The smallest key among undecided transactions, if any (P8 delivery monitor).
+    std::optional<protocol::Timestamp> min_undecided_key() const;
+
+private:
+    struct TxRecord {
+        protocol::TxId id;
+        protocol::Epoch epoch = 0;
+        protocol::TxState state = protocol::TxState::Unknown;
+        bool voted_yes = false;
+        protocol::VoteNoReason no_reason = protocol::VoteNoReason::None;
+        protocol::Timestamp proposed;
+        protocol::Timestamp final_ts;
+        protocol::Ballot promised = protocol::kOriginalBallot;
+        protocol::Ballot accepted = protocol::kNoBallot;
+        BatchPtr batch;
+        bool delivered = false;
+        std::uint64_t undecided_since_ms = 0;
+        std::uint64_t last_query_ms = 0;
+    };
+    enum class Phase : std::uint8_t { Voting, PreCommitting, Decided };
+    struct CoordTx {
+        protocol::TxId id;
+        BatchPtr batch;
+        Phase phase = Phase::Voting;
+        std::set<protocol::NodeId> voted;
+        std::set<protocol::NodeId> acked;
+        protocol::Timestamp max_proposal;
+        protocol::VoteNoReason first_no = protocol::VoteNoReason::None;
+        bool commit = false;
+        protocol::Timestamp final_ts;
+        std::uint64_t last_send_ms = 0;
+    };
+    // R-DECISION-FLOOR for one coordinator incarnation.
+    struct Floor {
+        std::uint64_t floor = 0;
+        std::set<std::uint64_t> above;  // decided seqs > floor + 1
+        void mark(std::uint64_t seq);
+        bool covers(std::uint64_t seq) const { return seq <= floor || above.count(seq) > 0; }
+    };
+    using CoordKey = std::pair<protocol::NodeId, protocol::Incarnation>;
+    struct QueuedRequest {
+        protocol::Command command;
+        std::uint64_t bytes = 0;
+    };
+    struct Waiting {
+        std::uint64_t deadline_ms = 0;
+    };
+    using RequestKey = std::pair<protocol::ClientId, protocol::RequestId>;
+
+    Engine(EngineConfig config, protocol::Incarnation incarnation);
+
+    // Participant role.
+    void handle(const protocol::PeerHeader& h, const protocol::CanCommit& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::Vote& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::PreCommit& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::Ack& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::Nack& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::DoCommit& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::DoAbort& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::DecisionQuery& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::Decision& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::Heartbeat& m, std::uint64_t now);
+    template <class M>
+    void handle(const protocol::PeerHeader&, const M&, std::uint64_t) {}  // later: view change, join, snapshot
+
+    protocol::Vote cast_vote(protocol::NodeId coordinator_node, const protocol::PeerHeader& h,
+                             const protocol::CanCommit& m, std::uint64_t now);
+    void precommit_local(TxRecord& rec, protocol::Ballot b, protocol::Timestamp f);
+    void learn_commit(const protocol::TxId& tx, protocol::Timestamp f);
+    void learn_abort(const protocol::TxId& tx);
+    void try_deliver();
+    void observe(const protocol::Timestamp& ts);
+
+    // Coordinator role.
+    void start_batches(std::uint64_t now);
+    void on_vote(CoordTx& ct, protocol::NodeId from, const protocol::Vote& v, std::uint64_t now);
+    void on_ack(CoordTx& ct, protocol::NodeId from, std::uint64_t now);
+    void decide(CoordTx& ct, bool commit, std::uint64_t now);
+    void resend(std::uint64_t now);
+    void reply(const RequestKey& key, protocol::ClientResponseBody body);
+    void reply_error(const RequestKey& key, protocol::ErrorCode code, std::string detail);
+
+    // Housekeeping.
+    void send(protocol::NodeId to, protocol::PeerBody body);
+    void broadcast_others(const protocol::PeerBody& body);
+    void send_heartbeats(std::uint64_t now);
+    void send_decision_queries(std::uint64_t now);
+    void expire_clients(std::uint64_t now);
+    void collect_garbage();
+    bool is_member(protocol::NodeId node, protocol::Incarnation inc) const;
+    bool is_member(protocol::NodeId node) const;
+    std::optional<protocol::Incarnation> member_incarnation(protocol::NodeId node) const;
+    bool is_stale(const protocol::TxId& tx) const;
+    Floor& floor_of(const protocol::TxId& tx) { return floors_[{tx.coordinator, tx.incarnation}]; }
+    void mark_decided(const protocol::TxId& tx) { floor_of(tx).mark(tx.seq); }
+    protocol::Timestamp key_of(const TxRecord& rec) const;
+    std::optional<protocol::ErrorCode> admission_error(const protocol::OpsRequest& req, std::string& detail) const;
+
+    EngineConfig config_;
+    protocol::Incarnation incarnation_;
+    NodeStatus status_ = NodeStatus::Normal;
+    protocol::View view_;
+    std::uint64_t clock_ = 0;
+    std::uint64_t now_ms_ = 0;
+    std::uint64_t next_seq_ = 1;
+
+    ReplicatedState state_;
+    std::map<protocol::TxId, TxRecord> txs_;
+    std::set<std::pair<protocol::Timestamp, protocol::TxId>> undecided_;  // by key (R-DELIVER)
+    std::set<std::pair<protocol::Timestamp, protocol::TxId>> committed_;  // committed, undelivered, by f
+    std::map<protocol::TxId, CoordTx> coord_;
+    std::uint32_t own_undecided_ = 0;
+
+    std::map<CoordKey, Floor> floors_;                                   // mine
+    std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats
+    std::uint64_t last_heartbeat_ms_ = 0;
+    std::uint64_t last_gc_ms_ = 0;
+
+    std::deque<QueuedRequest> queue_;
+    std::map<RequestKey, Waiting> waiting_;  // every client request this node owes an answer
+
+    Output out_;
+};
+
+}  // namespace tricache::coordinator

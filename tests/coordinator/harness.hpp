@@ -1,0 +1,118 @@
+// A tiny manual network for rule-level scenario tests: every message is held
+// until the test delivers, drops or duplicates it.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "coordinator/engine.hpp"
+
+namespace tricache::coordinator::testing {
+
+struct InFlight {
+    protocol::NodeId from = 0;
+    protocol::NodeId to = 0;
+    protocol::PeerMessage msg;
+};
+
+class Harness {
+public:
+    explicit Harness(std::size_t n, const std::function<void(EngineConfig&)>& tweak = {}) {
+        for (std::size_t i = 1; i <= n; ++i) {
+            EngineConfig c;
+            c.self = static_cast<protocol::NodeId>(i);
+            for (std::size_t j = 1; j <= n; ++j) c.cluster.push_back(static_cast<protocol::NodeId>(j));
+            c.cluster_id = "test";
+            c.store_limits = {8, 4096};
+            c.record_deliveries = true;
+            if (tweak) tweak(c);
+            nodes_.push_back(Engine::bootstrap(c));
+        }
+        replies_.resize(n);
+        delivered_.resize(n);
+    }
+
+    Engine& node(protocol::NodeId id) { return nodes_.at(id - 1); }
+    std::uint64_t now() const { return now_; }
+
+    void request(protocol::NodeId at, protocol::ClientId client, protocol::RequestId req,
+                 std::vector<protocol::Op> ops) {
+        protocol::ClientRequest r{protocol::kProtocolVersion, "test", client, req, protocol::OpsRequest{std::move(ops)}};
+        node(at).on_client_request(r, now_);
+        pump(at);
+    }
+    void request(protocol::NodeId at, const protocol::ClientRequest& r) {
+        node(at).on_client_request(r, now_);
+        pump(at);
+    }
+
+    // Delivers queued messages in FIFO order until none is left (or `max`
+    // deliveries). `keep` returning false drops a message instead.
+    std::size_t run(const std::function<bool(const InFlight&)>& keep = {}, std::size_t max = 100000) {
+        std::size_t n = 0;
+        while (!inflight_.empty() && n < max) {
+            InFlight m = std::move(inflight_.front());
+            inflight_.pop_front();
+            ++n;
+            if (keep && !keep(m)) continue;
+            node(m.to).on_message(m.msg, now_);
+            pump(m.to);
+        }
+        return n;
+    }
+
+    // Advances time by `ms` and ticks every node, without delivering anything.
+    void advance(std::uint64_t ms) {
+        now_ += ms;
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            nodes_[i].on_tick(now_);
+            pump(static_cast<protocol::NodeId>(i + 1));
+        }
+    }
+
+    // Ticks and delivers until nothing moves (bounded).
+    void settle(std::uint64_t step_ms = 10, int rounds = 200) {
+        for (int i = 0; i < rounds; ++i) {
+            advance(step_ms);
+            run();
+        }
+    }
+
+    std::deque<InFlight>& inflight() { return inflight_; }
+    std::vector<protocol::ClientResponse>& replies(protocol::NodeId id) { return replies_.at(id - 1); }
+    std::vector<DeliveredTx>& delivered(protocol::NodeId id) { return delivered_.at(id - 1); }
+    std::vector<JournalEvent>& journal() { return journal_; }
+
+    template <class M>
+    std::size_t count_inflight() const {
+        std::size_t n = 0;
+        for (const auto& m : inflight_) n += std::holds_alternative<M>(m.msg.body) ? 1u : 0u;
+        return n;
+    }
+
+private:
+    void pump(protocol::NodeId id) {
+        Output out = node(id).take_output();
+        for (auto& m : out.messages) inflight_.push_back({id, m.to, std::move(m.msg)});
+        for (auto& r : out.replies) replies_.at(id - 1).push_back(std::move(r));
+        for (auto& d : out.delivered) delivered_.at(id - 1).push_back(std::move(d));
+        for (auto& j : out.journal) journal_.push_back(std::move(j));
+    }
+
+    std::vector<Engine> nodes_;
+    std::deque<InFlight> inflight_;
+    std::vector<std::vector<protocol::ClientResponse>> replies_;
+    std::vector<std::vector<DeliveredTx>> delivered_;
+    std::vector<JournalEvent> journal_;
+    std::uint64_t now_ = 1000;
+};
+
+inline protocol::Op set(std::string k, std::string v) { return protocol::Set{std::move(k), std::move(v)}; }
+inline protocol::Op get(std::string k) { return protocol::Get{std::move(k)}; }
+inline protocol::Op del(std::string k) { return protocol::Del{std::move(k)}; }
+inline protocol::Op cas(std::string k, std::optional<std::string> e, std::string v) {
+    return protocol::Cas{std::move(k), std::move(e), std::move(v)};
+}
+
+}  // namespace tricache::coordinator::testing

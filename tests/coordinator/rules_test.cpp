@@ -1,0 +1,458 @@
+// One scenario per rule of spec/PROTOCOL.md, named after it.
+#include <gtest/gtest.h>
+
+#include "tests/coordinator/harness.hpp"
+
+namespace tricache::coordinator::testing {
+namespace {
+
+using namespace tricache::protocol;
+
+const OpsReply* ops_reply(const ClientResponse& r) { return std::get_if<OpsReply>(&r.body); }
+const ErrorReply* error_reply(const ClientResponse& r) { return std::get_if<ErrorReply>(&r.body); }
+
+template <class M>
+bool is(const InFlight& m) {
+    return std::holds_alternative<M>(m.msg.body);
+}
+
+TEST(Rules, R_ADMIT_CLUSTER_wrong_cluster_id_is_refused) {
+    Harness h(3);
+    ClientRequest r{kProtocolVersion, "other", 1, 1, OpsRequest{{set("k", "v")}}};
+    h.request(1, r);
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    ASSERT_NE(error_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::WrongCluster);
+    EXPECT_TRUE(h.inflight().empty());
+}
+
+TEST(Rules, R_ADMIT_SHAPE_empty_request_and_empty_key_are_bad_requests) {
+    Harness h(3);
+    h.request(1, 1, 1, {});
+    h.request(1, 1, 2, {set("", "v")});
+    ASSERT_EQ(h.replies(1).size(), 2u);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::BadRequest);
+    EXPECT_EQ(error_reply(h.replies(1)[1])->code, ErrorCode::BadRequest);
+}
+
+TEST(Rules, R_ADMIT_SIZE_oversize_key_value_or_entry_is_too_large) {
+    Harness h(3, [](EngineConfig& c) {
+        c.max_key_bytes = 8;
+        c.max_value_bytes = 4000;
+        c.store_limits = {8, 1000};
+    });
+    h.request(1, 1, 1, {set(std::string(9, 'k'), "v")});
+    h.request(1, 1, 2, {set("k", std::string(4001, 'v'))});
+    h.request(1, 1, 3, {set("k", std::string(1000, 'v'))});  // fits max_value but not the store
+    ASSERT_EQ(h.replies(1).size(), 3u);
+    for (const auto& r : h.replies(1)) EXPECT_EQ(error_reply(r)->code, ErrorCode::TooLarge);
+    EXPECT_TRUE(h.inflight().empty());
+}
+
+TEST(Rules, R_ADMIT_OVERLOAD_full_queue_refuses) {
+    Harness h(3, [](EngineConfig& c) {
+        c.max_in_flight = 1;
+        c.max_batch_commands = 1;
+        c.max_queued_requests = 1;
+    });
+    h.request(1, 1, 1, {set("a", "1")});  // in flight
+    h.request(1, 2, 1, {set("b", "1")});  // queued
+    h.request(1, 3, 1, {set("c", "1")});  // refused
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_EQ(h.replies(1)[0].client, 3u);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::Overloaded);
+    h.run();
+    EXPECT_EQ(h.replies(1).size(), 3u);
+}
+
+TEST(Rules, R_ADMIT_RETRY_applied_request_answered_from_table_without_a_round) {
+    Harness h(3);
+    h.request(1, 7, 1, {set("k", "v1")});
+    h.run();
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    h.request(2, 7, 1, {set("k", "v1")});  // a retry at another node
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    EXPECT_EQ(h.replies(2)[0].body, h.replies(1)[0].body);
+    EXPECT_TRUE(h.inflight().empty()) << "a retry of an applied request must not start a transaction";
+}
+
+TEST(Rules, R_ADMIT_RETRY_duplicate_while_in_flight_is_not_queued_twice) {
+    Harness h(3);
+    h.request(1, 7, 1, {set("k", "v1")});
+    h.request(1, 7, 1, {set("k", "v1")});
+    EXPECT_EQ(h.node(1).coordinating(), 1u);
+    h.run();
+    EXPECT_EQ(h.replies(1).size(), 1u);
+    EXPECT_EQ(h.node(1).state().log_length(), 1u);
+}
+
+TEST(Rules, R_LOCAL_READ_does_not_change_recency_and_reports_position) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("a", "1"), set("b", "2")});
+    h.run();
+    const auto digest = h.node(2).state().store().digest();
+    ClientRequest r{kProtocolVersion, "test", 9, 1, LocalGetRequest{"a"}};
+    h.request(2, r);
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    const auto* lg = std::get_if<LocalGetReply>(&h.replies(2)[0].body);
+    ASSERT_NE(lg, nullptr);
+    EXPECT_TRUE(lg->found);
+    EXPECT_EQ(lg->value, "1");
+    EXPECT_EQ(lg->delivered, 1u);
+    EXPECT_EQ(h.node(2).state().store().digest(), digest);
+    EXPECT_TRUE(h.inflight().empty());
+}
+
+TEST(Rules, R_BATCH_requests_arriving_during_a_full_window_share_one_transaction) {
+    Harness h(3, [](EngineConfig& c) { c.max_in_flight = 1; });
+    h.request(1, 1, 1, {set("a", "1")});
+    h.request(1, 2, 1, {set("b", "1")});
+    h.request(1, 3, 1, {set("c", "1")});
+    h.run();
+    ASSERT_EQ(h.delivered(1).size(), 2u);
+    EXPECT_EQ(h.delivered(1)[0].batch->size(), 1u);
+    EXPECT_EQ(h.delivered(1)[1].batch->size(), 2u);
+    EXPECT_EQ(h.replies(1).size(), 3u);
+}
+
+TEST(Rules, R_BATCH_window_bounds_transactions_in_flight) {
+    Harness h(3, [](EngineConfig& c) {
+        c.max_in_flight = 2;
+        c.max_batch_commands = 1;
+    });
+    for (ClientId c = 1; c <= 5; ++c) h.request(1, c, 1, {set("k" + std::to_string(c), "v")});
+    EXPECT_EQ(h.node(1).coordinating(), 2u);
+    EXPECT_EQ(h.node(1).queued_requests(), 3u);
+    h.run();
+    EXPECT_EQ(h.replies(1).size(), 5u);
+}
+
+TEST(Rules, R_CANCOMMIT_goes_to_every_other_member) {
+    Harness h(5);
+    h.request(3, 1, 1, {set("k", "v")});
+    std::set<NodeId> to;
+    for (const auto& m : h.inflight()) {
+        ASSERT_TRUE(is<CanCommit>(m));
+        to.insert(m.to);
+    }
+    EXPECT_EQ(to, (std::set<NodeId>{1, 2, 4, 5}));
+}
+
+TEST(Rules, R_VOTE_YES_proposal_is_above_the_voters_clock) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    const auto clock_before = h.node(2).clock();
+    h.run([](const InFlight& m) { return is<CanCommit>(m) && m.to == 2; }, 1);
+    ASSERT_EQ(h.count_inflight<Vote>(), 1u);
+    const auto& v = std::get<Vote>(h.inflight().back().msg.body);
+    EXPECT_TRUE(v.yes);
+    EXPECT_GT(v.proposed.counter, clock_before);
+    EXPECT_EQ(v.proposed.node, 2u);
+    EXPECT_EQ(h.node(2).undecided_count(), 1u);
+}
+
+TEST(Rules, R_VOTE_NO_overloaded_participant_aborts_and_client_gets_named_error) {
+    Harness h(3, [](EngineConfig& c) {
+        if (c.self == 2) c.max_undecided = 0;
+    });
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run();
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    ASSERT_NE(error_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::Overloaded);
+    for (NodeId n = 1; n <= 3; ++n) {
+        EXPECT_EQ(h.node(n).state().log_length(), 0u);
+        EXPECT_EQ(h.node(n).undecided_count(), 0u);
+    }
+}
+
+TEST(Rules, R_VOTE_NO_wrong_epoch) {
+    Harness h(3);
+    PeerMessage m{PeerHeader{kProtocolVersion, "test", 1, 1, 7}, CanCommit{TxId{1, 1, 1}, {}}};
+    h.node(2).on_message(m, h.now());
+    auto out = h.node(2).take_output();
+    ASSERT_EQ(out.messages.size(), 1u);
+    const auto& v = std::get<Vote>(out.messages[0].msg.body);
+    EXPECT_FALSE(v.yes);
+    EXPECT_EQ(v.reason, VoteNoReason::WrongEpoch);
+}
+
+TEST(Rules, R_VOTE_ONCE_repeated_cancommit_gets_the_same_vote) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    InFlight cc = h.inflight().front();
+    ASSERT_TRUE(is<CanCommit>(cc));
+    h.node(cc.to).on_message(cc.msg, h.now());
+    h.node(cc.to).on_message(cc.msg, h.now() + 50);
+    auto out = h.node(cc.to).take_output();
+    ASSERT_EQ(out.messages.size(), 2u);
+    EXPECT_EQ(out.messages[0].msg.body, out.messages[1].msg.body);
+    EXPECT_EQ(h.node(cc.to).undecided_count(), 1u);
+}
+
+TEST(Rules, R_PRECOMMIT_final_timestamp_is_the_maximum_proposal) {
+    Harness h(3);
+    h.node(3).on_tick(h.now() + 100000);  // node 3's clock runs ahead: its proposal is the largest
+    h.node(3).take_output();
+    h.request(1, 1, 1, {set("k", "v")});
+    std::vector<Timestamp> proposals;
+    std::optional<Timestamp> f;
+    h.run([&](const InFlight& m) {
+        if (is<Vote>(m)) proposals.push_back(std::get<Vote>(m.msg.body).proposed);
+        if (is<PreCommit>(m)) f = std::get<PreCommit>(m.msg.body).final_ts;
+        return true;
+    });
+    ASSERT_TRUE(f.has_value());
+    ASSERT_EQ(proposals.size(), 2u);
+    EXPECT_EQ(*f, std::max(proposals[0], proposals[1]));
+    EXPECT_EQ(f->node, 3u);
+    EXPECT_EQ(h.delivered(2).at(0).final_ts, *f);
+}
+
+TEST(Rules, R_ABORT_EARLY_a_no_vote_sends_doabort_to_every_member) {
+    Harness h(3, [](EngineConfig& c) {
+        if (c.self == 3) c.max_undecided = 0;
+    });
+    h.request(1, 1, 1, {set("k", "v")});
+    std::set<NodeId> aborted_at;
+    h.run([&](const InFlight& m) {
+        if (is<DoAbort>(m)) aborted_at.insert(m.to);
+        EXPECT_FALSE(is<PreCommit>(m));
+        return true;
+    });
+    EXPECT_EQ(aborted_at, (std::set<NodeId>{2, 3}));
+    EXPECT_EQ(h.node(2).undecided_count(), 0u);
+}
+
+TEST(Rules, R_PC_ACCEPT_precommit_from_another_epoch_is_nacked) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return !is<PreCommit>(m); });
+    PeerMessage pc{PeerHeader{kProtocolVersion, "test", 1, 1, 2}, PreCommit{TxId{1, 1, 1}, kOriginalBallot, {5, 1}}};
+    h.node(2).on_message(pc, h.now());
+    auto out = h.node(2).take_output();
+    ASSERT_EQ(out.messages.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<Nack>(out.messages[0].msg.body));
+}
+
+TEST(Rules, R_DOCOMMIT_every_member_delivers_after_all_acks) {
+    Harness h(5);
+    h.request(2, 1, 1, {set("k", "v")});
+    h.run();
+    for (NodeId n = 1; n <= 5; ++n) {
+        ASSERT_EQ(h.delivered(n).size(), 1u) << "node " << n;
+        EXPECT_EQ(h.node(n).state().store().peek("k"), std::optional<std::string_view>("v"));
+    }
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    EXPECT_TRUE(ops_reply(h.replies(2)[0])->results[0].ok);
+}
+
+TEST(Rules, R_CLOCK_learning_a_final_timestamp_raises_the_clock) {
+    Harness h(3);
+    h.node(3).on_tick(h.now() + 5000000);
+    h.node(3).take_output();
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run();
+    const auto f = h.delivered(2).at(0).final_ts;
+    EXPECT_EQ(f.node, 3u);
+    EXPECT_GE(h.node(2).clock(), f.counter);
+    EXPECT_GE(h.node(1).clock(), f.counter);
+}
+
+TEST(Rules, R_DELIVER_waits_for_a_smaller_undecided_transaction) {
+    Harness h(3);
+    // t1 from node 1: node 2 votes, then the rest of t1 is held back.
+    h.request(1, 1, 1, {set("a", "1")});
+    h.run([](const InFlight& m) { return is<CanCommit>(m) || (is<Vote>(m) && m.from == 2); }, 2);
+    ASSERT_EQ(h.node(2).undecided_count(), 1u);
+    std::deque<InFlight> held;
+    std::swap(held, h.inflight());
+    // t2 from node 3 commits fully: its f is above node 2's proposal for t1.
+    h.request(3, 2, 1, {set("b", "2")});
+    h.run();
+    EXPECT_EQ(h.delivered(3).size(), 0u) << "node 3 voted on t1 first, so t1 is undecided there with a smaller key";
+    EXPECT_EQ(h.delivered(2).size(), 0u) << "node 2 holds t1 undecided with a smaller key";
+    std::swap(held, h.inflight());
+    h.run();
+    h.settle();
+    for (NodeId n = 1; n <= 3; ++n) {
+        ASSERT_EQ(h.delivered(n).size(), 2u) << "node " << n;
+        EXPECT_EQ(h.delivered(n)[0].tx, (TxId{1, 1, 1}));
+    }
+}
+
+TEST(Rules, R_REPLY_AFTER_DELIVERY_no_answer_while_delivery_is_blocked) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("a", "1")});
+    h.run([](const InFlight& m) { return is<CanCommit>(m) || (is<Vote>(m) && m.from == 3); }, 2);
+    std::deque<InFlight> held;
+    std::swap(held, h.inflight());
+    h.request(3, 2, 1, {set("b", "2")});
+    h.run();
+    EXPECT_TRUE(h.replies(3).empty()) << "t2 is committed but not deliverable at its coordinator";
+    std::swap(held, h.inflight());
+    h.settle();
+    EXPECT_EQ(h.replies(3).size(), 1u);
+    EXPECT_EQ(h.replies(1).size(), 1u);
+}
+
+TEST(Rules, R_APPLY_cas_and_multi_op_semantics) {
+    Harness h(3);
+    h.request(1, 1, 1, {cas("k", std::nullopt, "v1"), cas("k", std::nullopt, "v2"), cas("k", "v1", "v3"),
+                        get("k"), del("k"), del("k"), get("k")});
+    h.run();
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    const auto& r = ops_reply(h.replies(1)[0])->results;
+    ASSERT_EQ(r.size(), 7u);
+    EXPECT_EQ(r[0], (OpResult{true, std::nullopt}));
+    EXPECT_EQ(r[1], (OpResult{false, std::string("v1")}));
+    EXPECT_EQ(r[2], (OpResult{true, std::nullopt}));
+    EXPECT_EQ(r[3], (OpResult{true, std::string("v3")}));
+    EXPECT_EQ(r[4], (OpResult{true, std::nullopt}));
+    EXPECT_EQ(r[5], (OpResult{false, std::nullopt}));
+    EXPECT_EQ(r[6], (OpResult{false, std::nullopt}));
+}
+
+TEST(Rules, R_APPLY_get_and_failed_cas_refresh_recency_so_eviction_follows) {
+    Harness h(3, [](EngineConfig& c) { c.store_limits = {2, 100000}; });
+    h.request(1, 1, 1, {set("a", "1"), set("b", "2"), get("a"), set("c", "3")});  // b is LRU when c arrives
+    h.request(1, 1, 2, {cas("a", "zzz", "x"), set("d", "4")});                     // failed CAS touches a: c goes
+    h.settle();
+    for (NodeId n = 1; n <= 3; ++n) {
+        const auto snap = h.node(n).state().store().snapshot_mru_first();
+        ASSERT_EQ(snap.size(), 2u);
+        EXPECT_EQ(snap[0].first, "d");
+        EXPECT_EQ(snap[1].first, "a");
+    }
+}
+
+TEST(Rules, R_RETRY_TABLE_same_request_in_two_transactions_applies_once) {
+    Harness h(3);
+    h.request(1, 5, 1, {set("k", "first")});
+    h.request(2, 5, 1, {set("k", "first")});  // the client retried at node 2 before node 1 answered
+    h.request(3, 6, 1, {set("k", "other")});
+    h.settle();
+    // Whichever copy is delivered second must not overwrite what was applied in between.
+    std::size_t applied_copies = 0;
+    for (const auto& d : h.delivered(1)) {
+        for (const auto& cmd : *d.batch) applied_copies += cmd.client == 5 ? 1u : 0u;
+    }
+    EXPECT_EQ(applied_copies, 2u);
+    const auto& log = h.delivered(1);
+    ASSERT_EQ(log.size(), 3u);
+    std::string expected;
+    bool seen5 = false;
+    for (const auto& d : log) {
+        const auto& cmd = d.batch->at(0);
+        if (cmd.client == 5 && !seen5) {
+            expected = "first";
+            seen5 = true;
+        } else if (cmd.client == 6) {
+            expected = "other";
+        }
+    }
+    EXPECT_EQ(h.node(1).state().store().peek("k"), std::optional<std::string_view>(expected));
+    EXPECT_EQ(h.replies(1).at(0).body, h.replies(2).at(0).body);
+}
+
+TEST(Rules, R_IDEMPOTENT_duplicated_messages_change_nothing) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    std::size_t steps = 0;
+    while (!h.inflight().empty() && steps++ < 1000) {
+        InFlight m = h.inflight().front();
+        h.inflight().push_back(m);  // every message arrives twice
+        h.run({}, 1);
+    }
+    h.settle();
+    for (NodeId n = 1; n <= 3; ++n) EXPECT_EQ(h.node(n).state().log_length(), 1u);
+    EXPECT_EQ(h.replies(1).size(), 1u);
+}
+
+TEST(Rules, R_RESEND_lost_cancommit_is_sent_again) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return !(is<CanCommit>(m) && m.to == 3); });
+    EXPECT_EQ(h.delivered(1).size(), 0u);
+    h.advance(h.node(1).config().resend_ms);
+    EXPECT_GE(h.count_inflight<CanCommit>(), 1u);
+    h.run();
+    EXPECT_EQ(h.delivered(3).size(), 1u);
+}
+
+TEST(Rules, R_DECISION_RESEND_abort_reaches_a_member_that_never_saw_the_transaction) {
+    Harness h(3, [](EngineConfig& c) {
+        if (c.self == 2) c.max_undecided = 0;
+    });
+    h.request(1, 1, 1, {set("k", "v")});
+    // Node 3 never sees t: its CanCommit and every DoAbort to it are lost.
+    h.run([](const InFlight& m) { return m.to != 3; });
+    EXPECT_EQ(h.node(1).coordinating(), 1u) << "the coordinator keeps the decision for node 3";
+    h.settle();
+    EXPECT_EQ(h.node(1).coordinating(), 0u) << "node 3 learned the abort, so the tombstone went";
+    EXPECT_EQ(h.node(3).known_transactions(), 0u);
+}
+
+TEST(Rules, R_TOMBSTONE_decided_transactions_are_forgotten_once_everyone_knows) {
+    Harness h(3);
+    for (RequestId r = 1; r <= 5; ++r) h.request(static_cast<NodeId>(r % 3 + 1), 1, r, {set("k", "v")});
+    h.settle();
+    for (NodeId n = 1; n <= 3; ++n) {
+        EXPECT_EQ(h.node(n).known_transactions(), 0u) << "node " << n;
+        EXPECT_EQ(h.node(n).coordinating(), 0u);
+        EXPECT_EQ(h.node(n).state().log_length(), 5u);
+    }
+}
+
+TEST(Rules, R_STALE_late_cancommit_after_forgetting_is_ignored) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    InFlight copy = h.inflight().front();
+    ASSERT_TRUE(is<CanCommit>(copy));
+    h.settle();
+    ASSERT_EQ(h.node(copy.to).known_transactions(), 0u);
+    h.node(copy.to).on_message(copy.msg, h.now());
+    auto out = h.node(copy.to).take_output();
+    EXPECT_TRUE(out.messages.empty());
+    EXPECT_EQ(h.node(copy.to).undecided_count(), 0u);
+}
+
+TEST(Rules, R_DECISION_QUERY_stuck_member_learns_the_outcome_from_a_peer) {
+    Harness h(3, [](EngineConfig& c) { c.resend_ms = 1000000; });  // the coordinator never resends
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return !(is<DoCommit>(m) && m.to == 3); });
+    EXPECT_EQ(h.node(3).undecided_count(), 1u);
+    h.advance(h.node(3).config().query_ms);
+    EXPECT_GE(h.count_inflight<DecisionQuery>(), 1u);
+    h.run();
+    EXPECT_EQ(h.node(3).undecided_count(), 0u);
+    EXPECT_EQ(h.node(3).state().log_length(), 1u);
+}
+
+TEST(Rules, R_EPOCH_FILTER_message_from_an_unknown_incarnation_is_dropped) {
+    Harness h(3);
+    PeerMessage m{PeerHeader{kProtocolVersion, "test", 1, 99, 1}, CanCommit{TxId{1, 99, 1}, {}}};
+    h.node(2).on_message(m, h.now());
+    EXPECT_TRUE(h.node(2).take_output().messages.empty());
+    EXPECT_EQ(h.node(2).known_transactions(), 0u);
+}
+
+TEST(Rules, R_CLIENT_TIMEOUT_unanswered_request_gets_outcome_unknown) {
+    Harness h(3, [](EngineConfig& c) { c.client_timeout_ms = 500; });
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return m.to != 3 && m.from != 3; });  // node 3 is silent
+    h.advance(499);
+    EXPECT_TRUE(h.replies(1).empty());
+    h.advance(1);
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::TimeoutOutcomeUnknown);
+    // The transaction goes on; a retry returns the real result once applied.
+    h.inflight().clear();
+    h.settle();
+    h.request(2, 1, 1, {set("k", "v")});
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(2)[0]), nullptr);
+}
+
+}  // namespace
+}  // namespace tricache::coordinator::testing
