@@ -79,6 +79,13 @@ Engine Engine::bootstrap(EngineConfig config) {
     return e;
 }
 
+Engine Engine::join(EngineConfig config, Incarnation incarnation) {
+    assert(incarnation > 1);
+    Engine e(std::move(config), incarnation);
+    e.status_ = NodeStatus::Joining;
+    return e;
+}
+
 Output Engine::take_output() {
     Output o = std::move(out_);
     out_ = Output{};

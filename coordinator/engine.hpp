@@ -66,6 +66,10 @@ class Engine {
 public:
     // Bootstrap start: epoch 1 is every node of the cluster at incarnation 1.
     static Engine bootstrap(EngineConfig config);
+    // Any later start: the node has forgotten everything and must be re-added
+    // by a view change before it serves (R-AMNESIA). `incarnation` must be new
+    // (greater than 1, never reused), e.g. from a clock and a random number.
+    static Engine join(EngineConfig config, protocol::Incarnation incarnation);
 
     void on_message(const protocol::PeerMessage& msg, std::uint64_t now_ms);
     void on_client_request(const protocol::ClientRequest& req, std::uint64_t now_ms);
