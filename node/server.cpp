@@ -1,0 +1,455 @@
+#include "node/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <chrono>
+#include <limits>
+
+namespace tricache::node {
+namespace {
+
+using protocol::ClientRequest;
+using protocol::ClientResponse;
+using protocol::ErrorCode;
+using protocol::ErrorReply;
+using protocol::NodeId;
+
+// How many messages one socket may hand the loop before the other gets a turn.
+constexpr std::uint64_t kBurst = 256;
+// Frames a client message may have before the rest are discarded unread.
+constexpr std::size_t kMaxClientFrames = 4;
+// How long a (client, request) -> routing id entry outlives the engine's own
+// client timeout: the engine answers every request by then, so this only
+// catches entries the engine had no reason to answer.
+constexpr std::uint64_t kPendingGraceMs = 2000;
+constexpr std::uint64_t kStatsEveryMs = 60000;
+
+int as_int(std::uint64_t v) { return static_cast<int>(std::min<std::uint64_t>(v, std::numeric_limits<int>::max())); }
+
+std::string ids_text(const std::set<NodeId>& ids) {
+    std::string s;
+    for (NodeId id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+    return s.empty() ? "none" : s;
+}
+
+std::string printable(std::string_view s, std::size_t max = 120) {
+    std::string out;
+    for (char c : s.substr(0, max)) {
+        const auto u = static_cast<unsigned char>(c);
+        out += (u >= 0x20 && u < 0x7f && c != '"') ? c : '?';
+    }
+    if (s.size() > max) out += "...";
+    return out;
+}
+
+}  // namespace
+
+std::uint64_t monotonic_ms() {
+    const auto d = std::chrono::steady_clock::now().time_since_epoch();
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+bool RateLimitedLog::allow(std::uint64_t now_ms, std::uint64_t& suppressed) {
+    if (now_ms >= window_start_ + window_ms_) {
+        window_start_ = now_ms;
+        used_ = 0;
+    }
+    if (used_ < burst_) {
+        ++used_;
+        suppressed = suppressed_;
+        suppressed_ = 0;
+        return true;
+    }
+    ++suppressed_;
+    return false;
+}
+
+ErrorCode client_code_for_decode_error(ErrorCode decoder_code) {
+    switch (decoder_code) {
+        case ErrorCode::TooLarge: return ErrorCode::TooLarge;
+        case ErrorCode::WrongCluster: return ErrorCode::WrongCluster;
+        default: return ErrorCode::BadRequest;
+    }
+}
+
+Server::Created Server::create(ServerOptions options, std::shared_ptr<spdlog::logger> log) {
+    if (auto err = check_self(options.cluster, options.self)) return err->to_string();
+    if (!options.bootstrap && options.incarnation <= 1) return std::string("a joining node needs an incarnation > 1");
+    auto ec = engine_config(options.cluster, options.self, options.seed);
+    coordinator::Engine engine = options.bootstrap ? coordinator::Engine::bootstrap(std::move(ec))
+                                                   : coordinator::Engine::join(std::move(ec), options.incarnation);
+    std::unique_ptr<Server> server(new Server(std::move(options), std::move(engine), std::move(log)));
+    try {
+        server->open_sockets();
+    } catch (const zmq::error_t& e) {
+        return std::string("cannot open sockets: ") + e.what();
+    }
+    return server;
+}
+
+Server::Server(ServerOptions options, coordinator::Engine engine, std::shared_ptr<spdlog::logger> log)
+    : options_(std::move(options)),
+      engine_(std::move(engine)),
+      log_(std::move(log)),
+      limits_(codec_limits(options_.cluster)),
+      context_(1),
+      peer_in_(context_, zmq::socket_type::pull),
+      client_(context_, zmq::socket_type::router) {}
+
+Server::~Server() {
+    // Linger 0 everywhere: nothing queued may hold up the exit.
+    peer_out_.clear();
+    peer_in_.close();
+    client_.close();
+}
+
+void Server::open_sockets() {
+    const auto& cfg = options_.cluster;
+    const auto& t = cfg.transport;
+    const NodeEntry* me = cfg.find(options_.self);
+    assert(me != nullptr);
+    // A frame a little over the codec limit still reaches the decoder, so the
+    // client hears TOO_LARGE; one far over it is cut off by ZeroMQ itself.
+    const auto socket_max = static_cast<std::int64_t>(2 * t.max_message_bytes);
+
+    peer_in_.set(zmq::sockopt::linger, 0);
+    peer_in_.set(zmq::sockopt::maxmsgsize, socket_max);
+    peer_in_.set(zmq::sockopt::rcvhwm, as_int(t.peer_send_hwm));
+    peer_in_.bind(me->peer);
+
+    client_.set(zmq::sockopt::linger, 0);
+    client_.set(zmq::sockopt::maxmsgsize, socket_max);
+    client_.set(zmq::sockopt::sndhwm, as_int(t.client_hwm));
+    client_.set(zmq::sockopt::rcvhwm, as_int(t.client_hwm));
+    client_.bind(me->client);
+
+    for (const auto& n : cfg.nodes) {
+        if (n.id == options_.self) continue;
+        zmq::socket_t s(context_, zmq::socket_type::push);
+        s.set(zmq::sockopt::linger, 0);
+        s.set(zmq::sockopt::immediate, 1);
+        s.set(zmq::sockopt::sndhwm, as_int(t.peer_send_hwm));
+        s.set(zmq::sockopt::reconnect_ivl, 50);
+        s.set(zmq::sockopt::reconnect_ivl_max, 500);
+        s.connect(n.peer);
+        peer_out_.emplace(n.id, std::move(s));
+    }
+}
+
+void Server::run(int stop_fd) {
+    const auto& ec = engine_.config();
+    const auto s = engine_.status();
+    log_->info("event=start node={} cluster={} incarnation={} mode={} epoch={} peer={} client={} peers={} "
+               "max_entries={} max_bytes={} client_timeout_ms={}",
+               options_.self, ec.cluster_id, engine_.incarnation(), options_.bootstrap ? "bootstrap" : "join",
+               s.epoch, options_.cluster.find(options_.self)->peer, options_.cluster.find(options_.self)->client,
+               peer_out_.size(), ec.store_limits.max_entries, ec.store_limits.max_bytes, ec.client_timeout_ms);
+
+    std::array<zmq_pollitem_t, 3> items{{
+        {peer_in_.handle(), 0, ZMQ_POLLIN, 0},
+        {client_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, stop_fd, ZMQ_POLLIN, 0},
+    }};
+    const std::uint64_t tick_ms = options_.cluster.transport.tick_ms;
+    now_ms_ = monotonic_ms();
+    std::uint64_t next_tick = now_ms_;
+    std::uint64_t next_sweep = now_ms_ + 1000;
+    std::uint64_t next_stats = now_ms_ + kStatsEveryMs;
+    for (;;) {
+        now_ms_ = monotonic_ms();
+        const std::uint64_t wait = next_tick > now_ms_ ? next_tick - now_ms_ : 0;
+        try {
+            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(static_cast<long>(wait)));
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;
+            log_->critical("event=poll_failed error=\"{}\"", e.what());
+            return;
+        }
+        if ((items[2].revents & ZMQ_POLLIN) != 0) return;
+        now_ms_ = monotonic_ms();
+        if ((items[0].revents & ZMQ_POLLIN) != 0) drain_peers(kBurst);
+        if ((items[1].revents & ZMQ_POLLIN) != 0) drain_clients(kBurst);
+        now_ms_ = monotonic_ms();
+        if (now_ms_ >= next_tick) {
+            engine_.on_tick(now_ms_);
+            next_tick = now_ms_ + tick_ms;
+        }
+        flush();
+        if (now_ms_ >= next_sweep) {
+            sweep_pending(now_ms_);
+            next_sweep = now_ms_ + 1000;
+        }
+        if (now_ms_ >= next_stats) {
+            log_stats();
+            next_stats = now_ms_ + kStatsEveryMs;
+        }
+    }
+}
+
+void Server::log_stats() {
+    const auto s = engine_.status();
+    const auto& c = counters_;
+    log_->info("event=stats epoch={} ready={} delivered={} entries={} log_hash={:016x} digest={:016x} peer_in={} "
+               "peer_out={} peer_dropped_in={} peer_dropped_out={} isolated_dropped={} client_requests={} "
+               "client_rejected={} replies={} replies_unroutable={} pending={}",
+               s.epoch, s.ready, s.delivered, s.entries, s.log_hash, s.digest, c.peer_in, c.peer_out,
+               c.peer_dropped_in, c.peer_dropped_out, c.isolated_dropped, c.client_requests, c.client_rejected,
+               c.replies, c.replies_unroutable, pending_.size());
+}
+
+// ------------------------------------------------------------------ peers
+
+void Server::drain_peers(std::uint64_t budget) {
+    bool skipping = false;  // inside a multi-frame message: peers never send those
+    for (std::uint64_t i = 0; i < budget; ++i) {
+        zmq::message_t msg;
+        zmq::recv_result_t got;
+        try {
+            got = peer_in_.recv(msg, zmq::recv_flags::dontwait);
+        } catch (const zmq::error_t& e) {
+            log_->warn("event=peer_recv_failed error=\"{}\"", e.what());
+            return;
+        }
+        if (!got) return;
+        const bool more = msg.more();
+        if (skipping || more) {
+            if (!skipping) peer_drop("multipart", "a peer message is one frame");
+            skipping = more;
+            continue;
+        }
+        on_peer_bytes(msg.to_string_view());
+    }
+}
+
+void Server::peer_drop(std::string_view reason, std::string_view detail) {
+    ++counters_.peer_dropped_in;
+    std::uint64_t suppressed = 0;
+    if (peer_log_.allow(now_ms_, suppressed)) {
+        log_->warn("event=peer_drop reason={} detail=\"{}\" suppressed={}", reason, printable(detail), suppressed);
+    }
+}
+
+void Server::on_peer_bytes(std::string_view bytes) {
+    auto decoded = protocol::decode_peer_message(bytes, limits_);
+    if (!decoded) {
+        const auto& e = decoded.error();
+        peer_drop(protocol::error_name(e.code), e.detail);
+        return;
+    }
+    const protocol::PeerMessage& msg = decoded.value();
+    const auto& h = msg.header;
+    if (h.cluster_id != options_.cluster.cluster_id) {
+        peer_drop("wrong_cluster", "cluster '" + h.cluster_id + "' from node " + std::to_string(h.from));
+        return;
+    }
+    if (h.from == options_.self || options_.cluster.find(h.from) == nullptr) {
+        peer_drop("unknown_node", "node " + std::to_string(h.from) + " is not a configured peer");
+        return;
+    }
+    if (isolated_.count(h.from) != 0) {
+        ++counters_.isolated_dropped;
+        return;
+    }
+    ++counters_.peer_in;
+    if (log_->should_log(spdlog::level::trace)) {
+        log_->trace("event=peer_in from={} kind={} epoch={}", h.from, protocol::kind_name(msg.body), h.epoch);
+    }
+    engine_.on_message(msg, now_ms_);
+}
+
+// ------------------------------------------------------------------ clients
+
+void Server::drain_clients(std::uint64_t budget) {
+    for (std::uint64_t i = 0; i < budget; ++i) {
+        std::vector<zmq::message_t> frames;
+        try {
+            zmq::message_t first;
+            if (!client_.recv(first, zmq::recv_flags::dontwait)) return;
+            bool more = first.more();
+            frames.push_back(std::move(first));
+            // ZeroMQ delivers a message's frames together: once the first is
+            // here, the rest are too, and they are drained even when discarded.
+            std::size_t extra = 0;
+            while (more) {
+                zmq::message_t part;
+                if (!client_.recv(part, zmq::recv_flags::dontwait)) break;
+                more = part.more();
+                if (frames.size() < kMaxClientFrames) {
+                    frames.push_back(std::move(part));
+                } else {
+                    ++extra;
+                }
+            }
+            if (extra > 0) frames.emplace_back();  // too many frames: on_client_frames rejects it
+        } catch (const zmq::error_t& e) {
+            log_->warn("event=client_recv_failed error=\"{}\"", e.what());
+            return;
+        }
+        on_client_frames(frames);
+    }
+}
+
+void Server::on_client_frames(std::vector<zmq::message_t>& frames) {
+    assert(!frames.empty());  // a ROUTER always prepends the routing id
+    std::vector<std::string> envelope{frames[0].to_string()};
+    std::size_t body = 1;
+    // A REQ client puts an empty delimiter before its payload; keep it for the reply.
+    if (frames.size() == 3 && frames[1].size() == 0) {
+        envelope.emplace_back();
+        body = 2;
+    }
+    auto reject = [&](ErrorCode code, std::string detail) {
+        ++counters_.client_rejected;
+        std::uint64_t suppressed = 0;
+        if (client_log_.allow(now_ms_, suppressed)) {
+            log_->warn("event=client_reject code={} detail=\"{}\" suppressed={}", protocol::error_name(code),
+                       printable(detail), suppressed);
+        }
+        // The request could not be read, so its ids are unknown: the reply carries 0, 0.
+        send_to_client(envelope, ClientResponse{protocol::kProtocolVersion, 0, 0, ErrorReply{code, std::move(detail)}});
+    };
+    if (frames.size() != body + 1) {
+        reject(ErrorCode::BadRequest,
+               "expected exactly one payload frame, got " + std::to_string(frames.size() - 1) + " frames");
+        return;
+    }
+    auto decoded = protocol::decode_client_request(frames[body].to_string_view(), limits_);
+    if (!decoded) {
+        const auto& e = decoded.error();
+        reject(client_code_for_decode_error(e.code), std::string(protocol::error_name(e.code)) + ": " + e.detail);
+        return;
+    }
+    const ClientRequest& req = decoded.value();
+    ++counters_.client_requests;
+    if (const auto* admin = std::get_if<protocol::AdminRequest>(&req.body);
+        admin != nullptr && (admin->kind == protocol::AdminKind::Isolate || admin->kind == protocol::AdminKind::Heal)) {
+        handle_transport_admin(envelope, req);
+        return;
+    }
+    const RequestKey key{req.client, req.request};
+    auto it = pending_.find(key);
+    if (it == pending_.end() && pending_.size() >= options_.cluster.transport.max_pending_replies) {
+        // A resource limit of this process, not a protocol decision: the engine never saw it.
+        send_to_client(envelope, ClientResponse{protocol::kProtocolVersion, req.client, req.request,
+                                                ErrorReply{ErrorCode::Overloaded, "too many requests awaiting replies"}});
+        return;
+    }
+    // A retry of the same (client, request) is answered where it came from last.
+    Pending& p = pending_[key];
+    p.envelope = std::move(envelope);
+    p.expires_ms = now_ms_ + engine_.config().client_timeout_ms + kPendingGraceMs;
+    engine_.on_client_request(req, now_ms_);
+}
+
+void Server::handle_transport_admin(const std::vector<std::string>& envelope, const ClientRequest& req) {
+    const auto& admin = std::get<protocol::AdminRequest>(req.body);
+    auto answer = [&](protocol::ClientResponseBody body) {
+        send_to_client(envelope, ClientResponse{protocol::kProtocolVersion, req.client, req.request, std::move(body)});
+    };
+    if (req.cluster_id != options_.cluster.cluster_id) {
+        answer(ErrorReply{ErrorCode::WrongCluster, "this node serves cluster '" + options_.cluster.cluster_id +
+                                                       "', not '" + req.cluster_id + "'"});
+        return;
+    }
+    if (admin.kind == protocol::AdminKind::Heal) {
+        const auto was = ids_text(isolated_);
+        isolated_.clear();
+        log_->info("event=heal was_isolated_from={}", was);
+        answer(protocol::AdminReply{"healed (was isolated from " + was + ")", {}});
+        return;
+    }
+    for (NodeId p : admin.peers) {
+        if (p == options_.self || options_.cluster.find(p) == nullptr) {
+            answer(ErrorReply{ErrorCode::BadRequest, "cannot isolate from node " + std::to_string(p) +
+                                                         ": not another node of this cluster"});
+            return;
+        }
+    }
+    isolated_.insert(admin.peers.begin(), admin.peers.end());
+    log_->info("event=isolate isolated_from={}", ids_text(isolated_));
+    protocol::AdminReply r{"isolated from " + ids_text(isolated_), {}};
+    for (NodeId p : isolated_) r.values.push_back(p);
+    answer(std::move(r));
+}
+
+void Server::send_to_client(const std::vector<std::string>& envelope, const ClientResponse& resp) {
+    const std::string bytes = protocol::encode(resp);
+    try {
+        for (const auto& frame : envelope) {
+            // A ROUTER without ROUTER_MANDATORY drops what it cannot route or
+            // queue instead of blocking; dontwait keeps it that way.
+            (void)client_.send(zmq::const_buffer(frame.data(), frame.size()),
+                               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        }
+        (void)client_.send(zmq::const_buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait);
+        ++counters_.replies;
+    } catch (const zmq::error_t& e) {
+        std::uint64_t suppressed = 0;
+        if (send_log_.allow(now_ms_, suppressed)) {
+            log_->warn("event=client_send_failed error=\"{}\" suppressed={}", e.what(), suppressed);
+        }
+    }
+}
+
+void Server::sweep_pending(std::uint64_t now) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        it = it->second.expires_ms <= now ? pending_.erase(it) : std::next(it);
+    }
+}
+
+// ------------------------------------------------------------------ output
+
+void Server::flush() {
+    coordinator::Output out = engine_.take_output();
+    for (const auto& ob : out.messages) {
+        if (isolated_.count(ob.to) != 0) {
+            ++counters_.isolated_dropped;
+            continue;
+        }
+        auto it = peer_out_.find(ob.to);
+        if (it == peer_out_.end()) {
+            std::uint64_t suppressed = 0;
+            if (send_log_.allow(now_ms_, suppressed)) {
+                log_->warn("event=send_drop reason=no_such_peer to={} suppressed={}", ob.to, suppressed);
+            }
+            ++counters_.peer_dropped_out;
+            continue;
+        }
+        const std::string bytes = protocol::encode(ob.msg);
+        try {
+            if (it->second.send(zmq::const_buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait)) {
+                ++counters_.peer_out;
+            } else {
+                ++counters_.peer_dropped_out;  // not connected or queue full: the protocol resends
+            }
+        } catch (const zmq::error_t& e) {
+            ++counters_.peer_dropped_out;
+            std::uint64_t suppressed = 0;
+            if (send_log_.allow(now_ms_, suppressed)) {
+                log_->warn("event=send_drop reason=error to={} error=\"{}\" suppressed={}", ob.to, e.what(),
+                           suppressed);
+            }
+        }
+    }
+    for (const auto& r : out.replies) {
+        auto it = pending_.find({r.client, r.request});
+        if (it == pending_.end()) {
+            ++counters_.replies_unroutable;
+            log_->debug("event=reply_unroutable client={} request={}", r.client, r.request);
+            continue;
+        }
+        if (log_->should_log(spdlog::level::debug)) {
+            if (const auto* e = std::get_if<ErrorReply>(&r.body)) {
+                log_->debug("event=reply client={} request={} error={} detail=\"{}\"", r.client, r.request,
+                            protocol::error_name(e->code), printable(e->detail));
+            }
+        }
+        send_to_client(it->second.envelope, r);
+        pending_.erase(it);
+    }
+}
+
+}  // namespace tricache::node

@@ -1,0 +1,144 @@
+// One tricache node process: the engine behind ZeroMQ, driven by one event loop.
+//
+// Transport (why PUSH/PULL for peers): every peer message of the protocol is a
+// one-way datagram addressed by node id; an answer is a separate message that
+// the engine addresses itself. So each node binds one PULL socket for all
+// inbound peer traffic and keeps one PUSH socket per other node, connected to
+// that node's PULL. Nothing ever needs to reply on the connection a message came
+// in on, so ROUTER identities would add nothing but a failure mode (a restarted
+// peer reconnecting with an identity the ROUTER still holds). Every PUSH has
+// ZMQ_IMMEDIATE (nothing is queued for a peer that is not connected), a bounded
+// SNDHWM and ZMQ_LINGER 0, and every send is ZMQ_DONTWAIT: when a peer is slow
+// or gone the message is dropped, which the protocol tolerates (R-RESEND,
+// R-DECISION-QUERY) and the loop needs (it must never block).
+//
+// Clients talk to a ROUTER: each request frame is an encoded ClientRequest and
+// the reply goes back to the routing id it came from, found through a bounded
+// (client id, request id) -> routing id map. Admin Isolate/Heal are handled
+// here, by dropping traffic to and from the named peers; everything else goes
+// to the engine unchanged. The node never decides anything of the protocol.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "coordinator/engine.hpp"
+#include "node/config.hpp"
+#include "protocol/codec.hpp"
+
+namespace tricache::node {
+
+// At most `burst` log lines per `window_ms` for one kind of event; the rest are
+// counted and reported with the next line that gets through.
+class RateLimitedLog {
+public:
+    RateLimitedLog(std::uint64_t burst, std::uint64_t window_ms) : burst_(burst), window_ms_(window_ms) {}
+    // True when a line may be written now; `suppressed` is how many were not since the last one.
+    bool allow(std::uint64_t now_ms, std::uint64_t& suppressed);
+
+private:
+    std::uint64_t burst_;
+    std::uint64_t window_ms_;
+    std::uint64_t window_start_ = 0;
+    std::uint64_t used_ = 0;
+    std::uint64_t suppressed_ = 0;
+};
+
+// How a decoder failure is reported to a client: decoder codes are not part of
+// the client-facing set, so everything but TOO_LARGE (and WRONG_CLUSTER, should
+// a decoder ever produce it) becomes BAD_REQUEST. The decoder's own code and
+// detail go in the reply's detail: "TRUNCATED: ...".
+protocol::ErrorCode client_code_for_decode_error(protocol::ErrorCode decoder_code);
+
+struct ServerOptions {
+    ClusterConfig cluster;
+    protocol::NodeId self = 0;
+    bool bootstrap = false;                // Engine::bootstrap (epoch 1, incarnation 1)
+    protocol::Incarnation incarnation = 0;  // for Engine::join: new, > 1
+    std::uint64_t seed = 1;
+};
+
+struct ServerCounters {
+    std::uint64_t peer_in = 0;
+    std::uint64_t peer_out = 0;
+    std::uint64_t peer_dropped_in = 0;    // undecodable, wrong cluster, unknown node
+    std::uint64_t peer_dropped_out = 0;   // EAGAIN (slow or absent peer) or send error
+    std::uint64_t isolated_dropped = 0;   // either direction, while isolated
+    std::uint64_t client_requests = 0;
+    std::uint64_t client_rejected = 0;    // undecodable or malformed framing
+    std::uint64_t replies = 0;
+    std::uint64_t replies_unroutable = 0; // no pending entry (expired or never ours)
+};
+
+class Server {
+public:
+    using Created = std::variant<std::unique_ptr<Server>, std::string>;
+    // Builds the engine, binds both endpoints and connects to every peer.
+    // Failures (address in use, bad endpoint) come back as a message.
+    static Created create(ServerOptions options, std::shared_ptr<spdlog::logger> log);
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    ~Server();
+
+    // The event loop. Returns when `stop_fd` (a signalfd or pipe) becomes readable.
+    void run(int stop_fd);
+
+    const ServerCounters& counters() const { return counters_; }
+    const coordinator::Engine& engine() const { return engine_; }
+
+private:
+    struct Pending {
+        std::vector<std::string> envelope;  // routing id (and an empty delimiter for REQ clients)
+        std::uint64_t expires_ms = 0;
+    };
+    using RequestKey = std::pair<protocol::ClientId, protocol::RequestId>;
+
+    Server(ServerOptions options, coordinator::Engine engine, std::shared_ptr<spdlog::logger> log);
+    void open_sockets();
+
+    void drain_peers(std::uint64_t budget);
+    void drain_clients(std::uint64_t budget);
+    void on_peer_bytes(std::string_view bytes);
+    void on_client_frames(std::vector<zmq::message_t>& frames);
+    void handle_transport_admin(const std::vector<std::string>& envelope, const protocol::ClientRequest& req);
+    void flush();
+    void send_to_client(const std::vector<std::string>& envelope, const protocol::ClientResponse& resp);
+    void sweep_pending(std::uint64_t now);
+    void log_stats();
+    void peer_drop(std::string_view reason, std::string_view detail);
+
+    ServerOptions options_;
+    coordinator::Engine engine_;
+    std::shared_ptr<spdlog::logger> log_;
+    protocol::CodecLimits limits_;
+    std::uint64_t now_ms_ = 0;
+
+    zmq::context_t context_;
+    zmq::socket_t peer_in_;
+    zmq::socket_t client_;
+    std::map<protocol::NodeId, zmq::socket_t> peer_out_;
+
+    std::set<protocol::NodeId> isolated_;
+    std::map<RequestKey, Pending> pending_;
+    ServerCounters counters_;
+    RateLimitedLog peer_log_{5, 1000};
+    RateLimitedLog client_log_{5, 1000};
+    RateLimitedLog send_log_{5, 1000};
+};
+
+// Milliseconds of std::chrono::steady_clock: the only clock the engine is fed.
+std::uint64_t monotonic_ms();
+
+}  // namespace tricache::node
