@@ -1,8 +1,8 @@
 #include "checker/checks.hpp"
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <tuple>
 #include <utility>
 
@@ -73,7 +73,7 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
     st.commands_in_log = cmds.size();
 
     // (a) every command of G is an invoked, not-failed operation, applied once.
-    std::map<ReqKey, std::size_t> first;  // effective application, as an ordinal into cmds
+    std::unordered_map<ReqKey, std::size_t, RequestKeyHash> first;  // effective application: ordinal into cmds
     for (std::size_t ord = 0; ord < cmds.size(); ++ord) {
         const AppliedCommand& ac = cmds[ord];
         const Command& cmd = g.entries[ac.index - g.start].commands[ac.command];
@@ -211,7 +211,7 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
 }  // namespace
 
 CheckResult check_acknowledged_in_log(const History& history, const GlobalLog& g) {
-    std::set<ReqKey> in_log;
+    std::unordered_set<ReqKey, RequestKeyHash> in_log;
     for (const LogEntry& e : g.entries) {
         for (const Command& c : e.commands) in_log.emplace(c.client, c.request);
     }

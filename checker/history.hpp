@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,6 +69,18 @@ struct LogicalOp {
     bool has_write() const;
 };
 
+// Hash for (client, request) keys.
+struct RequestKeyHash {
+    std::size_t operator()(const std::pair<std::uint64_t, std::uint64_t>& k) const noexcept {
+        // splitmix-style mixing: client ids and request ids are both small and dense.
+        std::uint64_t x = k.first * 0x9e3779b97f4a7c15ULL ^ (k.second + 0x632be59bd9b4e019ULL);
+        x ^= x >> 31;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        x ^= x >> 29;
+        return static_cast<std::size_t>(x);
+    }
+};
+
 class History {
 public:
     // Each record_* returns a violation (property "H well-formed") if the event
@@ -88,7 +100,7 @@ public:
 private:
     CheckResult fail(std::string detail);
 
-    std::map<std::pair<std::uint64_t, std::uint64_t>, LogicalOp> ops_;
+    std::unordered_map<std::pair<std::uint64_t, std::uint64_t>, LogicalOp, RequestKeyHash> ops_;
     std::vector<LocalRead> local_reads_;
     CheckResult first_error_;
 };

@@ -1,8 +1,6 @@
 #include "checker/reference_lru.hpp"
 
-#include <algorithm>
 #include <cassert>
-#include <iterator>
 
 namespace tricache::checker {
 
@@ -10,72 +8,63 @@ ReferenceLru::ReferenceLru(Limits limits) : limits_(limits) {
     assert(limits_.max_entries >= 1 && limits_.max_bytes >= 1);
 }
 
-std::optional<std::size_t> ReferenceLru::find(const std::string& key) const {
-    // Scan from the MRU end: recently used keys are the common lookups.
-    for (std::size_t i = lru_first_.size(); i > 0; --i) {
-        if (lru_first_[i - 1].key == key) return i - 1;
-    }
-    return std::nullopt;
-}
-
-void ReferenceLru::make_mru(std::size_t index) {
-    const auto it = lru_first_.begin() + static_cast<std::ptrdiff_t>(index);
-    std::rotate(it, std::next(it), lru_first_.end());
+void ReferenceLru::make_mru(const std::string& key, Entry& entry) {
+    if (entry.last_use != 0) by_use_.erase(entry.last_use);
+    entry.last_use = ++clock_;
+    by_use_.emplace(entry.last_use, key);
 }
 
 void ReferenceLru::evict_to_limits() {
-    std::size_t victims = 0;
-    std::uint64_t count = lru_first_.size();
-    while (count > limits_.max_entries || bytes_ > limits_.max_bytes) {
-        assert(victims < lru_first_.size());
-        const Entry& e = lru_first_[victims];
-        bytes_ -= charge(e.key, e.value);
-        --count;
-        ++victims;
+    while (entries_.size() > limits_.max_entries || bytes_ > limits_.max_bytes) {
+        assert(!by_use_.empty());
+        const auto oldest = by_use_.begin();
+        const auto victim = entries_.find(oldest->second);
+        assert(victim != entries_.end());
+        bytes_ -= charge(victim->first, victim->second.value);
+        entries_.erase(victim);
+        by_use_.erase(oldest);
     }
-    lru_first_.erase(lru_first_.begin(), lru_first_.begin() + static_cast<std::ptrdiff_t>(victims));
 }
 
 bool ReferenceLru::put(const std::string& key, const std::string& value) {
     if (charge(key, value) > limits_.max_bytes) return false;
-    if (const auto at = find(key)) {
-        Entry& e = lru_first_[*at];
-        bytes_ -= charge(e.key, e.value);
-        e.value = value;
-        bytes_ += charge(e.key, e.value);
-        make_mru(*at);
-    } else {
-        lru_first_.push_back(Entry{key, value});
-        bytes_ += charge(key, value);
-    }
-    evict_to_limits();
-    assert(!lru_first_.empty() && lru_first_.back().key == key);
+    auto [it, inserted] = entries_.try_emplace(key);
+    if (!inserted) bytes_ -= charge(key, it->second.value);
+    it->second.value = value;
+    bytes_ += charge(key, value);
+    make_mru(key, it->second);
+    const std::uint64_t newest = it->second.last_use;
+    evict_to_limits();  // never reaches the new entry: its charge fits alone
+    assert(!by_use_.empty() && by_use_.rbegin()->first == newest);
+    (void)newest;
     return true;
 }
 
 std::optional<std::string> ReferenceLru::get(const std::string& key) {
-    const auto at = find(key);
-    if (!at) return std::nullopt;
-    make_mru(*at);
-    return lru_first_.back().value;
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    make_mru(key, it->second);
+    return it->second.value;
 }
 
 bool ReferenceLru::erase(const std::string& key) {
-    const auto at = find(key);
-    if (!at) return false;
-    bytes_ -= charge(lru_first_[*at].key, lru_first_[*at].value);
-    lru_first_.erase(lru_first_.begin() + static_cast<std::ptrdiff_t>(*at));
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return false;
+    bytes_ -= charge(key, it->second.value);
+    by_use_.erase(it->second.last_use);
+    entries_.erase(it);
     return true;
 }
 
 void ReferenceLru::touch(const std::string& key) {
-    if (const auto at = find(key)) make_mru(*at);
+    const auto it = entries_.find(key);
+    if (it != entries_.end()) make_mru(key, it->second);
 }
 
 std::optional<std::string> ReferenceLru::peek(const std::string& key) const {
-    const auto at = find(key);
-    if (!at) return std::nullopt;
-    return lru_first_[*at].value;
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second.value;
 }
 
 OpResult ReferenceLru::apply_op(const Op& op) {
@@ -125,8 +114,10 @@ std::vector<ReferenceLru::Applied> ReferenceLru::apply_log_entry(const LogEntry&
 
 Contents ReferenceLru::contents_mru_first() const {
     Contents out;
-    out.reserve(lru_first_.size());
-    for (auto it = lru_first_.rbegin(); it != lru_first_.rend(); ++it) out.emplace_back(it->key, it->value);
+    out.reserve(entries_.size());
+    for (auto it = by_use_.rbegin(); it != by_use_.rend(); ++it) {
+        out.emplace_back(it->second, entries_.at(it->second).value);
+    }
     return out;
 }
 

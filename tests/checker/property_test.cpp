@@ -191,5 +191,84 @@ RC_GTEST_PROP(CheckerProperty, InventedLocalReadIsCaught, ()) {
     RC_ASSERT(v->property == std::string("P7 local read"));
 }
 
+// The most literal LRU there is: a vector in recency order, scanned linearly.
+// The reference model keeps recency as clock stamps for speed; both must agree.
+class VectorLru {
+public:
+    explicit VectorLru(Limits limits) : limits_(limits) {}
+    bool put(const std::string& k, const std::string& v) {
+        if (ReferenceLru::charge(k, v) > limits_.max_bytes) return false;
+        erase(k);
+        mru_last_.emplace_back(k, v);
+        while (mru_last_.size() > limits_.max_entries || bytes() > limits_.max_bytes) mru_last_.erase(mru_last_.begin());
+        return true;
+    }
+    std::optional<std::string> get(const std::string& k) {
+        touch(k);
+        return peek(k);
+    }
+    bool erase(const std::string& k) {
+        for (auto it = mru_last_.begin(); it != mru_last_.end(); ++it) {
+            if (it->first == k) {
+                mru_last_.erase(it);
+                return true;
+            }
+        }
+        return false;
+    }
+    void touch(const std::string& k) {
+        for (std::size_t i = 0; i < mru_last_.size(); ++i) {
+            if (mru_last_[i].first == k) {
+                auto e = mru_last_[i];
+                mru_last_.erase(mru_last_.begin() + static_cast<std::ptrdiff_t>(i));
+                mru_last_.push_back(e);
+                return;
+            }
+        }
+    }
+    std::optional<std::string> peek(const std::string& k) const {
+        for (const auto& [key, v] : mru_last_) {
+            if (key == k) return v;
+        }
+        return std::nullopt;
+    }
+    std::uint64_t bytes() const {
+        std::uint64_t b = 0;
+        for (const auto& [k, v] : mru_last_) b += ReferenceLru::charge(k, v);
+        return b;
+    }
+    Contents contents_mru_first() const { return Contents(mru_last_.rbegin(), mru_last_.rend()); }
+
+private:
+    Limits limits_;
+    std::vector<std::pair<std::string, std::string>> mru_last_;
+};
+
+RC_GTEST_PROP(CheckerProperty, ReferenceLruMatchesAVectorLru, ()) {
+    const Limits limits{*rc::gen::inRange<std::uint64_t>(1, 8), *rc::gen::inRange<std::uint64_t>(49, 400)};
+    ReferenceLru fast(limits);
+    VectorLru slow(limits);
+    const int steps = *rc::gen::inRange(1, 200);
+    for (int i = 0; i < steps; ++i) {
+        const std::string key = kKeys[*rc::gen::inRange<std::size_t>(0, kKeys.size())];
+        switch (*rc::gen::inRange(0, 5)) {
+            case 0: {
+                const std::string v = gen_value();
+                RC_ASSERT(fast.put(key, v) == slow.put(key, v));
+                break;
+            }
+            case 1: RC_ASSERT(fast.get(key) == slow.get(key)); break;
+            case 2: RC_ASSERT(fast.erase(key) == slow.erase(key)); break;
+            case 3:
+                fast.touch(key);
+                slow.touch(key);
+                break;
+            default: RC_ASSERT(fast.peek(key) == slow.peek(key)); break;
+        }
+        RC_ASSERT(fast.contents_mru_first() == slow.contents_mru_first());
+        RC_ASSERT(fast.bytes() == slow.bytes());
+    }
+}
+
 }  // namespace
 }  // namespace tricache::checker
