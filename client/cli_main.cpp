@@ -1,0 +1,282 @@
+// tricache: command-line client.
+//   tricache [--server HOST:PORT]... [--json] get KEY [--local] | set KEY VALUE | del KEY
+//            | cas KEY EXPECTED NEW | cas --absent KEY NEW | multi OP... | status
+//            | admin isolate ID... | admin heal | admin rebootstrap | admin log
+// Exit codes (scripts rely on them; README "Client"):
+//   0 ok   1 not found / CAS not applied / DEL of an absent key   2 usage
+//   3 a named server error (NO_QUORUM, NOT_READY, BAD_REQUEST, ...)   4 outcome unknown / no answer
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/client.hpp"
+#include "client/format.hpp"
+
+namespace {
+
+using namespace tricache;
+
+enum Exit : int { kOk = 0, kNotFound = 1, kUsage = 2, kServerError = 3, kUnknown = 4 };
+
+struct Globals {
+    std::vector<std::string> servers;
+    std::string cluster = "tricache";
+    bool json = false;
+    std::uint64_t timeout_ms = 12000;
+    std::uint64_t attempt_timeout_ms = 2000;
+};
+
+int fail(const Globals& g, const client::Error& e) {
+    std::fprintf(stderr, "tricache: %s\n", e.to_string().c_str());
+    if (g.json) {
+        std::printf("{\"error\":\"%s\",\"detail\":%s}\n", std::string(protocol::error_name(e.code)).c_str(),
+                    client::json_string(e.detail).c_str());
+    }
+    return e.outcome_unknown() ? kUnknown : kServerError;
+}
+
+int usage(const std::string& message) {
+    std::fprintf(stderr, "tricache: %s\n", message.c_str());
+    return kUsage;
+}
+
+// "set a 1 get b del c cas k old new cas-absent k new" -> ops
+std::optional<std::vector<protocol::Op>> parse_ops(const std::vector<std::string>& words, std::string& error) {
+    std::vector<protocol::Op> ops;
+    std::size_t i = 0;
+    auto take = [&](std::size_t n, const char* form) -> bool {
+        if (i + n > words.size()) {
+            error = std::string("'") + words[i - 1] + "' needs " + form;
+            return false;
+        }
+        return true;
+    };
+    while (i < words.size()) {
+        const std::string& w = words[i++];
+        if (w == "get") {
+            if (!take(1, "KEY")) return std::nullopt;
+            ops.push_back(protocol::Get{words[i]});
+            i += 1;
+        } else if (w == "del") {
+            if (!take(1, "KEY")) return std::nullopt;
+            ops.push_back(protocol::Del{words[i]});
+            i += 1;
+        } else if (w == "set") {
+            if (!take(2, "KEY VALUE")) return std::nullopt;
+            ops.push_back(protocol::Set{words[i], words[i + 1]});
+            i += 2;
+        } else if (w == "cas") {
+            if (!take(3, "KEY EXPECTED NEW")) return std::nullopt;
+            ops.push_back(protocol::Cas{words[i], words[i + 1], words[i + 2]});
+            i += 3;
+        } else if (w == "cas-absent") {
+            if (!take(2, "KEY NEW")) return std::nullopt;
+            ops.push_back(protocol::Cas{words[i], std::nullopt, words[i + 1]});
+            i += 2;
+        } else {
+            error = "unknown operation '" + w + "' (get, set, del, cas, cas-absent)";
+            return std::nullopt;
+        }
+    }
+    if (ops.empty()) {
+        error = "multi needs at least one operation";
+        return std::nullopt;
+    }
+    return ops;
+}
+
+void print_result(const protocol::Op& op, const protocol::OpResult& r) {
+    const std::string key = client::op_key(op);
+    switch (op.index()) {
+        case 0: std::printf("get %s: %s\n", key.c_str(), r.ok ? r.value.value_or("").c_str() : "(not found)"); break;
+        case 1: std::printf("set %s: OK\n", key.c_str()); break;
+        case 2: std::printf("del %s: %s\n", key.c_str(), r.ok ? "deleted" : "(not found)"); break;
+        default:
+            if (r.ok) {
+                std::printf("cas %s: swapped\n", key.c_str());
+            } else {
+                std::printf("cas %s: not swapped, current %s\n", key.c_str(),
+                            r.value ? ("value " + *r.value).c_str() : "(absent)");
+            }
+    }
+}
+
+// Runs one single-op request and reports it the CLI way.
+int single_op(const Globals& g, client::Client& c, protocol::Op op) {
+    auto r = c.multi({op});
+    if (!r) return fail(g, r.error());
+    const protocol::OpResult& res = r.value().front();
+    if (g.json) {
+        std::printf("%s\n", client::result_json(op, res).c_str());
+    } else if (op.index() == 0) {
+        if (res.ok) std::printf("%s\n", res.value.value_or("").c_str());
+    } else {
+        print_result(op, res);
+    }
+    if (op.index() == 1) return kOk;
+    if (!res.ok) {
+        if (!g.json && op.index() == 0) std::fprintf(stderr, "tricache: not found\n");
+        return kNotFound;
+    }
+    return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tricache: client for a tricache cluster"};
+    app.require_subcommand(1);
+    Globals g;
+    app.add_option("--server,-s", g.servers, "node client address HOST:PORT (repeat or comma-separate; default $TRICACHE_SERVER)")
+        ->delimiter(',');
+    app.add_option("--cluster", g.cluster, "cluster id (default $TRICACHE_CLUSTER or 'tricache')");
+    app.add_flag("--json", g.json, "print JSON on stdout");
+    app.add_option("--timeout-ms", g.timeout_ms, "give up after this long, all attempts included");
+    app.add_option("--attempt-timeout-ms", g.attempt_timeout_ms, "wait this long for one node before the next");
+    app.fallthrough();
+
+    std::string key, value, expected;
+    bool local = false, absent = false;
+    std::vector<std::string> words;
+    std::vector<std::uint32_t> ids;
+
+    auto* get = app.add_subcommand("get", "read KEY (linearizable; --local: this node's store, maybe stale)");
+    get->add_option("KEY", key)->required();
+    get->add_flag("--local", local, "answer from one node's store without a round");
+    auto* set = app.add_subcommand("set", "set KEY to VALUE");
+    set->add_option("KEY", key)->required();
+    set->add_option("VALUE", value)->required();
+    auto* del = app.add_subcommand("del", "delete KEY (exit 1 when it did not exist)");
+    del->add_option("KEY", key)->required();
+    auto* cas = app.add_subcommand("cas", "cas KEY EXPECTED NEW, or cas --absent KEY NEW (exit 1 when not swapped)");
+    cas->add_flag("--absent", absent, "set only if KEY is absent");
+    cas->add_option("ARGS", words, "KEY EXPECTED NEW (or KEY NEW with --absent)")->required();
+    auto* multi = app.add_subcommand("multi", "atomic ops: e.g. multi set a 1 get b del c cas k old new cas-absent k v");
+    multi->add_option("OPS", words)->required();
+    auto* status = app.add_subcommand("status", "one node's status (first --server that answers)");
+    auto* admin = app.add_subcommand("admin", "operator commands, sent to the first --server only");
+    admin->require_subcommand(1);
+    auto* isolate = admin->add_subcommand("isolate", "drop traffic to and from these node ids at this node");
+    isolate->add_option("ID", ids)->required();
+    auto* heal = admin->add_subcommand("heal", "undo every isolate at this node");
+    auto* rebootstrap = admin->add_subcommand("rebootstrap", "start a new, empty cluster history (after total loss)");
+    auto* log = admin->add_subcommand("log", "this node's log length and hash");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        (void)app.exit(e);
+        return kUsage;
+    }
+
+    if (g.servers.empty()) {
+        if (const char* env = std::getenv("TRICACHE_SERVER"); env != nullptr && *env != '\0') {
+            std::string s = env;
+            for (std::size_t start = 0; start <= s.size();) {
+                const auto comma = s.find(',', start);
+                const auto part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                if (!part.empty()) g.servers.push_back(part);
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        }
+    }
+    if (g.servers.empty()) return usage("no server: give --server HOST:PORT or set TRICACHE_SERVER");
+    if (app.count("--cluster") == 0) {
+        if (const char* env = std::getenv("TRICACHE_CLUSTER"); env != nullptr && *env != '\0') g.cluster = env;
+    }
+    if (g.timeout_ms == 0 || g.attempt_timeout_ms == 0) return usage("timeouts must be positive");
+
+    client::Options opts;
+    opts.servers = g.servers;
+    opts.cluster_id = g.cluster;
+    opts.deadline = std::chrono::milliseconds(g.timeout_ms);
+    opts.attempt_timeout = std::chrono::milliseconds(std::min(g.attempt_timeout_ms, g.timeout_ms));
+    auto connected = client::Client::connect(opts);
+    if (!connected) return usage(connected.error().detail);
+    client::Client& c = connected.value();
+
+    if (get->parsed()) {
+        if (!local) return single_op(g, c, protocol::Get{key});
+        auto r = c.local_get(key);
+        if (!r) return fail(g, r.error());
+        const auto& lg = r.value();
+        if (g.json) {
+            std::printf("{\"op\":\"get\",\"key\":%s,\"ok\":%s%s,\"local\":true,\"delivered\":%llu}\n",
+                        client::json_string(key).c_str(), lg.found ? "true" : "false",
+                        lg.found ? (",\"value\":" + client::json_string(lg.value)).c_str() : "",
+                        static_cast<unsigned long long>(lg.delivered));
+        } else if (lg.found) {
+            std::printf("%s\n", lg.value.c_str());
+        } else {
+            std::fprintf(stderr, "tricache: not found (local, as of %llu transactions)\n",
+                         static_cast<unsigned long long>(lg.delivered));
+        }
+        return lg.found ? kOk : kNotFound;
+    }
+    if (set->parsed()) return single_op(g, c, protocol::Set{key, value});
+    if (del->parsed()) return single_op(g, c, protocol::Del{key});
+    if (cas->parsed()) {
+        if (absent) {
+            if (words.size() != 2) return usage("cas --absent takes KEY NEW");
+            return single_op(g, c, protocol::Cas{words[0], std::nullopt, words[1]});
+        }
+        if (words.size() != 3) return usage("cas takes KEY EXPECTED NEW (or --absent KEY NEW)");
+        return single_op(g, c, protocol::Cas{words[0], words[1], words[2]});
+    }
+    if (multi->parsed()) {
+        std::string error;
+        auto ops = parse_ops(words, error);
+        if (!ops) return usage(error);
+        auto r = c.multi(*ops);
+        if (!r) return fail(g, r.error());
+        if (g.json) {
+            std::string o = "{\"results\":[";
+            for (std::size_t i = 0; i < ops->size(); ++i) {
+                o += (i ? "," : "") + client::result_json((*ops)[i], r.value()[i]);
+            }
+            std::printf("%s]}\n", o.c_str());
+        } else {
+            for (std::size_t i = 0; i < ops->size(); ++i) print_result((*ops)[i], r.value()[i]);
+        }
+        return kOk;  // applied atomically; per-op outcomes are in the output
+    }
+    if (status->parsed()) {
+        auto r = c.status();
+        if (!r) return fail(g, r.error());
+        std::printf("%s\n", (g.json ? client::status_json(r.value()) : client::status_line(r.value())).c_str());
+        return kOk;
+    }
+    protocol::AdminRequest req;
+    if (isolate->parsed()) {
+        req.kind = protocol::AdminKind::Isolate;
+        req.peers = ids;
+    } else if (heal->parsed()) {
+        req.kind = protocol::AdminKind::Heal;
+    } else if (rebootstrap->parsed()) {
+        req.kind = protocol::AdminKind::Rebootstrap;
+    } else if (log->parsed()) {
+        req.kind = protocol::AdminKind::DebugLog;
+    } else {
+        return usage("unknown command");
+    }
+    auto r = c.admin(req, client::OneNode{0});
+    if (!r) return fail(g, r.error());
+    if (g.json) {
+        std::string vals;
+        for (auto v : r.value().values) vals += (vals.empty() ? "" : ",") + std::to_string(v);
+        std::printf("{\"message\":%s,\"values\":[%s]}\n", client::json_string(r.value().message).c_str(), vals.c_str());
+    } else {
+        std::printf("%s", r.value().message.c_str());
+        for (auto v : r.value().values) std::printf(" %llu", static_cast<unsigned long long>(v));
+        std::printf("\n");
+    }
+    return kOk;
+}
