@@ -35,6 +35,15 @@ struct EngineConfig {
     std::uint64_t query_ms = 150;
     std::uint64_t client_timeout_ms = 5000;
 
+    // Failures and view changes (spec section 8).
+    std::uint64_t suspect_ms = 300;        // silence after which a member is suspected (R-SUSPECT)
+    std::uint64_t vc_timeout_ms = 200;     // a view-change attempt not finished by then is retried (R-VC-RETRY)
+    std::uint64_t vc_backoff_ms = 150;     // random back-off before a retry, drawn from `seed`
+    std::uint64_t no_quorum_ms = 1000;     // view change this long without success: refuse with NO_QUORUM
+    std::uint64_t join_retry_ms = 100;     // JoinReq and snapshot-request resend interval
+    std::uint64_t snapshot_chunk_bytes = 64u << 10;
+    std::uint32_t snapshot_window = 4;     // chunks sent per request
+
     std::uint64_t seed = 1;
     bool record_deliveries = false;  // the simulator wants every delivered transaction as output
 };

@@ -1,5 +1,7 @@
 #include "coordinator/engine.hpp"
 
+#include "coordinator/hash.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <type_traits>
@@ -63,19 +65,34 @@ void Engine::Floor::mark(std::uint64_t seq) {
     }
 }
 
+const char* to_string(NodeStatus s) {
+    switch (s) {
+        case NodeStatus::Normal: return "NORMAL";
+        case NodeStatus::ViewChange: return "VIEW_CHANGE";
+        case NodeStatus::Syncing: return "SYNCING";
+        case NodeStatus::Joining: return "JOINING";
+        case NodeStatus::NeedsRebootstrap: return "NEEDS_REBOOTSTRAP";
+    }
+    return "?";
+}
+
 Engine::Engine(EngineConfig config, Incarnation incarnation)
     : config_(std::move(config)), incarnation_(incarnation), state_(config_.store_limits) {
     std::sort(config_.cluster.begin(), config_.cluster.end());
     config_.cluster.erase(std::unique(config_.cluster.begin(), config_.cluster.end()), config_.cluster.end());
     assert(std::binary_search(config_.cluster.begin(), config_.cluster.end(), config_.self));
     assert(config_.max_in_flight >= 1 && config_.max_batch_commands >= 1);
+    rng_state_ = mix64(config_.seed ^ (std::uint64_t{config_.self} << 32) ^ incarnation);
 }
 
 Engine Engine::bootstrap(EngineConfig config) {
     Engine e(std::move(config), 1);
-    e.view_.epoch = 1;
-    for (NodeId n : e.config_.cluster) e.view_.members.push_back({n, 1});
+    View v;
+    v.epoch = 1;
+    for (NodeId n : e.config_.cluster) v.members.push_back({n, 1});
+    e.enter_view(v, 0);
     e.status_ = NodeStatus::Normal;
+    e.last_normal_epoch_ = 1;
     return e;
 }
 
@@ -83,7 +100,28 @@ Engine Engine::join(EngineConfig config, Incarnation incarnation) {
     assert(incarnation > 1);
     Engine e(std::move(config), incarnation);
     e.status_ = NodeStatus::Joining;
+    e.amnesiac_ = true;
+    e.full_state_ = false;
     return e;
+}
+
+// R-SEQ-EPOCH: floors and seqs restart at every view.
+void Engine::enter_view(const View& v, std::uint64_t now) {
+    view_ = v;
+    next_seq_ = (v.epoch << 32) + 1;
+    floors_.clear();
+    peer_floors_.clear();
+    for (const auto& m : v.members) floors_[{m.node, m.incarnation}].floor = v.epoch << 32;
+    last_heard_.clear();
+    for (const auto& m : v.members) {
+        if (now != 0) last_heard_[m.node] = now;
+    }
+    if (vc_accepted_ecr_ && vc_accepted_ecr_->closes < v.epoch) {  // that instance is over
+        vc_accepted_ballot_ = kNoBallot;
+        vc_accepted_ecr_.reset();
+    }
+    proposal_.reset();
+    observe(v.base_ts);
 }
 
 Output Engine::take_output() {
@@ -154,15 +192,38 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
     if (h.version != kProtocolVersion || h.cluster_id != config_.cluster_id) return;
     if (h.from == config_.self) return;
     if (!std::binary_search(config_.cluster.begin(), config_.cluster.end(), h.from)) return;
+    const std::uint64_t now = now_ms_;
+    // Membership traffic comes from any node of C, whatever its incarnation or epoch.
+    const bool membership = std::holds_alternative<VcPrepare>(msg.body) || std::holds_alternative<VcPromise>(msg.body) ||
+                            std::holds_alternative<VcAccept>(msg.body) || std::holds_alternative<VcAccepted>(msg.body) ||
+                            std::holds_alternative<VcNack>(msg.body) || std::holds_alternative<NewView>(msg.body) ||
+                            std::holds_alternative<JoinReq>(msg.body) ||
+                            std::holds_alternative<SnapshotRequest>(msg.body) ||
+                            std::holds_alternative<SnapshotChunk>(msg.body);
+    if (h.epoch < view_.epoch && !std::holds_alternative<NewView>(msg.body)) push_new_view(h.from, now);  // R-CATCH-UP
+    if (auto inc = member_incarnation(h.from)) {
+        if (*inc == h.incarnation) {
+            last_heard_[h.from] = now;
+        } else if (h.incarnation != 0 && status_ == NodeStatus::Normal) {
+            // A member speaks with another incarnation: it restarted and forgot. R-SUSPECT.
+            joiners_[h.from] = Joiner{h.incarnation, now, true};
+        }
+    }
+    if (membership) {
+        std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
+        return;
+    }
     // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member.
     if (!is_member(h.from, h.incarnation)) return;
-    std::visit([&](const auto& body) { handle(h, body, now_ms_); }, msg.body);
+    std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
 }
 
 void Engine::on_tick(std::uint64_t now_ms) {
     now_ms_ = std::max(now_ms_, now_ms);
     const std::uint64_t now = now_ms_;
     expire_clients(now);
+    check_failures(now);
+    drive_view_change(now);
     start_batches(now);
     resend(now);
     send_decision_queries(now);
@@ -279,17 +340,26 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
         return;
     }
     if (waiting_.count(key) != 0) return;  // already queued or in flight here: one answer will come
-    if (status_ == NodeStatus::Joining) {   // R-ADMIT-READY
-        direct(ErrorReply{ErrorCode::NotReady, "rejoining: waiting for a snapshot"});
-        return;
-    }
-    if (status_ == NodeStatus::NeedsRebootstrap) {
-        direct(ErrorReply{ErrorCode::NeedsRebootstrap, "a majority of the cluster lost its memory"});
-        return;
-    }
-    if (status_ != NodeStatus::Normal || !is_member(config_.self, incarnation_)) {
-        direct(ErrorReply{ErrorCode::NoQuorum, "no installed view with a majority"});
-        return;
+    switch (status_) {  // R-ADMIT-READY
+        case NodeStatus::Joining:
+            direct(ErrorReply{ErrorCode::NotReady, "not a member: waiting to be re-added by a view change"});
+            return;
+        case NodeStatus::Syncing:
+            direct(ErrorReply{ErrorCode::NotReady, "rejoining: waiting for the snapshot of epoch " +
+                                                       std::to_string(view_.epoch)});
+            return;
+        case NodeStatus::NeedsRebootstrap:
+            direct(ErrorReply{ErrorCode::NeedsRebootstrap,
+                              "a majority of the cluster lost its memory; an operator must rebootstrap"});
+            return;
+        case NodeStatus::ViewChange:
+            if (now - view_change_since_ms_ >= config_.no_quorum_ms) {  // R-NO-QUORUM
+                direct(ErrorReply{ErrorCode::NoQuorum, "view change without a reachable majority for " +
+                                                           std::to_string(now - view_change_since_ms_) + " ms"});
+                return;
+            }
+            break;  // queue: the view change usually ends soon
+        case NodeStatus::Normal: break;
     }
     if (queue_.size() >= config_.max_queued_requests) {  // R-ADMIT-OVERLOAD
         direct(ErrorReply{ErrorCode::Overloaded, "request queue full"});
@@ -317,7 +387,7 @@ void Engine::expire_clients(std::uint64_t now) {  // R-CLIENT-TIMEOUT
 // ------------------------------------------------------------------ coordinator role
 
 void Engine::start_batches(std::uint64_t now) {  // R-BATCH
-    if (status_ != NodeStatus::Normal || !is_member(config_.self, incarnation_)) return;
+    if (status_ != NodeStatus::Normal || !full_state_ || !is_member(config_.self, incarnation_)) return;
     while (own_undecided_ < config_.max_in_flight && !queue_.empty()) {
         auto batch = std::make_shared<Batch>();
         std::uint64_t bytes = 0;
@@ -394,12 +464,17 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
     } else {
         broadcast_others(DoAbort{tx});
         learn_abort(tx);
-        for (const auto& cmd : *batch) {
-            const RequestKey key{cmd.client, cmd.request};
-            if (waiting_.count(key) != 0) {
-                reply_error(key, error_for_no_vote(reason),
-                            std::string("transaction aborted, nothing applied: a member voted no (") +
-                                no_vote_name(reason) + ")");
+        if (reason == VoteNoReason::WrongEpoch || reason == VoteNoReason::ViewChanging ||
+            reason == VoteNoReason::NotMember) {
+            requeue(*batch);  // R-REQUEUE: membership in flux; try again in the next view
+        } else {
+            for (const auto& cmd : *batch) {
+                const RequestKey key{cmd.client, cmd.request};
+                if (waiting_.count(key) != 0) {
+                    reply_error(key, error_for_no_vote(reason),
+                                std::string("transaction aborted, nothing applied: a member voted no (") +
+                                    no_vote_name(reason) + ")");
+                }
             }
         }
     }
@@ -454,9 +529,9 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const CanCo
     VoteNoReason reason = VoteNoReason::None;
     if (h.epoch != view_.epoch) {
         reason = VoteNoReason::WrongEpoch;
-    } else if (status_ != NodeStatus::Normal) {
+    } else if (status_ == NodeStatus::ViewChange) {
         reason = VoteNoReason::ViewChanging;
-    } else if (!is_member(config_.self, incarnation_) || !is_member(coordinator_node, h.incarnation)) {
+    } else if (!can_vote() || !is_member(coordinator_node, h.incarnation)) {
         reason = VoteNoReason::NotMember;
     } else if (undecided_.size() >= config_.max_undecided) {
         reason = VoteNoReason::Overloaded;
@@ -465,6 +540,7 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const CanCo
     }
 
     Vote v{m.tx, reason == VoteNoReason::None, {}, reason};
+    if (reason == VoteNoReason::WrongEpoch) return v;  // no record: the transaction belongs to no epoch we hold
     if (v.yes) {  // R-VOTE-YES
         clock_ = Hlc::next(clock_, now);
         rec.proposed = Timestamp{clock_, config_.self};
@@ -485,6 +561,10 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const CanCo
 
 void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
     if (m.tx.coordinator != h.from || m.tx.incarnation != h.incarnation) return;
+    if (h.epoch != view_.epoch) {  // R-EPOCH-FILTER: a no that leaves no record behind
+        send(h.from, Vote{m.tx, false, {}, VoteNoReason::WrongEpoch});
+        return;
+    }
     auto it = txs_.find(m.tx);
     if (it != txs_.end()) {  // R-VOTE-ONCE
         const TxRecord& rec = it->second;
@@ -518,7 +598,7 @@ void Engine::handle(const PeerHeader& h, const PreCommit& m, std::uint64_t /*now
     auto it = txs_.find(m.tx);
     if (it == txs_.end()) return;  // stale, or never voted: nothing to accept
     TxRecord& rec = it->second;
-    if (h.epoch != view_.epoch || status_ != NodeStatus::Normal || rec.epoch != view_.epoch) {  // R-EPOCH-FILTER
+    if (h.epoch != view_.epoch || !can_vote() || rec.epoch != view_.epoch) {  // R-EPOCH-FILTER, R-TARGET-EPOCH
         send(h.from, Nack{m.tx, m.ballot, rec.promised});
         return;
     }
@@ -628,6 +708,7 @@ void Engine::learn_abort(const TxId& tx) {
 }
 
 void Engine::try_deliver() {  // R-DELIVER
+    if (!full_state_) return;  // R-SYNC-VOTE: commits wait for the snapshot
     while (!committed_.empty()) {
         const auto [f, tx] = *committed_.begin();
         if (!undecided_.empty() && undecided_.begin()->first < f) return;
@@ -707,7 +788,8 @@ StatusReply Engine::status() const {
             if (!s.ready) s.why_not_ready = "not a member of the installed view";
             break;
         case NodeStatus::ViewChange: s.why_not_ready = "view change in progress"; break;
-        case NodeStatus::Joining: s.why_not_ready = "rejoining: waiting for a view and a snapshot"; break;
+        case NodeStatus::Syncing: s.why_not_ready = "rejoining: waiting for the snapshot"; break;
+        case NodeStatus::Joining: s.why_not_ready = "not a member: waiting to be re-added"; break;
         case NodeStatus::NeedsRebootstrap: s.why_not_ready = "a majority lost memory: needs rebootstrap"; break;
     }
     s.delivered = state_.log_length();

@@ -50,7 +50,24 @@ struct DecidedEvent {
     bool commit = false;
     protocol::Timestamp final_ts;
 };
-using JournalEvent = std::variant<VotedEvent, DecidedEvent>;
+// This node installed a view; `ecr` is the record that closed the previous epoch.
+struct ViewInstalledEvent {
+    protocol::EpochClosingRecord ecr;
+    bool member = false;
+    bool full_state = false;  // applied the ECR on top of its own log (false: will sync by snapshot)
+};
+// This node replaced its state with a snapshot; its log continues from `log_length`.
+struct SnapshotInstalledEvent {
+    protocol::Epoch epoch = 0;
+    std::uint64_t log_length = 0;
+    std::uint64_t log_hash = 0;
+};
+// This node's proposal was chosen by a majority (at most one ECR per epoch: P8).
+struct EcrChosenEvent {
+    protocol::Ballot ballot;
+    protocol::EpochClosingRecord ecr;
+};
+using JournalEvent = std::variant<VotedEvent, DecidedEvent, ViewInstalledEvent, SnapshotInstalledEvent, EcrChosenEvent>;
 
 struct Output {
     std::vector<Outbound> messages;
@@ -60,7 +77,8 @@ struct Output {
     bool empty() const { return messages.empty() && replies.empty() && delivered.empty() && journal.empty(); }
 };
 
-enum class NodeStatus : std::uint8_t { Normal, ViewChange, Joining, NeedsRebootstrap };
+enum class NodeStatus : std::uint8_t { Normal, ViewChange, Syncing, Joining, NeedsRebootstrap };
+const char* to_string(NodeStatus s);
 
 class Engine {
 public:
@@ -89,6 +107,9 @@ public:
     std::size_t queued_requests() const { return queue_.size(); }
     std::size_t waiting_clients() const { return waiting_.size(); }
     std::uint64_t clock() const { return clock_; }
+    bool amnesiac() const { return amnesiac_; }
+    bool full_state() const { return full_state_; }
+    protocol::Ballot vc_promised() const { return vc_promised_; }
     // The smallest key among undecided transactions, if any (P8 delivery monitor).
     std::optional<protocol::Timestamp> min_undecided_key() const;
 
@@ -151,8 +172,38 @@ private:
     void handle(const protocol::PeerHeader& h, const protocol::DecisionQuery& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::Decision& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::Heartbeat& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::VcPrepare& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::VcPromise& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::VcAccept& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::VcAccepted& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::VcNack& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::NewView& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::JoinReq& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::SnapshotRequest& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::SnapshotChunk& m, std::uint64_t now);
     template <class M>
-    void handle(const protocol::PeerHeader&, const M&, std::uint64_t) {}  // later: view change, join, snapshot
+    void handle(const protocol::PeerHeader&, const M&, std::uint64_t) {}  // StateReq/StateResp/PreAbort: unused
+
+    // View change (view_change.cpp).
+    void check_failures(std::uint64_t now);
+    void start_view_change(std::uint64_t now);
+    void drive_view_change(std::uint64_t now);
+    protocol::VcPromise make_promise(const protocol::Ballot& b) const;
+    void on_promise(protocol::NodeId from, protocol::Incarnation inc, const protocol::VcPromise& p, std::uint64_t now);
+    void on_accepted(protocol::NodeId from, std::uint64_t now);
+    protocol::EpochClosingRecord build_ecr(std::uint64_t now) const;
+    void install(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
+    void apply_ecr(const protocol::EpochClosingRecord& ecr);
+    void push_new_view(protocol::NodeId to, std::uint64_t now);
+    void request_snapshot(std::uint64_t now);
+    void install_snapshot(std::uint64_t now);
+    void update_total_loss(std::uint64_t now);
+    void requeue(const protocol::Batch& batch);
+    void refuse_queued(protocol::ErrorCode code, const std::string& detail);
+    bool can_vote() const;
+    std::uint64_t random_below(std::uint64_t bound);
+    std::size_t majority() const { return config_.cluster.size() / 2 + 1; }
+    void send_to(protocol::NodeId to, protocol::PeerBody body) { send(to, std::move(body)); }
 
     protocol::Vote cast_vote(protocol::NodeId coordinator_node, const protocol::PeerHeader& h,
                              const protocol::CanCommit& m, std::uint64_t now);
@@ -178,6 +229,7 @@ private:
     void send_decision_queries(std::uint64_t now);
     void expire_clients(std::uint64_t now);
     void collect_garbage();
+    void enter_view(const protocol::View& v, std::uint64_t now);
     bool is_member(protocol::NodeId node, protocol::Incarnation inc) const;
     bool is_member(protocol::NodeId node) const;
     std::optional<protocol::Incarnation> member_incarnation(protocol::NodeId node) const;
@@ -211,6 +263,49 @@ private:
     std::map<RequestKey, Waiting> waiting_;  // every client request this node owes an answer
 
     Output out_;
+
+    // ---- section 8 state
+    bool amnesiac_ = false;    // R-AMNESIA: no promise, no accept until a view names this incarnation
+    bool full_state_ = true;   // holds the complete log prefix of its epoch (false while syncing)
+    protocol::Epoch last_normal_epoch_ = 0;
+    protocol::Ballot vc_promised_;                               // never decreases in an incarnation
+    protocol::Ballot vc_accepted_ballot_;                        // instance view_.epoch only
+    std::optional<protocol::EpochClosingRecord> vc_accepted_ecr_;
+    std::uint64_t vc_counter_seen_ = 0;
+    std::optional<protocol::EpochClosingRecord> last_ecr_;       // the record that made view_
+    std::uint64_t view_change_since_ms_ = 0;
+    std::map<protocol::NodeId, std::uint64_t> last_heard_;
+    std::map<protocol::NodeId, std::uint64_t> last_push_ms_;
+    struct Joiner {
+        protocol::Incarnation incarnation = 0;
+        std::uint64_t heard_ms = 0;
+        bool amnesiac = true;
+    };
+    std::map<protocol::NodeId, Joiner> joiners_;
+    struct Proposal {
+        protocol::Ballot ballot;
+        bool accepting = false;
+        std::map<protocol::NodeId, std::pair<protocol::Incarnation, protocol::VcPromise>> promises;
+        std::set<protocol::NodeId> accepted;
+        protocol::EpochClosingRecord ecr;
+        std::uint64_t started_ms = 0;
+    };
+    std::optional<Proposal> proposal_;
+    std::uint64_t next_attempt_ms_ = 0;  // back-off: no new attempt before this
+    std::uint64_t last_join_ms_ = 0;
+    std::uint64_t rng_state_ = 0;
+    // Snapshot: what this node serves (frozen at install) and what it is fetching.
+    protocol::Epoch frozen_epoch_ = 0;
+    std::string frozen_snapshot_;
+    struct Fetch {
+        protocol::Epoch epoch = 0;
+        std::size_t donor_index = 0;
+        std::uint32_t next_chunk = 0;
+        std::uint32_t total = 0;
+        std::string data;
+        std::uint64_t last_request_ms = 0;
+    };
+    std::optional<Fetch> fetch_;
 };
 
 }  // namespace tricache::coordinator

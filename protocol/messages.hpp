@@ -303,7 +303,11 @@ struct NewView {
     EpochClosingRecord ecr;
     friend bool operator==(const NewView&, const NewView&) = default;
 };
-struct JoinReq {  // from a restarted (amnesiac) node; its incarnation is in the header
+// "Add me to the view": from a restarted node (amnesiac: it remembers no promise,
+// so it must not be counted in any quorum) or from a node left out of a view
+// that still remembers its promises (amnesiac = false). Incarnation is in the header.
+struct JoinReq {
+    bool amnesiac = true;
     friend bool operator==(const JoinReq&, const JoinReq&) = default;
 };
 struct SnapshotRequest {

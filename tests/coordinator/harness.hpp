@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <functional>
+#include <set>
 #include <vector>
 
 #include "coordinator/engine.hpp"
@@ -20,17 +21,52 @@ class Harness {
 public:
     explicit Harness(std::size_t n, const std::function<void(EngineConfig&)>& tweak = {}) {
         for (std::size_t i = 1; i <= n; ++i) {
-            EngineConfig c;
-            c.self = static_cast<protocol::NodeId>(i);
-            for (std::size_t j = 1; j <= n; ++j) c.cluster.push_back(static_cast<protocol::NodeId>(j));
-            c.cluster_id = "test";
-            c.store_limits = {8, 4096};
-            c.record_deliveries = true;
+            EngineConfig c = base_config(i, n);
             if (tweak) tweak(c);
+            configs_.push_back(c);
             nodes_.push_back(Engine::bootstrap(c));
         }
         replies_.resize(n);
         delivered_.resize(n);
+    }
+
+    static EngineConfig base_config(std::size_t i, std::size_t n) {
+        EngineConfig c;
+        c.self = static_cast<protocol::NodeId>(i);
+        for (std::size_t j = 1; j <= n; ++j) c.cluster.push_back(static_cast<protocol::NodeId>(j));
+        c.cluster_id = "test";
+        c.store_limits = {8, 4096};
+        c.record_deliveries = true;
+        c.suspect_ms = 1u << 30;  // commit-path scenarios: no failure detection unless a test asks
+        c.seed = 42 + i;
+        return c;
+    }
+
+    // Faults: a crashed node takes no step and loses its memory; a cut link drops everything.
+    void crash(protocol::NodeId id) { down_.insert(id); }
+    void pause(protocol::NodeId id) { down_.insert(id); }    // no step, memory kept
+    void resume(protocol::NodeId id) { down_.erase(id); }
+    void restart(protocol::NodeId id, protocol::Incarnation inc) {
+        down_.erase(id);
+        nodes_.at(id - 1) = Engine::join(configs_.at(id - 1), inc);
+    }
+    void cut(protocol::NodeId a, protocol::NodeId b) {
+        cut_.insert({a, b});
+        cut_.insert({b, a});
+    }
+    void cut_one_way(protocol::NodeId from, protocol::NodeId to) { cut_.insert({from, to}); }
+    void partition(const std::vector<protocol::NodeId>& side) {
+        for (std::size_t a = 1; a <= nodes_.size(); ++a) {
+            for (std::size_t b = 1; b <= nodes_.size(); ++b) {
+                const bool in_a = std::count(side.begin(), side.end(), a) > 0;
+                const bool in_b = std::count(side.begin(), side.end(), b) > 0;
+                if (in_a != in_b) cut_.insert({static_cast<protocol::NodeId>(a), static_cast<protocol::NodeId>(b)});
+            }
+        }
+    }
+    void heal() { cut_.clear(); }
+    bool reachable(protocol::NodeId from, protocol::NodeId to) const {
+        return down_.count(from) == 0 && down_.count(to) == 0 && cut_.count({from, to}) == 0;
     }
 
     Engine& node(protocol::NodeId id) { return nodes_.at(id - 1); }
@@ -56,6 +92,7 @@ public:
             inflight_.pop_front();
             ++n;
             if (keep && !keep(m)) continue;
+            if (!reachable(m.from, m.to)) continue;
             node(m.to).on_message(m.msg, now_);
             pump(m.to);
         }
@@ -66,6 +103,7 @@ public:
     void advance(std::uint64_t ms) {
         now_ += ms;
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            if (down_.count(static_cast<protocol::NodeId>(i + 1)) != 0) continue;
             nodes_[i].on_tick(now_);
             pump(static_cast<protocol::NodeId>(i + 1));
         }
@@ -100,13 +138,19 @@ private:
         for (auto& j : out.journal) journal_.push_back(std::move(j));
     }
 
+    std::vector<EngineConfig> configs_;
     std::vector<Engine> nodes_;
+    std::set<protocol::NodeId> down_;
+    std::set<std::pair<protocol::NodeId, protocol::NodeId>> cut_;
     std::deque<InFlight> inflight_;
     std::vector<std::vector<protocol::ClientResponse>> replies_;
     std::vector<std::vector<DeliveredTx>> delivered_;
     std::vector<JournalEvent> journal_;
     std::uint64_t now_ = 1000;
 };
+
+// The seq of the n-th transaction a node coordinates in `epoch` (R-SEQ-EPOCH).
+inline std::uint64_t seq_of(protocol::Epoch epoch, std::uint64_t n) { return (epoch << 32) + n; }
 
 inline protocol::Op set(std::string k, std::string v) { return protocol::Set{std::move(k), std::move(v)}; }
 inline protocol::Op get(std::string k) { return protocol::Get{std::move(k)}; }

@@ -1,0 +1,507 @@
+// Section 8 of spec/PROTOCOL.md: failure detection, the view change as one
+// Paxos instance per epoch deciding an epoch-closing record, installation,
+// rejoin and snapshot transfer. Same class as engine.cpp; split for size.
+#include <algorithm>
+#include <cassert>
+
+#include "coordinator/engine.hpp"
+#include "coordinator/hash.hpp"
+#include "protocol/codec.hpp"
+
+namespace tricache::coordinator {
+
+using namespace tricache::protocol;
+
+bool Engine::can_vote() const {
+    return (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) && is_member(config_.self, incarnation_);
+}
+
+std::uint64_t Engine::random_below(std::uint64_t bound) {
+    rng_state_ = mix64(rng_state_ + 0x9e3779b97f4a7c15ULL);
+    return bound == 0 ? 0 : rng_state_ % bound;
+}
+
+void Engine::requeue(const Batch& batch) {  // R-REQUEUE
+    for (const auto& cmd : batch) {
+        if (waiting_.count({cmd.client, cmd.request}) == 0) continue;
+        QueuedRequest q;
+        q.command = cmd;
+        q.bytes = 16;
+        for (const auto& op : cmd.ops) {
+            q.bytes += 16;
+            std::visit([&](const auto& o) { q.bytes += o.key.size(); }, op);
+            if (const auto* s = std::get_if<Set>(&op)) q.bytes += s->value.size();
+            if (const auto* c = std::get_if<Cas>(&op)) q.bytes += c->value.size() + (c->expected ? c->expected->size() : 0);
+        }
+        queue_.push_front(std::move(q));  // it was first in line
+    }
+}
+
+void Engine::refuse_queued(ErrorCode code, const std::string& detail) {
+    while (!queue_.empty()) {
+        const Command& c = queue_.front().command;
+        const RequestKey key{c.client, c.request};
+        if (waiting_.count(key) != 0) reply_error(key, code, detail);
+        queue_.pop_front();
+    }
+}
+
+// ------------------------------------------------------------------ failure detection
+
+void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
+    update_total_loss(now);
+    if (status_ == NodeStatus::ViewChange && now - view_change_since_ms_ >= config_.no_quorum_ms) {
+        refuse_queued(ErrorCode::NoQuorum, "view change without a reachable majority; never sent, not applied");
+    }
+    if (status_ != NodeStatus::Normal || amnesiac_) return;
+    bool needed = false;
+    for (const auto& m : view_.members) {
+        if (m.node == config_.self) continue;
+        auto [it, fresh] = last_heard_.try_emplace(m.node, now);  // the first check starts the clock
+        if (!fresh && now - it->second >= config_.suspect_ms) needed = true;
+    }
+    for (const auto& [node, j] : joiners_) {
+        if (now - j.heard_ms < config_.suspect_ms && !is_member(node, j.incarnation)) needed = true;
+    }
+    if (needed && now >= next_attempt_ms_) start_view_change(now);
+}
+
+void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS
+    std::size_t amnesiac = amnesiac_ ? 1 : 0;
+    for (const auto& [node, j] : joiners_) {
+        if (node != config_.self && j.amnesiac && now - j.heard_ms < 2 * config_.suspect_ms) ++amnesiac;
+    }
+    if (amnesiac >= majority() && status_ != NodeStatus::Normal) {
+        if (status_ != NodeStatus::NeedsRebootstrap) {
+            refuse_queued(ErrorCode::NeedsRebootstrap, "a majority of the cluster lost its memory");
+        }
+        status_ = NodeStatus::NeedsRebootstrap;
+    }
+}
+
+// ------------------------------------------------------------------ proposer
+
+void Engine::start_view_change(std::uint64_t now) {  // R-VC-PREPARE
+    assert(!amnesiac_);
+    if (status_ != NodeStatus::ViewChange) {
+        status_ = NodeStatus::ViewChange;  // the epoch is frozen here for good
+        view_change_since_ms_ = now;
+        fetch_.reset();
+    }
+    const Ballot b{std::max(vc_counter_seen_, vc_promised_.counter) + 1, config_.self};
+    vc_counter_seen_ = b.counter;
+    vc_promised_ = b;
+    proposal_ = Proposal{};
+    proposal_->ballot = b;
+    proposal_->started_ms = now;
+    for (NodeId n : config_.cluster) {
+        if (n != config_.self) send(n, VcPrepare{b, view_.epoch + 1});
+    }
+    on_promise(config_.self, incarnation_, make_promise(b), now);
+}
+
+void Engine::drive_view_change(std::uint64_t now) {
+    if (status_ == NodeStatus::Joining || (status_ == NodeStatus::NeedsRebootstrap && amnesiac_)) {
+        if (now - last_join_ms_ >= config_.join_retry_ms) {  // R-AMNESIA
+            last_join_ms_ = now;
+            for (NodeId n : config_.cluster) {
+                if (n != config_.self) send(n, JoinReq{amnesiac_});
+            }
+        }
+        return;
+    }
+    if (status_ == NodeStatus::Syncing) {
+        request_snapshot(now);
+        return;
+    }
+    if (status_ != NodeStatus::ViewChange || amnesiac_) return;
+    if (proposal_ && now - proposal_->started_ms >= config_.vc_timeout_ms) {  // R-VC-RETRY
+        proposal_.reset();
+        next_attempt_ms_ = now + random_below(config_.vc_backoff_ms);
+    }
+    if (!proposal_ && now >= next_attempt_ms_) start_view_change(now);
+}
+
+VcPromise Engine::make_promise(const Ballot& b) const {
+    VcPromise p;
+    p.ballot = b;
+    p.last_normal_epoch = last_normal_epoch_;
+    p.delivered = state_.log_length();
+    if (vc_accepted_ecr_ && vc_accepted_ecr_->closes == view_.epoch) {
+        p.accepted = vc_accepted_ballot_;
+        p.accepted_ecr = *vc_accepted_ecr_;
+    }
+    for (const auto& [tx, rec] : txs_) {
+        if (rec.epoch != view_.epoch) continue;
+        TxReport r;
+        r.tx = tx;
+        r.state = rec.state;
+        r.accepted = rec.accepted;
+        r.proposed = rec.proposed;
+        r.final_ts = rec.final_ts;
+        if (rec.state == TxState::PreCommitted || rec.state == TxState::Committed) r.batch = *rec.batch;
+        p.reports.push_back(std::move(r));
+    }
+    return p;
+}
+
+void Engine::on_promise(NodeId from, Incarnation inc, const VcPromise& p, std::uint64_t now) {
+    if (!proposal_ || proposal_->accepting || p.ballot != proposal_->ballot) return;
+    proposal_->promises[from] = {inc, p};
+    if (proposal_->promises.size() < majority()) return;
+    // R-VC-DECIDE, then R-VC-ACCEPT with ourselves as the first acceptor.
+    proposal_->ecr = build_ecr(now);
+    proposal_->accepting = true;
+    vc_accepted_ballot_ = proposal_->ballot;
+    vc_accepted_ecr_ = proposal_->ecr;
+    for (NodeId n : config_.cluster) {
+        if (n != config_.self) send(n, VcAccept{proposal_->ballot, proposal_->ecr});
+    }
+    on_accepted(config_.self, now);
+}
+
+EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
+    assert(proposal_);
+    // Paxos: a value some acceptor accepted in this instance must be proposed again.
+    const EpochClosingRecord* best = nullptr;
+    Ballot best_ballot = kNoBallot;
+    for (const auto& [node, entry] : proposal_->promises) {
+        const VcPromise& p = entry.second;
+        if (p.accepted_ecr && p.accepted_ecr->closes == view_.epoch && p.accepted > best_ballot) {
+            best_ballot = p.accepted;
+            best = &*p.accepted_ecr;
+        }
+    }
+    if (best != nullptr) return *best;
+
+    struct Seen {
+        bool committed = false, aborted = false, precommitted = false;
+        Timestamp final_ts;
+        const Batch* batch = nullptr;
+    };
+    std::map<TxId, Seen> seen;
+    for (const auto& [node, entry] : proposal_->promises) {
+        for (const TxReport& r : entry.second.reports) {
+            Seen& s = seen[r.tx];
+            switch (r.state) {
+                case TxState::Committed:
+                    assert(!s.committed || s.final_ts == r.final_ts);
+                    s.committed = true;
+                    s.final_ts = r.final_ts;
+                    s.batch = &r.batch;
+                    break;
+                case TxState::PreCommitted:
+                    assert(!s.precommitted || s.final_ts == r.final_ts);
+                    s.precommitted = true;
+                    if (!s.committed) {
+                        s.final_ts = r.final_ts;
+                        s.batch = &r.batch;
+                    }
+                    break;
+                case TxState::Aborted:
+                case TxState::PreAborted: s.aborted = true; break;
+                default: break;
+            }
+        }
+    }
+    EpochClosingRecord ecr;
+    ecr.closes = view_.epoch;
+    std::uint64_t top = clock_;
+    for (const auto& [tx, s] : seen) {
+        assert(!(s.committed && s.aborted));    // P1 across the promisers
+        assert(!(s.precommitted && s.aborted));  // only the original coordinator aborts, before any PreCommit
+        if (s.committed || s.precommitted) {
+            ecr.committed.push_back({tx, s.final_ts, *s.batch});
+            top = std::max(top, s.final_ts.counter);
+        } else {
+            ecr.aborted.push_back(tx);
+        }
+    }
+    std::sort(ecr.committed.begin(), ecr.committed.end(),
+              [](const CommittedTx& a, const CommittedTx& b) { return a.final_ts < b.final_ts; });
+    ecr.next.epoch = view_.epoch + 1;
+    for (const auto& [node, entry] : proposal_->promises) ecr.next.members.push_back({node, entry.first});
+    for (const auto& [node, j] : joiners_) {
+        if (now - j.heard_ms < config_.suspect_ms && proposal_->promises.count(node) == 0) {
+            ecr.next.members.push_back({node, j.incarnation});
+        }
+    }
+    std::sort(ecr.next.members.begin(), ecr.next.members.end());
+    ecr.next.base_ts = Timestamp{top + 1, 0};
+    assert(ecr.next.members.size() >= majority());
+    return ecr;
+}
+
+void Engine::on_accepted(NodeId from, std::uint64_t now) {
+    if (!proposal_ || !proposal_->accepting) return;
+    proposal_->accepted.insert(from);
+    if (proposal_->accepted.size() < majority()) return;
+    const EpochClosingRecord ecr = proposal_->ecr;
+    if (config_.record_deliveries) out_.journal.push_back(EcrChosenEvent{proposal_->ballot, ecr});
+    proposal_.reset();
+    for (NodeId n : config_.cluster) {
+        if (n != config_.self) send(n, NewView{ecr});
+    }
+    install(ecr, now);
+}
+
+// ------------------------------------------------------------------ acceptor
+
+void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) {
+    if (amnesiac_) return;  // R-AMNESIA: a forgotten promise must not be counted
+    vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
+    if (m.target <= view_.epoch) {
+        send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
+        push_new_view(h.from, now);
+        return;
+    }
+    if (m.ballot < vc_promised_) {
+        send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
+        return;
+    }
+    vc_promised_ = m.ballot;
+    if (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) {
+        status_ = NodeStatus::ViewChange;  // no more votes or acks in this epoch, ever
+        view_change_since_ms_ = now;
+        fetch_.reset();
+    }
+    if (proposal_ && proposal_->ballot < m.ballot) proposal_.reset();  // yield to the higher ballot
+    next_attempt_ms_ = now + config_.vc_timeout_ms + random_below(config_.vc_backoff_ms);
+    if (m.target == view_.epoch + 1) {
+        send(h.from, make_promise(m.ballot));
+    } else {
+        // Behind: we never accepted anything in the proposer's instance and hold none of its transactions.
+        VcPromise p;
+        p.ballot = m.ballot;
+        p.last_normal_epoch = last_normal_epoch_;
+        p.delivered = state_.log_length();
+        if (vc_accepted_ecr_ && vc_accepted_ecr_->closes + 1 == m.target) {
+            p.accepted = vc_accepted_ballot_;
+            p.accepted_ecr = *vc_accepted_ecr_;
+        }
+        send(h.from, p);
+    }
+}
+
+void Engine::handle(const PeerHeader& h, const VcPromise& m, std::uint64_t now) {
+    vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
+    on_promise(h.from, h.incarnation, m, now);
+}
+
+void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
+    if (amnesiac_) return;
+    vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
+    if (m.ecr.closes < view_.epoch) {
+        send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
+        push_new_view(h.from, now);
+        return;
+    }
+    if (m.ballot < vc_promised_) {
+        send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
+        return;
+    }
+    vc_promised_ = m.ballot;
+    vc_accepted_ballot_ = m.ballot;
+    vc_accepted_ecr_ = m.ecr;
+    if (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) {
+        status_ = NodeStatus::ViewChange;
+        view_change_since_ms_ = now;
+        fetch_.reset();
+    }
+    if (proposal_ && proposal_->ballot < m.ballot) proposal_.reset();
+    next_attempt_ms_ = now + config_.vc_timeout_ms + random_below(config_.vc_backoff_ms);
+    send(h.from, VcAccepted{m.ballot});
+}
+
+void Engine::handle(const PeerHeader& h, const VcAccepted& m, std::uint64_t now) {
+    if (proposal_ && proposal_->accepting && m.ballot == proposal_->ballot) on_accepted(h.from, now);
+}
+
+void Engine::handle(const PeerHeader& /*h*/, const VcNack& m, std::uint64_t now) {
+    vc_counter_seen_ = std::max(vc_counter_seen_, m.promised.counter);
+    if (!proposal_ || m.ballot != proposal_->ballot) return;
+    if (m.promised > proposal_->ballot || m.installed > view_.epoch) {
+        proposal_.reset();  // outbid, or we are behind (the nacker pushes its NewView)
+        next_attempt_ms_ = now + random_below(config_.vc_backoff_ms);
+    }
+}
+
+void Engine::handle(const PeerHeader& /*h*/, const NewView& m, std::uint64_t now) { install(m.ecr, now); }
+
+void Engine::handle(const PeerHeader& h, const JoinReq& m, std::uint64_t now) {
+    if (is_member(h.from, h.incarnation)) return;  // already in; it will install by catch-up
+    joiners_[h.from] = Joiner{h.incarnation, now, m.amnesiac};
+    push_new_view(h.from, now);
+    update_total_loss(now);
+}
+
+void Engine::push_new_view(NodeId to, std::uint64_t now) {  // R-CATCH-UP
+    if (!last_ecr_ || to == config_.self) return;
+    auto [it, fresh] = last_push_ms_.try_emplace(to, now);
+    if (!fresh && now - it->second < config_.resend_ms) return;
+    it->second = now;
+    send(to, NewView{*last_ecr_});
+}
+
+// ------------------------------------------------------------------ installation
+
+void Engine::apply_ecr(const EpochClosingRecord& ecr) {
+    assert(ecr.closes == view_.epoch && full_state_);
+    for (const CommittedTx& c : ecr.committed) {
+        observe(c.final_ts);
+        auto it = txs_.find(c.tx);
+        if (it != txs_.end()) {
+            TxRecord& rec = it->second;
+            if (rec.state == TxState::Committed) {
+                assert(rec.final_ts == c.final_ts);  // P1
+                continue;
+            }
+            assert(rec.state != TxState::Aborted);  // P1
+            undecided_.erase({key_of(rec), c.tx});
+            rec.state = TxState::Committed;
+            rec.final_ts = c.final_ts;
+            committed_.insert({c.final_ts, c.tx});
+            if (config_.record_deliveries) out_.journal.push_back(DecidedEvent{c.tx, true, c.final_ts});
+        } else if (!is_stale(c.tx)) {
+            TxRecord rec;
+            rec.id = c.tx;
+            rec.epoch = ecr.closes;
+            rec.state = TxState::Committed;
+            rec.final_ts = c.final_ts;
+            rec.batch = std::make_shared<const Batch>(c.batch);
+            txs_.emplace(c.tx, std::move(rec));
+            committed_.insert({c.final_ts, c.tx});
+            if (config_.record_deliveries) out_.journal.push_back(DecidedEvent{c.tx, true, c.final_ts});
+        }
+    }
+    // Everything else of the closed epoch is aborted (named in the ECR or not).
+    for (auto& [tx, rec] : txs_) {
+        if (rec.state == TxState::Waiting || rec.state == TxState::PreCommitted || rec.state == TxState::PreAborted) {
+            undecided_.erase({key_of(rec), tx});
+            rec.state = TxState::Aborted;
+            if (config_.record_deliveries) out_.journal.push_back(DecidedEvent{tx, false, {}});
+        }
+    }
+    assert(undecided_.empty());
+    try_deliver();
+    assert(committed_.empty());  // the log now ends exactly at the epoch boundary
+}
+
+void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-VC-INSTALL
+    if (ecr.next.epoch <= view_.epoch) return;
+    const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
+        return m.node == config_.self && m.incarnation == incarnation_;
+    });
+    const bool applied = ecr.closes == view_.epoch && full_state_ && !amnesiac_ && status_ != NodeStatus::Joining;
+    if (applied) {
+        apply_ecr(ecr);
+    } else {
+        full_state_ = false;
+    }
+    txs_.clear();
+    undecided_.clear();
+    committed_.clear();
+    // The coordinator's transactions of the closed epoch are over. Clients still
+    // waiting go again (R-REQUEUE); retries of already-applied requests are
+    // answered from the retry table when their turn comes.
+    std::vector<std::pair<std::uint64_t, BatchPtr>> mine;
+    for (const auto& [tx, ct] : coord_) mine.emplace_back(tx.seq, ct.batch);
+    coord_.clear();
+    own_undecided_ = 0;
+    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [seq, batch] : mine) requeue(*batch);  // newest first, so the oldest ends up in front
+
+    enter_view(ecr.next, now);
+    last_ecr_ = ecr;
+    for (auto it = joiners_.begin(); it != joiners_.end();) {
+        it = is_member(it->first) ? joiners_.erase(it) : std::next(it);
+    }
+    if (member) {
+        amnesiac_ = false;
+        if (full_state_) {
+            status_ = NodeStatus::Normal;
+            last_normal_epoch_ = view_.epoch;
+            frozen_epoch_ = view_.epoch;  // R-SNAPSHOT: exactly the epoch boundary
+            frozen_snapshot_ = encode(state_.snapshot(view_.epoch, view_.base_ts));
+        } else {
+            status_ = NodeStatus::Syncing;
+            fetch_.reset();
+            request_snapshot(now);
+        }
+    } else {
+        status_ = NodeStatus::Joining;
+        full_state_ = false;
+        last_join_ms_ = 0;
+    }
+    if (config_.record_deliveries) out_.journal.push_back(ViewInstalledEvent{ecr, member, applied});
+    start_batches(now);
+}
+
+// ------------------------------------------------------------------ snapshot transfer
+
+void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
+    std::vector<NodeId> donors;
+    for (const auto& m : view_.members) {
+        if (m.node != config_.self) donors.push_back(m.node);
+    }
+    if (donors.empty()) return;
+    if (!fetch_ || fetch_->epoch != view_.epoch) {
+        fetch_ = Fetch{};
+        fetch_->epoch = view_.epoch;
+        fetch_->donor_index = static_cast<std::size_t>(random_below(donors.size()));
+    } else if (fetch_->last_request_ms != 0 && now - fetch_->last_request_ms < config_.join_retry_ms) {
+        return;
+    } else if (fetch_->last_request_ms != 0) {
+        ++fetch_->donor_index;  // that donor did not answer in time
+    }
+    fetch_->last_request_ms = now;
+    send(donors[fetch_->donor_index % donors.size()], SnapshotRequest{fetch_->epoch, fetch_->next_chunk});
+}
+
+void Engine::handle(const PeerHeader& h, const SnapshotRequest& m, std::uint64_t /*now*/) {
+    if (frozen_epoch_ != m.epoch || frozen_snapshot_.empty()) return;
+    const std::uint64_t chunk = std::max<std::uint64_t>(1, config_.snapshot_chunk_bytes);
+    const auto total = static_cast<std::uint32_t>((frozen_snapshot_.size() + chunk - 1) / chunk);
+    for (std::uint32_t i = m.from_chunk; i < total && i < m.from_chunk + config_.snapshot_window; ++i) {
+        send(h.from, SnapshotChunk{m.epoch, i, total, frozen_snapshot_.substr(i * chunk, chunk)});
+    }
+}
+
+void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t now) {
+    if (status_ != NodeStatus::Syncing || !fetch_ || m.epoch != fetch_->epoch) return;
+    if (m.index != fetch_->next_chunk || m.total == 0 || (fetch_->total != 0 && m.total != fetch_->total)) return;
+    fetch_->total = m.total;
+    fetch_->data += m.data;
+    ++fetch_->next_chunk;
+    if (fetch_->next_chunk == fetch_->total) {
+        install_snapshot(now);
+    } else if (fetch_->next_chunk % config_.snapshot_window == 0) {
+        fetch_->last_request_ms = now;
+        send(h.from, SnapshotRequest{fetch_->epoch, fetch_->next_chunk});
+    }
+}
+
+void Engine::install_snapshot(std::uint64_t now) {
+    assert(fetch_ && status_ == NodeStatus::Syncing);
+    auto decoded = decode_snapshot(fetch_->data);
+    std::optional<ReplicatedState> restored;
+    if (decoded && decoded.value().epoch == view_.epoch) restored = ReplicatedState::restore(decoded.value());
+    if (!restored) {
+        fetch_.reset();  // a bad transfer: start over, from another donor
+        return;
+    }
+    state_ = std::move(*restored);
+    full_state_ = true;
+    status_ = NodeStatus::Normal;
+    last_normal_epoch_ = view_.epoch;
+    frozen_epoch_ = view_.epoch;
+    frozen_snapshot_ = std::move(fetch_->data);
+    fetch_.reset();
+    if (config_.record_deliveries) {
+        out_.journal.push_back(SnapshotInstalledEvent{view_.epoch, state_.log_length(), state_.log_hash()});
+    }
+    try_deliver();  // R-SYNC-VOTE: what was committed meanwhile, in f order
+    start_batches(now);
+}
+
+}  // namespace tricache::coordinator

@@ -1,0 +1,252 @@
+// Scenarios for section 8 of spec/PROTOCOL.md: where classic 3PC goes wrong,
+// tricache must not. One test per rule or named scenario.
+#include <gtest/gtest.h>
+
+#include "tests/coordinator/harness.hpp"
+
+namespace tricache::coordinator::testing {
+namespace {
+
+using namespace tricache::protocol;
+
+template <class M>
+bool is(const InFlight& m) {
+    return std::holds_alternative<M>(m.msg.body);
+}
+
+void failure_detection(EngineConfig& c) {
+    c.suspect_ms = 200;
+    c.vc_timeout_ms = 150;
+    c.vc_backoff_ms = 100;
+    c.no_quorum_ms = 600;
+    c.heartbeat_ms = 20;
+    c.client_timeout_ms = 100000;
+}
+
+std::vector<NodeId> member_ids(const Engine& e) {
+    std::vector<NodeId> ids;
+    for (const auto& m : e.view().members) ids.push_back(m.node);
+    return ids;
+}
+
+const ErrorReply* error_reply(const ClientResponse& r) { return std::get_if<ErrorReply>(&r.body); }
+const OpsReply* ops_reply(const ClientResponse& r) { return std::get_if<OpsReply>(&r.body); }
+
+// Every node in `ids` is NORMAL in one epoch with equal logs and stores.
+void expect_converged(Harness& h, const std::vector<NodeId>& ids) {
+    const Engine& first = h.node(ids.front());
+    for (NodeId n : ids) {
+        const Engine& e = h.node(n);
+        EXPECT_EQ(e.node_status(), NodeStatus::Normal) << "node " << n << " is " << to_string(e.node_status());
+        EXPECT_EQ(e.view().epoch, first.view().epoch) << "node " << n;
+        EXPECT_EQ(e.state().log_length(), first.state().log_length()) << "node " << n;
+        EXPECT_EQ(e.state().log_hash(), first.state().log_hash()) << "node " << n;
+        EXPECT_EQ(e.state().store().snapshot_mru_first(), first.state().store().snapshot_mru_first()) << "node " << n;
+        EXPECT_EQ(e.state().store().digest(), first.state().store().digest()) << "node " << n;
+    }
+}
+
+TEST(ViewChange, R_SUSPECT_silent_member_is_removed_and_writes_go_on) {
+    Harness h(3, failure_detection);
+    h.settle(10, 5);
+    h.crash(3);
+    h.settle(10, 60);
+    EXPECT_EQ(h.node(1).view().epoch, 2u);
+    EXPECT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2}));
+    h.request(1, 1, 1, {set("k", "v")});
+    h.settle(10, 10);
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+    expect_converged(h, {1, 2});
+}
+
+TEST(ViewChange, R_VC_DECIDE_classic_split_precommitted_majority_commits) {
+    // Coordinator 1 pre-commits at 2, then {1,2} | {3}. Classic 3PC termination would let 3 abort alone.
+    Harness h(3, failure_detection);
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return !is<PreCommit>(m) || m.to == 2; });
+    h.run([](const InFlight& m) { return !is<Ack>(m); });  // the acks are lost: nothing commits yet
+    h.partition({3});
+    h.settle(10, 80);
+    EXPECT_NE(h.node(3).node_status(), NodeStatus::Normal) << "the minority never decides";
+    EXPECT_EQ(h.node(3).state().log_length(), 0u);
+    ASSERT_EQ(h.node(1).view().epoch, 2u);
+    EXPECT_EQ(h.node(1).state().log_length(), 1u) << "PC at the highest attempt: the view change commits";
+    h.heal();
+    h.settle(10, 150);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(h.node(3).state().store().peek("k"), std::optional<std::string_view>("v"));
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+}
+
+TEST(ViewChange, R_VC_DECIDE_classic_split_precommitted_minority_aborts) {
+    // Only the coordinator reached PC, then it is cut off: the majority sees only W and aborts.
+    Harness h(3, failure_detection);
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return !is<PreCommit>(m); });
+    h.partition({1});
+    h.settle(10, 80);
+    EXPECT_EQ(h.node(2).view().epoch, 2u);
+    EXPECT_EQ(h.node(2).state().log_length(), 0u);
+    EXPECT_EQ(h.node(1).state().log_length(), 0u) << "a PC coordinator in a minority must not commit";
+    h.heal();
+    h.settle(10, 200);
+    expect_converged(h, {1, 2, 3});
+    // The client's request was requeued after the abort and ran in the new view.
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(h.node(2).state().store().peek("k"), std::optional<std::string_view>("v"));
+}
+
+TEST(ViewChange, R_TARGET_EPOCH_promised_member_nacks_a_slow_coordinator) {
+    Harness h(3, failure_detection);
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return !is<PreCommit>(m); });  // all voted; PreCommits held back
+    std::deque<InFlight> held;
+    std::swap(held, h.inflight());
+    // Meanwhile 1 looks dead to 2 and 3, who change the view without it.
+    h.cut(1, 2);
+    h.cut(1, 3);
+    h.settle(10, 60);
+    ASSERT_EQ(h.node(2).view().epoch, 2u);
+    // The slow coordinator's PreCommits finally arrive: nobody may ack them.
+    h.heal();
+    std::size_t acks = 0;
+    std::swap(held, h.inflight());
+    h.run([&](const InFlight& m) {
+        if (is<Ack>(m)) ++acks;
+        return true;
+    });
+    EXPECT_EQ(acks, 0u);
+    h.settle(10, 200);
+    expect_converged(h, {1, 2, 3});
+}
+
+TEST(ViewChange, R_AMNESIA_restarted_node_is_readded_and_syncs_by_snapshot) {
+    Harness h(3, failure_detection);
+    for (RequestId r = 1; r <= 6; ++r) h.request(static_cast<NodeId>(r % 3 + 1), 1, r, {set("k" + std::to_string(r), "v")});
+    h.settle(10, 5);
+    h.crash(3);
+    h.settle(10, 50);
+    ASSERT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2}));
+    h.restart(3, 77);
+    h.replies(3).clear();
+    h.request(3, 9, 1, {get("k1")});
+    ASSERT_EQ(h.replies(3).size(), 1u);
+    EXPECT_EQ(error_reply(h.replies(3)[0])->code, ErrorCode::NotReady);
+    h.settle(10, 100);
+    EXPECT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2, 3}));
+    EXPECT_FALSE(h.node(3).amnesiac());
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(h.node(3).state().log_length(), h.node(1).state().log_length());
+    h.request(3, 9, 2, {get("k6")});
+    h.settle(10, 10);
+    ASSERT_EQ(h.replies(3).size(), 2u);
+    ASSERT_NE(ops_reply(h.replies(3)[1]), nullptr);
+    EXPECT_EQ(ops_reply(h.replies(3)[1])->results[0].value, std::optional<std::string>("v"));
+    expect_converged(h, {1, 2, 3});
+}
+
+TEST(ViewChange, R_AMNESIA_restarted_node_answers_no_prepare) {
+    Harness h(3, failure_detection);
+    h.crash(2);
+    h.restart(2, 55);
+    PeerMessage prep{PeerHeader{kProtocolVersion, "test", 1, 1, 1}, VcPrepare{Ballot{9, 1}, 2}};
+    h.node(2).on_message(prep, h.now());
+    const auto out = h.node(2).take_output();
+    for (const auto& m : out.messages) EXPECT_FALSE(std::holds_alternative<VcPromise>(m.msg.body));
+}
+
+TEST(ViewChange, R_VC_RETRY_concurrent_view_changes_settle_on_one_view) {
+    Harness h(5, failure_detection);
+    h.settle(10, 3);
+    h.crash(5);
+    // Let several nodes suspect at once and race.
+    h.settle(10, 120);
+    const Epoch e = h.node(1).view().epoch;
+    EXPECT_GE(e, 2u);
+    expect_converged(h, {1, 2, 3, 4});
+    EXPECT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2, 3, 4}));
+}
+
+TEST(ViewChange, R_NO_QUORUM_minority_refuses_with_a_named_error) {
+    Harness h(5, failure_detection);
+    h.settle(10, 3);
+    h.partition({4, 5});
+    h.settle(10, 100);
+    h.request(4, 1, 1, {set("k", "v")});
+    ASSERT_EQ(h.replies(4).size(), 1u);
+    EXPECT_EQ(error_reply(h.replies(4)[0])->code, ErrorCode::NoQuorum);
+    // The majority side goes on.
+    h.request(1, 2, 1, {set("k", "w")});
+    h.settle(10, 10);
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+    // Local reads on the minority still work, labelled with their position.
+    ClientRequest lr{kProtocolVersion, "test", 3, 1, LocalGetRequest{"k"}};
+    h.request(4, lr);
+    ASSERT_EQ(h.replies(4).size(), 2u);
+    EXPECT_NE(std::get_if<LocalGetReply>(&h.replies(4)[1].body), nullptr);
+    h.heal();
+    h.settle(10, 200);
+    expect_converged(h, {1, 2, 3, 4, 5});
+}
+
+TEST(ViewChange, R_CATCH_UP_member_that_missed_newview_installs_it) {
+    Harness h(3, [](EngineConfig& c) {
+        failure_detection(c);
+        if (c.self == 2) c.suspect_ms = 100000;  // node 1 proposes; node 2 only promises
+    });
+    h.settle(10, 3);
+    h.crash(3);
+    std::size_t dropped = 0;
+    for (int i = 0; i < 40; ++i) {  // every NewView to node 2 is lost for a while
+        h.advance(10);
+        h.run([&](const InFlight& m) {
+            const bool drop = is<NewView>(m) && m.to == 2;
+            dropped += drop ? 1u : 0u;
+            return !drop;
+        });
+    }
+    EXPECT_GT(dropped, 0u);
+    h.settle(10, 50);
+    EXPECT_EQ(h.node(2).view().epoch, h.node(1).view().epoch);
+    EXPECT_GE(h.node(2).view().epoch, 2u);
+    expect_converged(h, {1, 2});
+}
+
+TEST(ViewChange, R_CATCH_UP_paused_member_left_out_rejoins_with_its_memory) {
+    Harness h(3, failure_detection);
+    h.request(1, 1, 1, {set("a", "1")});
+    h.settle(10, 3);
+    h.pause(3);  // longer than suspect_ms: the others remove it
+    h.settle(10, 50);
+    ASSERT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2}));
+    h.request(1, 1, 2, {set("b", "2")});
+    h.settle(10, 5);
+    h.resume(3);
+    h.settle(10, 150);
+    EXPECT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2, 3}));
+    EXPECT_EQ(h.node(3).incarnation(), 1u) << "a pause is not a crash: same incarnation";
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(h.node(3).state().store().peek("b"), std::optional<std::string_view>("2"));
+}
+
+TEST(ViewChange, R_TOTAL_LOSS_majority_amnesiac_needs_rebootstrap) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    h.crash(2);
+    h.crash(3);
+    h.restart(2, 21);
+    h.restart(3, 31);
+    h.settle(10, 100);
+    EXPECT_EQ(h.node(2).node_status(), NodeStatus::NeedsRebootstrap);
+    EXPECT_EQ(h.node(3).node_status(), NodeStatus::NeedsRebootstrap);
+    h.request(2, 1, 1, {set("k", "v")});
+    ASSERT_FALSE(h.replies(2).empty());
+    EXPECT_EQ(error_reply(h.replies(2).back())->code, ErrorCode::NeedsRebootstrap);
+}
+
+}  // namespace
+}  // namespace tricache::coordinator::testing
