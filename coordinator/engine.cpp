@@ -24,12 +24,6 @@ std::uint64_t op_bytes(const Op& op) {
         op);
 }
 
-std::uint64_t command_bytes(const Command& c) {
-    std::uint64_t n = 16;
-    for (const auto& op : c.ops) n += op_bytes(op);
-    return n;
-}
-
 bool is_undecided(TxState s) {
     return s == TxState::Waiting || s == TxState::PreCommitted || s == TxState::PreAborted;
 }
@@ -55,6 +49,12 @@ const char* no_vote_name(VoteNoReason reason) {
 }
 
 }  // namespace
+
+std::uint64_t command_bytes(const Command& c) {
+    std::uint64_t n = 16;
+    for (const auto& op : c.ops) n += op_bytes(op);
+    return n;
+}
 
 void Engine::Floor::mark(std::uint64_t seq) {
     if (seq <= floor) return;
@@ -466,7 +466,7 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
         learn_abort(tx);
         if (reason == VoteNoReason::WrongEpoch || reason == VoteNoReason::ViewChanging ||
             reason == VoteNoReason::NotMember) {
-            requeue(*batch);  // R-REQUEUE: membership in flux; try again in the next view
+            requeue(*batch, false);  // R-REQUEUE: membership in flux; try again in the next view
         } else {
             for (const auto& cmd : *batch) {
                 const RequestKey key{cmd.client, cmd.request};

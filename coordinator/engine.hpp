@@ -25,6 +25,9 @@ namespace tricache::coordinator {
 
 using BatchPtr = std::shared_ptr<const protocol::Batch>;
 
+// The bytes a command counts against batch limits.
+std::uint64_t command_bytes(const protocol::Command& c);
+
 struct Outbound {
     protocol::NodeId to = 0;
     protocol::PeerMessage msg;
@@ -153,6 +156,7 @@ private:
     struct QueuedRequest {
         protocol::Command command;
         std::uint64_t bytes = 0;
+        bool maybe_applied = false;  // it was in a transaction whose outcome this node could not learn
     };
     struct Waiting {
         std::uint64_t deadline_ms = 0;
@@ -198,7 +202,7 @@ private:
     void request_snapshot(std::uint64_t now);
     void install_snapshot(std::uint64_t now);
     void update_total_loss(std::uint64_t now);
-    void requeue(const protocol::Batch& batch);
+    void requeue(const protocol::Batch& batch, bool maybe_applied);
     void refuse_queued(protocol::ErrorCode code, const std::string& detail);
     bool can_vote() const;
     std::uint64_t random_below(std::uint64_t bound);

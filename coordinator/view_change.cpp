@@ -21,27 +21,32 @@ std::uint64_t Engine::random_below(std::uint64_t bound) {
     return bound == 0 ? 0 : rng_state_ % bound;
 }
 
-void Engine::requeue(const Batch& batch) {  // R-REQUEUE
+void Engine::requeue(const Batch& batch, bool maybe_applied) {  // R-REQUEUE
     for (const auto& cmd : batch) {
         if (waiting_.count({cmd.client, cmd.request}) == 0) continue;
         QueuedRequest q;
         q.command = cmd;
-        q.bytes = 16;
-        for (const auto& op : cmd.ops) {
-            q.bytes += 16;
-            std::visit([&](const auto& o) { q.bytes += o.key.size(); }, op);
-            if (const auto* s = std::get_if<Set>(&op)) q.bytes += s->value.size();
-            if (const auto* c = std::get_if<Cas>(&op)) q.bytes += c->value.size() + (c->expected ? c->expected->size() : 0);
-        }
+        q.bytes = command_bytes(cmd);
+        q.maybe_applied = maybe_applied;
         queue_.push_front(std::move(q));  // it was first in line
     }
 }
 
+// Answers every queued request. A request that sat in a transaction whose
+// outcome this node never learned may have been applied elsewhere: it gets
+// TIMEOUT_OUTCOME_UNKNOWN, never a "definitely not applied" error.
 void Engine::refuse_queued(ErrorCode code, const std::string& detail) {
     while (!queue_.empty()) {
-        const Command& c = queue_.front().command;
-        const RequestKey key{c.client, c.request};
-        if (waiting_.count(key) != 0) reply_error(key, code, detail);
+        const QueuedRequest& q = queue_.front();
+        const RequestKey key{q.command.client, q.command.request};
+        if (waiting_.count(key) != 0) {
+            if (q.maybe_applied) {
+                reply_error(key, ErrorCode::TimeoutOutcomeUnknown,
+                            "its transaction's outcome is unknown here, and " + detail);
+            } else {
+                reply_error(key, code, detail + "; never sent, not applied");
+            }
+        }
         queue_.pop_front();
     }
 }
@@ -51,7 +56,7 @@ void Engine::refuse_queued(ErrorCode code, const std::string& detail) {
 void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
     update_total_loss(now);
     if (status_ == NodeStatus::ViewChange && now - view_change_since_ms_ >= config_.no_quorum_ms) {
-        refuse_queued(ErrorCode::NoQuorum, "view change without a reachable majority; never sent, not applied");
+        refuse_queued(ErrorCode::NoQuorum, "view change without a reachable majority");
     }
     if (status_ != NodeStatus::Normal || amnesiac_) return;
     bool needed = false;
@@ -409,7 +414,8 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     coord_.clear();
     own_undecided_ = 0;
     std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [seq, batch] : mine) requeue(*batch);  // newest first, so the oldest ends up in front
+    // Having applied the ECR, this node knows every outcome: what is left was aborted.
+    for (const auto& [seq, batch] : mine) requeue(*batch, !applied);  // newest first: the oldest ends in front
 
     enter_view(ecr.next, now);
     last_ecr_ = ecr;
