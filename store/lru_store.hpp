@@ -10,7 +10,7 @@
 // backward-shift deletion (no tombstones, so probe lengths never rot).
 //
 // Views returned by get/peek/for_each stay valid only until the next call that
-// mutates the store.
+// mutates the store. Not thread-safe: one owner drives it.
 #pragma once
 
 #include <cassert>
@@ -46,7 +46,12 @@ struct PutResult {
 
 // The digest of a store whose contents, most recently used first, are
 // `mru_first`, computed from scratch. LruStore::digest() always equals
-// digest_of(snapshot_mru_first()).
+// digest_of(snapshot_mru_first()). Definition (constants in lru_store.cpp,
+// hash_bytes in store/hash.hpp), all arithmetic mod 2^64:
+//   kh(k) = hash_bytes(k, kKeySeed), vh(v) = hash_bytes(v, kValueSeed)
+//   digest = sum over i of edge(kh(k_i), vh(v_i), kh(k_{i+1}) or kTailSentinel)
+//          + head(kh(k_0) or kEmptyHeadSentinel) + count(n)
+// Each list change touches O(1) edges, which is how the store keeps it O(1).
 std::uint64_t digest_of(const std::vector<std::pair<std::string, std::string>>& mru_first);
 
 class LruStore {
@@ -76,6 +81,8 @@ public:
     // per-edge hashes is kept up to date by every change to the list.
     std::uint64_t digest() const;
 
+    // f(std::string_view key, std::string_view value), most recent first; f
+    // must not modify the store.
     template <class F>
     void for_each_mru_first(F&& f) const {
         for (std::uint32_t s = head_; s != kNil; s = at(s).next) {
@@ -123,6 +130,9 @@ private:
         std::string_view value() const { return {data.get() + key_len, value_len}; }
         bool live() const { return prev != kFreeSlot; }
     };
+    // The per-entry budget (<= 64 bytes beyond key and value at 1M entries)
+    // is spent here first; growing this struct needs a new measurement.
+    static_assert(sizeof(Entry) == 40);
 
     Entry& at(std::uint32_t slot) { return chunks_[slot >> chunk_shift_][slot & chunk_mask()]; }
     const Entry& at(std::uint32_t slot) const { return chunks_[slot >> chunk_shift_][slot & chunk_mask()]; }
