@@ -200,6 +200,8 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
                             std::holds_alternative<JoinReq>(msg.body) ||
                             std::holds_alternative<SnapshotRequest>(msg.body) ||
                             std::holds_alternative<SnapshotChunk>(msg.body);
+    seen_[h.from] = Seen{h.incarnation, now};
+    max_epoch_seen_ = std::max(max_epoch_seen_, h.epoch);
     if (h.epoch < view_.epoch && !std::holds_alternative<NewView>(msg.body)) push_new_view(h.from, now);  // R-CATCH-UP
     if (auto inc = member_incarnation(h.from)) {
         if (*inc == h.incarnation) {
@@ -323,7 +325,12 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
         if (admin->kind == AdminKind::DebugLog) {
             direct(AdminReply{"log length and hash", {state_.log_length(), state_.log_hash()}});
         } else if (admin->kind == AdminKind::Rebootstrap) {
-            direct(ErrorReply{ErrorCode::BadRequest, "rebootstrap refused: the cluster is not in NEEDS_REBOOTSTRAP"});
+            std::string detail;
+            if (rebootstrap(now, detail)) {
+                direct(AdminReply{detail, {view_.epoch}});
+            } else {
+                direct(ErrorReply{ErrorCode::BadRequest, "rebootstrap refused: " + detail});
+            }
         } else {
             direct(ErrorReply{ErrorCode::BadRequest, "isolate/heal are handled by the node's transport"});
         }

@@ -202,6 +202,8 @@ private:
     void request_snapshot(std::uint64_t now);
     void install_snapshot(std::uint64_t now);
     void update_total_loss(std::uint64_t now);
+    bool rebootstrap(std::uint64_t now, std::string& detail);
+    void install_rebootstrap(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
     void requeue(const protocol::Batch& batch, bool maybe_applied);
     void refuse_queued(protocol::ErrorCode code, const std::string& detail);
     bool can_vote() const;
@@ -280,6 +282,13 @@ private:
     std::uint64_t view_change_since_ms_ = 0;
     std::map<protocol::NodeId, std::uint64_t> last_heard_;
     std::map<protocol::NodeId, std::uint64_t> last_push_ms_;
+    struct Seen {
+        protocol::Incarnation incarnation = 0;
+        std::uint64_t at_ms = 0;
+    };
+    std::map<protocol::NodeId, Seen> seen_;  // every node of C we heard from, any incarnation
+    protocol::Epoch max_epoch_seen_ = 0;
+    NodeStatus status_before_loss_ = NodeStatus::Joining;
     struct Joiner {
         protocol::Incarnation incarnation = 0;
         std::uint64_t heard_ms = 0;

@@ -79,9 +79,84 @@ void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS
     if (amnesiac >= majority() && status_ != NodeStatus::Normal) {
         if (status_ != NodeStatus::NeedsRebootstrap) {
             refuse_queued(ErrorCode::NeedsRebootstrap, "a majority of the cluster lost its memory");
+            status_before_loss_ = status_;
         }
         status_ = NodeStatus::NeedsRebootstrap;
+    } else if (status_ == NodeStatus::NeedsRebootstrap && amnesiac < majority()) {
+        status_ = status_before_loss_;  // the evidence went stale (a restarted node was re-added or went quiet)
     }
+}
+
+// R-TOTAL-LOSS: the operator's way out. It starts a new, empty history whose
+// view holds every node heard from lately; the old history is abandoned. Only
+// a node that itself sees the loss may do it, and only a node that sees the
+// loss (or has no memory) installs it: a live history is never thrown away.
+bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
+    if (status_ != NodeStatus::NeedsRebootstrap) {
+        detail = std::string("this node is ") + to_string(status_) + ", not NEEDS_REBOOTSTRAP";
+        return false;
+    }
+    View v;
+    v.epoch = std::max(view_.epoch, max_epoch_seen_) + 1;
+    v.members.push_back({config_.self, incarnation_});
+    for (const auto& [node, seen] : seen_) {
+        if (node != config_.self && now - seen.at_ms < 2 * config_.suspect_ms) {
+            v.members.push_back({node, seen.incarnation});
+        }
+    }
+    std::sort(v.members.begin(), v.members.end());
+    if (v.members.size() < majority()) {
+        detail = "only " + std::to_string(v.members.size()) + " of " + std::to_string(config_.cluster.size()) +
+                 " nodes are reachable; a new history needs a majority";
+        return false;
+    }
+    v.base_ts = Timestamp{clock_ + 1, 0};
+    EpochClosingRecord ecr;
+    ecr.closes = 0;  // marks a new history: nothing of the old one carries over
+    ecr.next = v;
+    for (NodeId n : config_.cluster) {
+        if (n != config_.self) send(n, NewView{ecr});
+    }
+    install_rebootstrap(ecr, now);
+    detail = "new empty history at epoch " + std::to_string(v.epoch) + " with " + std::to_string(v.members.size()) +
+             " members";
+    return true;
+}
+
+void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t now) {
+    if (!(status_ == NodeStatus::NeedsRebootstrap || amnesiac_) || ecr.next.epoch <= view_.epoch) return;
+    const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
+        return m.node == config_.self && m.incarnation == incarnation_;
+    });
+    // Nothing of the abandoned history can be answered truthfully any more.
+    std::vector<RequestKey> abandoned;
+    for (const auto& [key, w] : waiting_) abandoned.push_back(key);
+    for (const auto& key : abandoned) {
+        reply_error(key, ErrorCode::TimeoutOutcomeUnknown, "the cluster was rebootstrapped; its old history is gone");
+    }
+    queue_.clear();
+    txs_.clear();
+    undecided_.clear();
+    committed_.clear();
+    coord_.clear();
+    own_undecided_ = 0;
+    state_ = ReplicatedState(config_.store_limits);
+    full_state_ = true;
+    enter_view(ecr.next, now);
+    last_ecr_ = ecr;
+    joiners_.clear();
+    if (member) {
+        amnesiac_ = false;
+        status_ = NodeStatus::Normal;
+        last_normal_epoch_ = view_.epoch;
+        frozen_epoch_ = view_.epoch;
+        frozen_snapshot_ = encode(state_.snapshot(view_.epoch, view_.base_ts));
+    } else {
+        status_ = NodeStatus::Joining;
+        full_state_ = false;
+        last_join_ms_ = 0;
+    }
+    if (config_.record_deliveries) out_.journal.push_back(ViewInstalledEvent{ecr, member, member});
 }
 
 // ------------------------------------------------------------------ proposer
@@ -179,15 +254,15 @@ EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
     }
     if (best != nullptr) return *best;
 
-    struct Seen {
+    struct Verdict {
         bool committed = false, aborted = false, precommitted = false;
         Timestamp final_ts;
         const Batch* batch = nullptr;
     };
-    std::map<TxId, Seen> seen;
+    std::map<TxId, Verdict> seen;
     for (const auto& [node, entry] : proposal_->promises) {
         for (const TxReport& r : entry.second.reports) {
-            Seen& s = seen[r.tx];
+            Verdict& s = seen[r.tx];
             switch (r.state) {
                 case TxState::Committed:
                     assert(!s.committed || s.final_ts == r.final_ts);
@@ -393,6 +468,10 @@ void Engine::apply_ecr(const EpochClosingRecord& ecr) {
 }
 
 void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-VC-INSTALL
+    if (ecr.closes == 0) {
+        install_rebootstrap(ecr, now);
+        return;
+    }
     if (ecr.next.epoch <= view_.epoch) return;
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;

@@ -243,9 +243,36 @@ TEST(ViewChange, R_TOTAL_LOSS_majority_amnesiac_needs_rebootstrap) {
     h.settle(10, 100);
     EXPECT_EQ(h.node(2).node_status(), NodeStatus::NeedsRebootstrap);
     EXPECT_EQ(h.node(3).node_status(), NodeStatus::NeedsRebootstrap);
+    EXPECT_EQ(h.node(1).node_status(), NodeStatus::NeedsRebootstrap) << "the survivor sees it too";
     h.request(2, 1, 1, {set("k", "v")});
     ASSERT_FALSE(h.replies(2).empty());
     EXPECT_EQ(error_reply(h.replies(2).back())->code, ErrorCode::NeedsRebootstrap);
+}
+
+TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
+    Harness h(3, failure_detection);
+    h.request(1, 1, 1, {set("old", "1")});
+    h.settle(10, 3);
+    // Refused while the cluster is healthy.
+    ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
+    h.request(1, rb);
+    EXPECT_EQ(error_reply(h.replies(1).back())->code, ErrorCode::BadRequest);
+    h.crash(2);
+    h.crash(3);
+    h.restart(2, 21);
+    h.restart(3, 31);
+    h.settle(10, 100);
+    ASSERT_EQ(h.node(3).node_status(), NodeStatus::NeedsRebootstrap);
+    rb.request = 2;
+    h.request(3, rb);
+    ASSERT_NE(std::get_if<AdminReply>(&h.replies(3).back().body), nullptr);
+    h.settle(10, 20);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(h.node(1).state().store().size(), 0u) << "the cache restarts empty";
+    h.request(2, 1, 2, {set("k", "v")});
+    h.settle(10, 10);
+    EXPECT_NE(ops_reply(h.replies(2).back()), nullptr);
+    expect_converged(h, {1, 2, 3});
 }
 
 }  // namespace
