@@ -308,7 +308,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
     if (const auto* local = std::get_if<LocalGetRequest>(&req.body)) {  // R-LOCAL-READ
         if (local->key.empty()) {
             direct(ErrorReply{ErrorCode::BadRequest, "empty key"});
-        } else if (status_ == NodeStatus::Joining || status_ == NodeStatus::NeedsRebootstrap) {
+        } else if (!full_state_ || status_ == NodeStatus::Joining || status_ == NodeStatus::NeedsRebootstrap) {
             direct(ErrorReply{ErrorCode::NotReady, "no installed state to read from"});
         } else {
             LocalGetReply r;
