@@ -294,7 +294,7 @@ TRICACHE_SCHEMA(VcAccept) { v("ballot", m.ballot); v("ecr", m.ecr); }
 TRICACHE_SCHEMA(VcAccepted) { v("ballot", m.ballot); }
 TRICACHE_SCHEMA(VcNack) { v("ballot", m.ballot); v("promised", m.promised); v("installed", m.installed); }
 TRICACHE_SCHEMA(NewView) { v("ecr", m.ecr); }
-TRICACHE_SCHEMA(JoinReq) { (void)v; (void)m; }
+TRICACHE_SCHEMA(JoinReq) { v("amnesiac", m.amnesiac); }
 TRICACHE_SCHEMA(SnapshotRequest) { v("epoch", m.epoch); v("from_chunk", m.from_chunk); }
 TRICACHE_SCHEMA(SnapshotChunk) {
     v("epoch", m.epoch);
@@ -484,7 +484,8 @@ std::size_t max_container(const CodecLimits& limits) {
                      limits.max_members, kMaxArity});
 }
 
-std::optional<DecodeError> prescan(std::string_view in, const CodecLimits& limits) {
+// On success, `values` is the number of msgpack values in the input.
+std::optional<DecodeError> prescan(std::string_view in, const CodecLimits& limits, std::size_t& values) {
     const std::size_t n = in.size();
     const std::uint64_t container_limit = max_container(limits);
     auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(in[i]); };
@@ -498,7 +499,9 @@ std::optional<DecodeError> prescan(std::string_view in, const CodecLimits& limit
     std::vector<std::uint64_t> open;
     open.reserve(std::min<std::size_t>(limits.max_depth, 32));
     std::size_t pos = 0;
+    values = 0;
     for (;;) {
+        ++values;
         if (pos >= n) {
             return error(ErrorCode::Truncated,
                          n == 0 ? std::string("empty input") : at(pos) + "input ends inside a value");
@@ -567,14 +570,14 @@ std::optional<DecodeError> prescan(std::string_view in, const CodecLimits& limit
                                                       " elements, over the limit " +
                                                       std::to_string(container_limit));
             }
-            const std::uint64_t values = count * per_entry;
-            if (values > remaining) {
-                return error(ErrorCode::Truncated, at(header_at) + "container claims " + std::to_string(values) +
+            const std::uint64_t elements = count * per_entry;
+            if (elements > remaining) {
+                return error(ErrorCode::Truncated, at(header_at) + "container claims " + std::to_string(elements) +
                                                        " values but only " + std::to_string(remaining) +
                                                        " bytes remain");
             }
-            if (values > 0) {
-                open.push_back(values);
+            if (elements > 0) {
+                open.push_back(elements);
                 continue;
             }
         } else {
@@ -599,10 +602,61 @@ std::optional<DecodeError> prescan(std::string_view in, const CodecLimits& limit
 
 // Thrown only inside this file and caught at the decode_* boundary: it unwinds
 // from any depth of the schema walk without an error check after every field.
+// Each level it passes through adds its own name on the way out, so a
+// successful decode pays nothing for naming fields.
 struct Failure {
     ErrorCode code;
-    std::string detail;
+    std::string what;
+    std::string path;     // grows outwards: "key", "ops[0].key", ...
+    bool rooted = false;  // a message or body name is in place; outer names are dropped
+
+    void add_field(std::string_view name) {
+        if (!rooted) prepend(name);
+    }
+    void add_index(std::size_t i) {
+        if (!rooted) prepend("[" + std::to_string(i) + "]");
+    }
+    void add_root(std::string_view name) {
+        if (!rooted) prepend(name);
+        rooted = true;
+    }
+    std::string detail() const { return (path.empty() ? std::string("message") : path) + ": " + what; }
+
+private:
+    void prepend(std::string_view part) {
+        const bool dot = !path.empty() && path.front() != '[';
+        path = std::string(part) + (dot ? "." : "") + path;
+    }
 };
+
+// Run fn, naming a field, list index or message in any Failure escaping it.
+template <class Fn>
+void in_field(const char* name, Fn&& fn) {
+    try {
+        fn();
+    } catch (Failure& f) {
+        f.add_field(name);
+        throw;
+    }
+}
+template <class Fn>
+void in_index(std::size_t i, Fn&& fn) {
+    try {
+        fn();
+    } catch (Failure& f) {
+        f.add_index(i);
+        throw;
+    }
+}
+template <class Fn>
+void in_root(const char* name, Fn&& fn) {
+    try {
+        fn();
+    } catch (Failure& f) {
+        f.add_root(name);
+        throw;
+    }
+}
 
 const char* type_name(msgpack::type::object_type t) {
     switch (t) {
@@ -643,73 +697,13 @@ private:
 
 class Decoder {
 public:
-    explicit Decoder(const CodecLimits& limits) : limits_(limits) { path_.reserve(24); }
+    explicit Decoder(const CodecLimits& limits) : limits_(limits) {}
 
-    class [[nodiscard]] Scope {
-    public:
-        explicit Scope(Decoder& d, bool pushed = true) : d_(d), pushed_(pushed) {}
-        Scope(const Scope&) = delete;
-        Scope& operator=(const Scope&) = delete;
-        ~Scope() {
-            if (pushed_) d_.path_.pop_back();
-        }
-
-    private:
-        Decoder& d_;
-        bool pushed_;
-    };
-    Scope field(const char* name) {
-        path_.push_back(Segment{name, 0, Segment::Field});
-        return Scope(*this);
-    }
-    Scope index(std::size_t i) {
-        path_.push_back(Segment{nullptr, i, Segment::Index});
-        return Scope(*this);
-    }
-    Scope root(const char* name, bool enabled = true) {
-        if (enabled) path_.push_back(Segment{name, 0, Segment::Root});
-        return Scope(*this, enabled);
-    }
-
-    [[noreturn]] void fail(ErrorCode code, const std::string& what) const {
-        throw Failure{code, render_path() + ": " + what};
-    }
+    [[noreturn]] static void fail(ErrorCode code, std::string what) { throw Failure{code, std::move(what), {}, false}; }
 
     template <class M>
     void top(const msgpack::object& o, Family family, M& out) {
-        const auto scope = root(family_name(static_cast<std::uint64_t>(family)).data());
-        if (o.type != msgpack::type::ARRAY) fail(ErrorCode::WrongType, std::string("expected array, got ") + type_name(o.type));
-        const auto& a = o.via.array;
-        if (a.size == 0) fail(ErrorCode::WrongArity, "empty array, expected [version, kind, ...]");
-        {
-            const auto s = field("version");
-            const msgpack::object& v = a.ptr[0];
-            if (v.type == msgpack::type::NEGATIVE_INTEGER) {
-                fail(ErrorCode::UnsupportedVersion, "version " + std::to_string(v.via.i64) + ", this codec speaks " +
-                                                        std::to_string(kProtocolVersion));
-            }
-            if (v.type != msgpack::type::POSITIVE_INTEGER) {
-                fail(ErrorCode::WrongType, std::string("expected unsigned integer, got ") + type_name(v.type));
-            }
-            if (v.via.u64 != kProtocolVersion) {
-                fail(ErrorCode::UnsupportedVersion, "version " + std::to_string(v.via.u64) +
-                                                        ", this codec speaks " + std::to_string(kProtocolVersion));
-            }
-        }
-        if (a.size < 2) fail(ErrorCode::WrongArity, "1 element, expected [version, kind, ...]");
-        {
-            const auto s = field("kind");
-            std::uint64_t kind = 0;
-            value(a.ptr[1], kind);
-            if (kind != static_cast<std::uint64_t>(family)) {
-                const std::string_view other = family_name(kind);
-                if (other.empty()) fail(ErrorCode::UnknownKind, "unknown message kind " + std::to_string(kind));
-                fail(ErrorCode::UnknownKind, "got a " + std::string(other) + " (kind " + std::to_string(kind) + ")");
-            }
-        }
-        expect_arity(a.size, 2 + arity(out), "elements");
-        Fields f(*this, a.ptr + 2);
-        schema(f, out);
+        in_root(family_name(static_cast<std::uint64_t>(family)).data(), [&] { top_fields(o, family, out); });
     }
 
     void value(const msgpack::object& o, std::uint64_t& x) const {
@@ -755,10 +749,7 @@ public:
         const auto& a = array(o);
         if (a.size == 0) fail(ErrorCode::WrongArity, "empty array, expected [tag, fields...]");
         std::uint64_t tag = 0;
-        {
-            const auto s = field("tag");
-            value(a.ptr[0], tag);
-        }
+        in_field("tag", [&] { value(a.ptr[0], tag); });
         const bool found = (try_alternative<A>(a, tag, out) || ...);
         if (!found) fail(ErrorCode::UnknownKind, "unknown tag " + std::to_string(tag));
     }
@@ -783,8 +774,7 @@ public:
         // a.size was bounded by the remaining input in prescan and by the limit above.
         out.resize(a.size);
         for (std::uint32_t i = 0; i < a.size; ++i) {
-            const auto s = index(i);
-            value(a.ptr[i], out[i]);
+            in_index(i, [&] { value(a.ptr[i], out[i]); });
         }
     }
 
@@ -814,12 +804,40 @@ public:
     }
 
 private:
-    struct Segment {
-        enum Kind : std::uint8_t { Field, Index, Root };
-        const char* name;
-        std::size_t index;
-        Kind kind;
-    };
+    template <class M>
+    void top_fields(const msgpack::object& o, Family family, M& out) {
+        if (o.type != msgpack::type::ARRAY) fail(ErrorCode::WrongType, std::string("expected array, got ") + type_name(o.type));
+        const auto& a = o.via.array;
+        if (a.size == 0) fail(ErrorCode::WrongArity, "empty array, expected [version, kind, ...]");
+        in_field("version", [&] {
+            const msgpack::object& v = a.ptr[0];
+            if (v.type == msgpack::type::NEGATIVE_INTEGER) {
+                fail(ErrorCode::UnsupportedVersion, "version " + std::to_string(v.via.i64) + ", this codec speaks " +
+                                                        std::to_string(kProtocolVersion));
+            }
+            if (v.type != msgpack::type::POSITIVE_INTEGER) {
+                fail(ErrorCode::WrongType, std::string("expected unsigned integer, got ") + type_name(v.type));
+            }
+            if (v.via.u64 != kProtocolVersion) {
+                fail(ErrorCode::UnsupportedVersion, "version " + std::to_string(v.via.u64) +
+                                                        ", this codec speaks " + std::to_string(kProtocolVersion));
+            }
+        });
+        if (a.size < 2) fail(ErrorCode::WrongArity, "1 element, expected [version, kind, ...]");
+        in_field("kind", [&] {
+            std::uint64_t kind = 0;
+            value(a.ptr[1], kind);
+            if (kind != static_cast<std::uint64_t>(family)) {
+                const std::string_view other = family_name(kind);
+                if (other.empty()) fail(ErrorCode::UnknownKind, "unknown message kind " + std::to_string(kind));
+                fail(ErrorCode::UnknownKind, "got a " + std::string(other) + " (kind " + std::to_string(kind) + ")");
+            }
+        });
+        expect_arity(a.size, 2 + arity(out), "elements");
+        Fields f(*this, a.ptr + 2);
+        schema(f, out);
+    }
+
 
     const msgpack::object_array& array(const msgpack::object& o) const {
         if (o.type != msgpack::type::ARRAY) fail(ErrorCode::WrongType, std::string("expected array, got ") + type_name(o.type));
@@ -836,11 +854,17 @@ private:
     template <class Alt, class V>
     bool try_alternative(const msgpack::object_array& a, std::uint64_t tag, V& out) {
         if (tag != Wire<Alt>::tag) return false;
-        const auto named = root(Wire<Alt>::name, kBodyVariant<V>);
         Alt& alt = out.template emplace<Alt>();
-        expect_arity(a.size - 1, arity(alt), "fields after the tag");
-        Fields f(*this, a.ptr + 1);
-        schema(f, alt);
+        auto fields = [&] {
+            expect_arity(a.size - 1, arity(alt), "fields after the tag");
+            Fields f(*this, a.ptr + 1);
+            schema(f, alt);
+        };
+        if constexpr (kBodyVariant<V>) {
+            in_root(Wire<Alt>::name, fields);
+        } else {
+            fields();
+        }
         return true;
     }
 
@@ -862,45 +886,26 @@ private:
         return 0;
     }
 
-    std::string render_path() const {
-        std::size_t from = 0;
-        for (std::size_t i = 0; i < path_.size(); ++i) {
-            if (path_[i].kind == Segment::Root) from = i;
-        }
-        std::string out;
-        for (std::size_t i = from; i < path_.size(); ++i) {
-            const Segment& s = path_[i];
-            if (s.kind == Segment::Index) {
-                out += "[" + std::to_string(s.index) + "]";
-            } else {
-                if (!out.empty()) out += ".";
-                out += s.name;
-            }
-        }
-        return out.empty() ? std::string("message") : out;
-    }
-
     const CodecLimits& limits_;
-    std::vector<Segment> path_;
 };
 
 template <class T>
 void Fields::operator()(const char* name, T& field) {
-    const auto s = d_.field(name);
-    d_.value(*next_++, field);
+    const msgpack::object& o = *next_++;
+    in_field(name, [&] { d_.value(o, field); });
 }
 void Fields::operator()(const char* name, std::string& field, Str kind) {
-    const auto s = d_.field(name);
-    d_.bytes(*next_++, field, kind);
+    const msgpack::object& o = *next_++;
+    in_field(name, [&] { d_.bytes(o, field, kind); });
 }
 void Fields::operator()(const char* name, std::optional<std::string>& field, Str kind) {
-    const auto s = d_.field(name);
-    d_.optional_bytes(*next_++, field, kind);
+    const msgpack::object& o = *next_++;
+    in_field(name, [&] { d_.optional_bytes(o, field, kind); });
 }
 template <class T>
 void Fields::operator()(const char* name, std::vector<T>& field, Lim limit) {
-    const auto s = d_.field(name);
-    d_.list(*next_++, field, limit);
+    const msgpack::object& o = *next_++;
+    in_field(name, [&] { d_.list(o, field, limit); });
 }
 
 // Strings point into the caller's buffer instead of being copied into the zone;
@@ -913,13 +918,16 @@ Decoded<M> decode_top(std::string_view bytes, const CodecLimits& limits, Family 
         return error(ErrorCode::TooLarge, "message: " + std::to_string(bytes.size()) + " bytes, limit " +
                                               std::to_string(limits.max_message_bytes));
     }
-    if (auto problem = prescan(bytes, limits)) return std::move(*problem);
+    std::size_t values = 0;
+    if (auto problem = prescan(bytes, limits, values)) return std::move(*problem);
     constexpr std::size_t kMsgpackMax = 0xffffffff;
     const std::size_t containers = std::min(max_container(limits), kMsgpackMax);
     const std::size_t strings = std::min(limits.max_message_bytes, kMsgpackMax);
     const msgpack::unpack_limit unpack_limits(containers, containers, strings, strings, strings, limits.max_depth);
     try {
-        msgpack::zone zone;
+        // Array elements are the zone's only contents (strings stay in the input),
+        // so one chunk sized from the prescan count holds the whole tree.
+        msgpack::zone zone((values + 4) * sizeof(msgpack::object));
         std::size_t offset = 0;
         bool referenced = false;
         const msgpack::object root = msgpack::unpack(zone, bytes.data(), bytes.size(), offset, referenced,
@@ -932,7 +940,7 @@ Decoded<M> decode_top(std::string_view bytes, const CodecLimits& limits, Family 
         d.top(root, family, out);
         return out;
     } catch (const Failure& f) {
-        return error(f.code, f.detail);
+        return error(f.code, f.detail());
     // prescan rules these out; they remain as a second line of defence.
     } catch (const msgpack::insufficient_bytes& e) {
         return error(ErrorCode::Truncated, std::string("msgpack: ") + e.what());
@@ -1086,7 +1094,7 @@ std::string body_details(const VcNack& m) {
     return to_string(m.ballot) + " promised=" + to_string(m.promised) + " installed=e" + std::to_string(m.installed);
 }
 std::string body_details(const NewView& m) { return show_ecr(m.ecr); }
-std::string body_details(const JoinReq& /*m*/) { return {}; }
+std::string body_details(const JoinReq& m) { return m.amnesiac ? "amnesiac" : "remembers promises"; }
 std::string body_details(const SnapshotRequest& m) {
     return "e" + std::to_string(m.epoch) + " from_chunk=" + std::to_string(m.from_chunk);
 }

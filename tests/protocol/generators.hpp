@@ -310,7 +310,7 @@ inline rc::Gen<NewView> body<NewView>(const Sizes& s) {
 }
 template <>
 inline rc::Gen<JoinReq> body<JoinReq>(const Sizes&) {
-    return rc::gen::just(JoinReq{});
+    return rc::gen::build<JoinReq>(rc::gen::set(&JoinReq::amnesiac, boolean()));
 }
 template <>
 inline rc::Gen<SnapshotRequest> body<SnapshotRequest>(const Sizes&) {

@@ -56,7 +56,7 @@ inline std::vector<PeerBody> peer_bodies() {
         VcAccepted{{6, 2}},
         VcNack{{6, 2}, {7, 3}, 5},
         NewView{ecr()},
-        JoinReq{},
+        JoinReq{false},
         SnapshotRequest{5, 3},
         SnapshotChunk{5, 3, 10, binary("chunk")},
         Heartbeat{1234, {{1, 10, 41}, {2, 20, 7}}},
