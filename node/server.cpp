@@ -227,7 +227,9 @@ void Server::drain_peers(std::uint64_t budget) {
 void Server::peer_drop(std::string_view reason, std::string_view detail) {
     ++counters_.peer_dropped_in;
     std::uint64_t suppressed = 0;
-    if (peer_log_.allow(now_ms_, suppressed)) {
+    auto it = peer_logs_.find(reason);
+    if (it == peer_logs_.end()) it = peer_logs_.emplace(std::string(reason), RateLimitedLog{5, 1000}).first;
+    if (it->second.allow(now_ms_, suppressed)) {
         log_->warn("event=peer_drop reason={} detail=\"{}\" suppressed={}", reason, printable(detail), suppressed);
     }
 }

@@ -133,7 +133,7 @@ private:
     std::set<protocol::NodeId> isolated_;
     std::map<RequestKey, Pending> pending_;
     ServerCounters counters_;
-    RateLimitedLog peer_log_{5, 1000};
+    std::map<std::string, RateLimitedLog, std::less<>> peer_logs_;  // one per drop reason: a bounded set
     RateLimitedLog client_log_{5, 1000};
     RateLimitedLog send_log_{5, 1000};
 };
