@@ -1,0 +1,163 @@
+#include "sim/clients.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "sim/convert.hpp"
+
+namespace tricache::sim {
+
+namespace {
+
+// Named errors that mean "definitely not applied" (for a request sent once).
+bool definitely_not_applied(protocol::ErrorCode code) {
+    switch (code) {
+        case protocol::ErrorCode::Aborted:
+        case protocol::ErrorCode::Overloaded:
+        case protocol::ErrorCode::TooLarge:
+        case protocol::ErrorCode::BadRequest:
+        case protocol::ErrorCode::NoQuorum:
+        case protocol::ErrorCode::NotReady:
+        case protocol::ErrorCode::WrongCluster: return true;
+        default: return false;
+    }
+}
+
+}  // namespace
+
+Clients::Clients(std::uint32_t count, protocol::ClientId first_id, std::string cluster_id)
+    : cluster_id_(std::move(cluster_id)), slots_(count) {
+    for (std::uint32_t i = 0; i < count; ++i) slots_[i].id = first_id + i;
+}
+
+bool Clients::any_waiting() const {
+    return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.waiting; });
+}
+
+bool Clients::can_retry(std::uint32_t slot) const {
+    const Slot& s = slots_.at(slot);
+    return s.current && std::holds_alternative<protocol::OpsRequest>(s.current->body);
+}
+
+protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol::ClientRequestBody body,
+                                       bool wrong_cluster, std::uint64_t time) {
+    Slot& s = slots_.at(slot);
+    assert(!s.waiting);
+    protocol::ClientRequest req;
+    req.cluster_id = wrong_cluster ? cluster_id_ + "-elsewhere" : cluster_id_;
+    req.client = s.id;
+    req.request = s.next_request++;
+    req.body = std::move(body);
+    s.current = req;
+    s.tried.assign(1, node);
+    s.waiting = true;
+    s.first_send = time;
+    s.last_send = time;
+    s.attempts = 1;
+    s.last_reply = ReplyKind::Ignored;
+    ++counters_.requests;
+    ++counters_.attempts;
+    Open open{slot, node, time, false, {}};
+    if (const auto* ops = std::get_if<protocol::OpsRequest>(&req.body)) {
+        history_.record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops->ops)});
+    } else if (const auto* local = std::get_if<protocol::LocalGetRequest>(&req.body)) {
+        open.local_read = true;
+        open.key = local->key;
+    }
+    open_.emplace(Key{req.client, req.request}, std::move(open));
+    return req;
+}
+
+protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uint64_t time) {
+    Slot& s = slots_.at(slot);
+    assert(can_retry(slot));
+    const protocol::ClientRequest& req = *s.current;
+    s.waiting = true;
+    s.last_send = time;
+    s.last_reply = ReplyKind::Ignored;
+    ++s.attempts;
+    if (std::find(s.tried.begin(), s.tried.end(), node) == s.tried.end()) s.tried.push_back(node);
+    ++counters_.attempts;
+    const auto& ops = std::get<protocol::OpsRequest>(req.body);
+    history_.record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops.ops)});
+    open_.emplace(Key{req.client, req.request}, Open{slot, node, time, false, {}});
+    return req;
+}
+
+void Clients::give_up(std::uint32_t slot) {
+    Slot& s = slots_.at(slot);
+    s.waiting = false;
+    s.last_reply = ReplyKind::Ignored;
+}
+
+ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
+                             std::uint64_t node_start_index) {
+    ReplyEvent ev;
+    const Key key{response.client, response.request};
+    auto [lo, hi] = open_.equal_range(key);
+    auto it = std::find_if(lo, hi, [&](const auto& kv) { return kv.second.node == node; });
+    if (it == hi) {
+        ++counters_.unmatched_replies;
+        return ev;
+    }
+    const Open open = it->second;
+    open_.erase(it);
+    ev.slot = open.slot;
+
+    if (open.local_read) {
+        if (const auto* r = std::get_if<protocol::LocalGetReply>(&response.body)) {
+            history_.record_local_read(
+                checker::LocalRead{open.sent, time, node, open.key, r->found, r->value, r->delivered, node_start_index});
+            ev.kind = ReplyKind::LocalRead;
+            ++counters_.local_reads;
+        } else {
+            ev.kind = ReplyKind::Fail;
+            ++counters_.fail;
+        }
+    } else {
+        checker::Complete c;
+        c.time = time;
+        c.client = response.client;
+        c.request = response.request;
+        if (const auto* ok = std::get_if<protocol::OpsReply>(&response.body)) {
+            c.outcome = checker::Outcome::Ok;
+            c.results = to_checker(ok->results);
+        } else if (const auto* err = std::get_if<protocol::ErrorReply>(&response.body)) {
+            const checker::LogicalOp* op = history_.find(response.client, response.request);
+            const bool sent_once = op != nullptr && op->attempts == 1;
+            // Another attempt of the same request may still apply it.
+            c.outcome = definitely_not_applied(err->code) && sent_once ? checker::Outcome::Fail
+                                                                        : checker::Outcome::Info;
+        } else {
+            c.outcome = checker::Outcome::Info;  // no such answer to an ops request; unknown
+        }
+        history_.record_complete(c);
+        switch (c.outcome) {
+            case checker::Outcome::Ok: ev.kind = ReplyKind::Ok; ++counters_.ok; break;
+            case checker::Outcome::Fail: ev.kind = ReplyKind::Fail; ++counters_.fail; break;
+            case checker::Outcome::Info: ev.kind = ReplyKind::Info; ++counters_.info; break;
+        }
+    }
+
+    Slot& s = slots_.at(open.slot);
+    if (s.waiting && s.current && s.current->request == response.request) {
+        s.waiting = false;
+        s.last_reply = ev.kind;
+        ev.finished_wait = true;
+    }
+    return ev;
+}
+
+std::string Clients::describe_waiting() const {
+    std::string out;
+    for (const Slot& s : slots_) {
+        if (!s.waiting || !s.current) continue;
+        if (!out.empty()) out += "; ";
+        out += "client " + std::to_string(s.id) + " request " + std::to_string(s.current->request) + " sent to";
+        for (NodeId n : s.tried) out += " " + std::to_string(n);
+        out += " (first at t=" + std::to_string(s.first_send) + ", " + std::to_string(s.attempts) + " attempts)";
+    }
+    return out;
+}
+
+}  // namespace tricache::sim

@@ -1,0 +1,107 @@
+// The simulated clients and the history they produce. Each client has at most
+// one request it is waiting for; it may send that request again (same request
+// id) to any node, and every attempt and every answer is recorded for the
+// checker, on history time (see Cluster::history_time).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker/history.hpp"
+#include "protocol/messages.hpp"
+
+namespace tricache::sim {
+
+using protocol::NodeId;
+
+struct ClientCounters {
+    std::uint64_t requests = 0;  // distinct requests started
+    std::uint64_t attempts = 0;  // sends, retries included
+    std::uint64_t ok = 0;
+    std::uint64_t fail = 0;
+    std::uint64_t info = 0;
+    std::uint64_t local_reads = 0;
+    std::uint64_t unmatched_replies = 0;  // answers to attempts nobody waits for any more
+};
+
+// What one answer meant to its client.
+enum class ReplyKind : std::uint8_t { Ok, Fail, Info, LocalRead, Ignored };
+
+struct ReplyEvent {
+    ReplyKind kind = ReplyKind::Ignored;
+    std::uint32_t slot = 0;
+    bool finished_wait = false;  // the client stopped waiting because of it
+};
+
+class Clients {
+public:
+    Clients(std::uint32_t count, protocol::ClientId first_id, std::string cluster_id);
+
+    std::uint32_t count() const { return static_cast<std::uint32_t>(slots_.size()); }
+    protocol::ClientId id(std::uint32_t slot) const { return slots_.at(slot).id; }
+    bool waiting(std::uint32_t slot) const { return slots_.at(slot).waiting; }
+    bool any_waiting() const;
+    // The history time at which the client last sent something, for give-up timers.
+    std::uint64_t last_send_time(std::uint32_t slot) const { return slots_.at(slot).last_send; }
+    // Whether the slot's last request can be sent again (an ops request).
+    bool can_retry(std::uint32_t slot) const;
+    // Nodes the current request was already sent to.
+    const std::vector<NodeId>& tried(std::uint32_t slot) const { return slots_.at(slot).tried; }
+    std::uint32_t attempts(std::uint32_t slot) const { return slots_.at(slot).attempts; }
+    // How the client's last wait ended (Ignored: it has not ended, or it gave up).
+    ReplyKind last_reply(std::uint32_t slot) const { return slots_.at(slot).last_reply; }
+    // The client has acted on its last reply (it will not retry it).
+    void settle(std::uint32_t slot) { slots_.at(slot).last_reply = ReplyKind::Ignored; }
+
+    // A new request from an idle client, with a fresh request id; records the
+    // invocation. `wrong_cluster` names another cluster (an admission test).
+    protocol::ClientRequest start(std::uint32_t slot, NodeId node, protocol::ClientRequestBody body,
+                                  bool wrong_cluster, std::uint64_t time);
+    // The slot's last ops request again, same request id, to `node`.
+    protocol::ClientRequest retry(std::uint32_t slot, NodeId node, std::uint64_t time);
+    // The client stops waiting; its attempts stay open (an answer may still
+    // come, and is recorded) and count as "never answered" otherwise.
+    void give_up(std::uint32_t slot);
+
+    // `node_start_index`: where the replying node's current log begins (past 0
+    // once it installed a snapshot), the floor of a local read's staleness label.
+    ReplyEvent on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
+                        std::uint64_t node_start_index);
+
+    const checker::History& history() const { return history_; }
+    const ClientCounters& counters() const { return counters_; }
+    // A human description of every client still waiting, for liveness reports.
+    std::string describe_waiting() const;
+
+private:
+    struct Slot {
+        protocol::ClientId id = 0;
+        protocol::RequestId next_request = 1;
+        bool waiting = false;
+        std::optional<protocol::ClientRequest> current;
+        std::vector<NodeId> tried;
+        std::uint64_t first_send = 0;
+        std::uint64_t last_send = 0;
+        std::uint32_t attempts = 0;
+        ReplyKind last_reply = ReplyKind::Ignored;
+    };
+    struct Open {  // one attempt that has not been answered yet
+        std::uint32_t slot = 0;
+        NodeId node = 0;
+        std::uint64_t sent = 0;
+        bool local_read = false;
+        std::string key;  // local reads
+    };
+    using Key = std::pair<protocol::ClientId, protocol::RequestId>;
+
+    std::string cluster_id_;
+    std::vector<Slot> slots_;
+    std::multimap<Key, Open> open_;  // attempts in send order within a key
+    checker::History history_;
+    ClientCounters counters_;
+};
+
+}  // namespace tricache::sim

@@ -1,0 +1,500 @@
+#include "sim/cluster.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <type_traits>
+#include <utility>
+
+#include "protocol/codec.hpp"
+#include "sim/convert.hpp"
+
+namespace tricache::sim {
+
+namespace {
+
+coordinator::EngineConfig engine_config(const ClusterOptions& o, NodeId self) {
+    coordinator::EngineConfig c;
+    c.self = self;
+    for (NodeId n = 1; n <= o.nodes; ++n) c.cluster.push_back(n);
+    c.store_limits = o.store_limits;
+    c.max_value_bytes = o.max_value_bytes;
+    c.max_batch_commands = o.max_batch_commands;
+    c.max_in_flight = o.max_in_flight;
+    c.resend_ms = o.resend_ms;
+    c.heartbeat_ms = o.heartbeat_ms;
+    c.query_ms = o.query_ms;
+    c.client_timeout_ms = o.client_timeout_ms;
+    c.seed = derive_seed(o.seed, 1000 + self);
+    c.record_deliveries = true;
+    return c;
+}
+
+std::uint64_t tx_fingerprint(const protocol::TxId& tx) {
+    return (std::uint64_t{tx.coordinator} << 56) ^ (tx.incarnation << 40) ^ tx.seq;
+}
+
+// A compact identity of a message for the trace hash: its transaction, if any.
+std::uint64_t tx_fingerprint(const protocol::PeerBody& body) {
+    return std::visit(
+        [](const auto& b) -> std::uint64_t {
+            if constexpr (requires { b.tx; }) {
+                return tx_fingerprint(b.tx);
+            } else {
+                return 0;
+            }
+        },
+        body);
+}
+
+std::string describe_request(const protocol::ClientRequest& req) {
+    return std::visit(
+        [](const auto& b) -> std::string {
+            using T = std::decay_t<decltype(b)>;
+            if constexpr (std::is_same_v<T, protocol::OpsRequest>) {
+                std::string s = "[";
+                for (std::size_t i = 0; i < b.ops.size(); ++i) s += (i ? ", " : "") + protocol::describe(b.ops[i]);
+                return s + "]";
+            } else if constexpr (std::is_same_v<T, protocol::LocalGetRequest>) {
+                return "LOCAL_GET " + b.key;
+            } else {
+                return "other request";
+            }
+        },
+        req.body);
+}
+
+std::string describe_response(const protocol::ClientResponse& r) {
+    return std::visit(
+        [](const auto& b) -> std::string {
+            using T = std::decay_t<decltype(b)>;
+            if constexpr (std::is_same_v<T, protocol::OpsReply>) {
+                std::vector<checker::OpResult> rs;
+                for (const auto& x : b.results) rs.push_back(checker::OpResult{x.ok, x.value});
+                return "ok " + checker::to_string(rs);
+            } else if constexpr (std::is_same_v<T, protocol::LocalGetReply>) {
+                return std::string("local ") + (b.found ? checker::quote(b.value) : "<absent>") + " after " +
+                       std::to_string(b.delivered);
+            } else if constexpr (std::is_same_v<T, protocol::ErrorReply>) {
+                return std::string(protocol::error_name(b.code)) + " (" + b.detail + ")";
+            } else {
+                return "other reply";
+            }
+        },
+        r.body);
+}
+
+std::string link_name(Link l) { return std::to_string(l.from) + "->" + std::to_string(l.to); }
+
+}  // namespace
+
+Cluster::Cluster(ClusterOptions options)
+    : options_(std::move(options)),
+      network_(options_.nodes),
+      clients_(options_.clients, options_.first_client_id, "tricache"),
+      rng_(derive_seed(options_.seed, 1)),
+      safety_([&] {
+          std::vector<std::uint32_t> ids;
+          for (NodeId n = 1; n <= options_.nodes; ++n) ids.push_back(n);
+          return ids;
+      }()),
+      engine_monitor_(options_.nodes),
+      chains_(options_.nodes) {
+    assert(options_.nodes >= 1);
+    assert(options_.tick_every_ms >= 1);
+    Rng skews(derive_seed(options_.seed, 2));
+    nodes_.reserve(options_.nodes);
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        nodes_.push_back(NodeSlot{coordinator::Engine::bootstrap(engine_config(options_, n)),
+                                  skews.below(options_.max_skew_ms + 1), 0, {}});
+        current_.push_back(logs_.size());
+        segments_.push_back(0);
+        logs_.push_back(checker::NodeLog{n, nodes_.back().engine.incarnation(), 0, {}, std::nullopt});
+    }
+}
+
+void Cluster::start_segment(NodeId node, std::uint64_t start_index) {
+    const std::uint64_t segment = ++segments_.at(node - 1);
+    current_.at(node - 1) = logs_.size();
+    logs_.push_back(checker::NodeLog{node, engine(node).incarnation() + segment * kSegmentStride, start_index, {},
+                                     std::nullopt});
+}
+
+std::uint64_t Cluster::node_time(NodeId node) const {
+    const NodeSlot& s = nodes_.at(node - 1);
+    return now_ms_ + s.skew_ms + s.drift_ms;
+}
+
+std::uint64_t Cluster::history_time() {
+    if (history_ms_ != now_ms_) {
+        history_ms_ = now_ms_;
+        history_sub_ = 0;
+    }
+    const std::uint64_t t = now_ms_ * 1000 + std::min<std::uint64_t>(history_sub_, 999);
+    ++history_sub_;
+    return t;
+}
+
+void Cluster::fail(checker::CheckResult result) {
+    if (result && !violation_) {
+        violation_ = std::move(result);
+        note("VIOLATION " + violation_->property + ": " + violation_->detail);
+    }
+}
+
+void Cluster::note(const std::string& line) {
+    if (options_.transcript) transcript_.push_back("t=" + std::to_string(now_ms_) + " " + line);
+}
+
+std::string Cluster::transcript_tail(std::size_t lines) const {
+    std::string out;
+    const std::size_t from = transcript_.size() > lines ? transcript_.size() - lines : 0;
+    for (std::size_t i = from; i < transcript_.size(); ++i) out += transcript_[i] + "\n";
+    return out;
+}
+
+// ------------------------------------------------------------------ stepping
+
+void Cluster::step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call) {
+    NodeSlot& s = slot(node);
+    if (options_.observer) options_.observer->before_call();
+    call(s.engine, node_time(node));
+    coordinator::Output out = s.engine.take_output();
+    if (options_.observer) options_.observer->after_call();
+    ++counters_.engine_calls;
+    route(node, std::move(out));
+}
+
+void Cluster::route(NodeId node, coordinator::Output out) {
+    std::optional<std::uint64_t> snapshot_length;
+    for (const auto& ev : out.journal) {
+        std::visit(
+            [&](const auto& e) {
+                using T = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<T, coordinator::VotedEvent>) {
+                    fail(safety_.on_vote(checker::VoteRec{node, to_checker(e.tx), e.yes, e.epoch}));
+                } else if constexpr (std::is_same_v<T, coordinator::DecidedEvent>) {
+                    fail(safety_.on_decision(
+                        checker::DecisionRec{node, to_checker(e.tx), e.commit, to_checker(e.final_ts)}));
+                } else if constexpr (std::is_same_v<T, coordinator::ViewInstalledEvent>) {
+                    checker::ViewRec v{node, e.ecr.next.epoch, {}};
+                    for (const auto& m : e.ecr.next.members) v.members.push_back(m.node);
+                    trace_.add(12).add(node).add(v.epoch);
+                    note("node " + std::to_string(node) + " installed epoch " + std::to_string(v.epoch) +
+                         (e.member ? " as a member" : " as a non-member") +
+                         (e.full_state ? "" : " (will sync by snapshot)"));
+                    fail(safety_.on_view(v));
+                } else if constexpr (std::is_same_v<T, coordinator::SnapshotInstalledEvent>) {
+                    trace_.add(13).add(node).add(e.log_length).add(e.log_hash);
+                    note("node " + std::to_string(node) + " installed a snapshot of epoch " +
+                         std::to_string(e.epoch) + " at log length " + std::to_string(e.log_length));
+                    fail(chains_.on_snapshot(node, e.log_length, e.log_hash));
+                    start_segment(node, e.log_length);
+                    snapshot_length = e.log_length;
+                } else if constexpr (std::is_same_v<T, coordinator::EcrChosenEvent>) {
+                    trace_.add(14).add(node).add(e.ecr.closes);
+                    fail(safety_.on_ecr_chosen(node, e.ecr));
+                } else {
+                    static_assert(sizeof(T) == 0, "a journal event the simulator does not record");
+                }
+            },
+            ev);
+    }
+
+    for (const auto& d : out.delivered) {
+        checker::NodeLog& log = logs_.at(current_.at(node - 1));
+        log.entries.push_back(to_checker(d));
+        fail(safety_.on_delivered(log, log.entries.size() - 1));
+        fail(chains_.on_delivered(node, d));
+        trace_.add(8).add(node).add(tx_fingerprint(d.tx));
+        trace_.add(d.final_ts.counter).add(d.final_ts.node).add(d.index);
+        ++counters_.transactions_delivered;
+        if (options_.transcript) {
+            note("node " + std::to_string(node) + " delivered #" + std::to_string(d.index) + " " +
+                 protocol::to_string(d.tx) + " f=" + protocol::to_string(d.final_ts) + " (" +
+                 std::to_string(d.batch ? d.batch->size() : 0) + " commands)");
+        }
+    }
+    if (!out.delivered.empty()) fail(safety_.on_logs(logs_));
+    const coordinator::Engine& engine = slot(node).engine;
+    fail(engine_monitor_.after_call(node, engine, out.delivered, snapshot_length));
+    fail(chains_.check_engine(node, engine.state().log_length(), engine.state().log_hash()));
+
+    for (auto& m : out.messages) {
+        assert(m.to >= 1 && m.to <= options_.nodes && m.to != node);
+        trace_.add(1).add(node).add(m.to).add(m.msg.body.index()).add(tx_fingerprint(m.msg.body));
+        if (auto err = network_.send(Link{node, m.to}, std::move(m.msg), now_ms_, rng_, options_.codec_rate)) {
+            fail(checker::Violation{"W codec round trip", *err});
+        }
+    }
+
+    for (const auto& r : out.replies) {
+        trace_.add(7).add(r.client).add(r.request).add(r.body.index());
+        if (const auto* ok = std::get_if<protocol::OpsReply>(&r.body)) {
+            for (const auto& res : ok->results) trace_.add(res.ok ? 1 : 0).add(res.value.value_or("\x01"));
+        }
+        if (options_.transcript) {
+            note("node " + std::to_string(node) + " replies to client " + std::to_string(r.client) + " request " +
+                 std::to_string(r.request) + ": " + describe_response(r));
+        }
+        clients_.on_reply(node, r, history_time(), logs_.at(current_.at(node - 1)).start_index);
+    }
+    fail(clients_.history().recording_error());
+}
+
+void Cluster::submit(NodeId node, protocol::ClientRequest req) {
+    trace_.add(6).add(req.client).add(req.request).add(node);
+    if (options_.transcript) {
+        note("client " + std::to_string(req.client) + " request " + std::to_string(req.request) + " -> node " +
+             std::to_string(node) + (can_step(node) ? "" : " (paused: held)") + ": " + describe_request(req) +
+             (req.cluster_id != "tricache" ? " [wrong cluster]" : ""));
+    }
+    if (!can_step(node)) {
+        slot(node).inbox.push_back(std::move(req));
+        return;
+    }
+    flush_inbox(node);
+    step(node, [&](coordinator::Engine& e, std::uint64_t t) { e.on_client_request(req, t); });
+}
+
+void Cluster::flush_inbox(NodeId node) {
+    NodeSlot& s = slot(node);
+    while (!s.inbox.empty() && can_step(node)) {
+        const protocol::ClientRequest req = std::move(s.inbox.front());
+        s.inbox.pop_front();
+        step(node, [&](coordinator::Engine& e, std::uint64_t t) { e.on_client_request(req, t); });
+    }
+}
+
+void Cluster::deliver_message(Link link, InFlight message) {
+    trace_.add(2).add(link.from).add(link.to).add(message.msg.body.index()).add(tx_fingerprint(message.msg.body));
+    if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg.body));
+    ++counters_.messages_delivered;
+    network_.count_delivered();
+    flush_inbox(link.to);
+    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(message.msg, t); });
+}
+
+std::optional<Link> Cluster::pick_link(NodeId from, NodeId to, bool need_receiver) const {
+    if (from < 1 || from > options_.nodes || to < 1 || to > options_.nodes || from == to) return std::nullopt;
+    return network_.find_link(Link{from, to}, [&](Link l) { return !need_receiver || can_step(l.to); });
+}
+
+// ------------------------------------------------------------------ manual verbs
+
+bool Cluster::deliver(NodeId from, NodeId to, std::uint64_t k) {
+    const auto link = pick_link(from, to, true);
+    if (!link) return false;
+    deliver_message(*link, network_.take(*link, k));
+    return true;
+}
+
+bool Cluster::drop(NodeId from, NodeId to, std::uint64_t k) {
+    const auto link = pick_link(from, to, false);
+    if (!link) return false;
+    const auto& q = network_.queue(*link);
+    trace_.add(3).add(link->from).add(link->to).add(k % q.size());
+    if (options_.transcript) note("drop " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg.body));
+    network_.drop(*link, k);
+    return true;
+}
+
+bool Cluster::duplicate(NodeId from, NodeId to, std::uint64_t k) {
+    const auto link = pick_link(from, to, false);
+    if (!link) return false;
+    const auto& q = network_.queue(*link);
+    trace_.add(4).add(link->from).add(link->to).add(k % q.size());
+    if (options_.transcript) {
+        note("duplicate " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg.body));
+    }
+    network_.duplicate(*link, k);
+    return true;
+}
+
+bool Cluster::tick(NodeId node, std::uint64_t ms) {
+    if (node < 1 || node > options_.nodes || !can_step(node)) return false;
+    slot(node).drift_ms += ms;
+    tick_node(node);
+    return true;
+}
+
+void Cluster::advance(std::uint64_t ms) {
+    set_time(now_ms_ + ms);
+    for (NodeId n = 1; n <= options_.nodes; ++n) tick_node(n);
+}
+
+bool Cluster::client(NodeId node, std::uint32_t slot_index, protocol::ClientRequestBody body, bool wrong_cluster) {
+    if (node < 1 || node > options_.nodes || slot_index >= clients_.count()) return false;
+    if (clients_.waiting(slot_index)) return false;
+    protocol::ClientRequest req = clients_.start(slot_index, node, std::move(body), wrong_cluster, history_time());
+    fail(clients_.history().recording_error());
+    submit(node, std::move(req));
+    return true;
+}
+
+bool Cluster::retry(NodeId node, std::uint32_t slot_index) {
+    if (node < 1 || node > options_.nodes || slot_index >= clients_.count()) return false;
+    if (!clients_.can_retry(slot_index)) return false;
+    protocol::ClientRequest req = clients_.retry(slot_index, node, history_time());
+    fail(clients_.history().recording_error());
+    if (options_.transcript) note("retry by client " + std::to_string(req.client));
+    submit(node, std::move(req));
+    return true;
+}
+
+void Cluster::pause(NodeId node) {
+    if (node < 1 || node > options_.nodes) return;
+    network_.node(node).paused_until_ms = kForever;
+    trace_.add(9).add(node);
+    note("pause node " + std::to_string(node));
+}
+
+void Cluster::resume(NodeId node) {
+    if (node < 1 || node > options_.nodes) return;
+    network_.node(node).paused_until_ms = 0;
+    trace_.add(10).add(node);
+    note("resume node " + std::to_string(node));
+    flush_inbox(node);
+}
+
+// ------------------------------------------------------------------ automatic mode
+
+void Cluster::set_time(std::uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
+
+std::size_t Cluster::deliver_ready() {
+    for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
+    auto arrivals = network_.take_ready(now_ms_);
+    for (auto& a : arrivals) deliver_message(a.link, std::move(a.message));
+    return arrivals.size();
+}
+
+void Cluster::tick_node(NodeId node) {
+    if (!can_step(node)) return;
+    flush_inbox(node);
+    trace_.add(5).add(node).add(node_time(node));
+    ++counters_.ticks;
+    step(node, [](coordinator::Engine& e, std::uint64_t t) { e.on_tick(t); });
+}
+
+void Cluster::tick_due() {
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        if ((now_ms_ + n) % options_.tick_every_ms == 0) tick_node(n);
+    }
+}
+
+void Cluster::pause_until(NodeId node, std::uint64_t until_ms) {
+    auto& f = network_.node(node);
+    f.paused_until_ms = std::max(f.paused_until_ms, until_ms);
+    trace_.add(9).add(node).add(until_ms);
+    note("pause node " + std::to_string(node) + " until t=" + std::to_string(until_ms));
+}
+
+void Cluster::clog(Link link, std::uint64_t until_ms) {
+    auto& f = network_.faults(link);
+    f.clogged_until_ms = std::max(f.clogged_until_ms, until_ms);
+    trace_.add(11).add(link.from).add(link.to).add(until_ms);
+    note("clog " + link_name(link) + " until t=" + std::to_string(until_ms));
+}
+
+// ------------------------------------------------------------------ end of run
+
+bool Cluster::quiet() const { return why_not_quiet().empty(); }
+
+std::string Cluster::why_not_quiet() const {
+    std::string why;
+    auto add = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+    const std::uint64_t len0 = engine(1).state().log_length();
+    const protocol::Epoch epoch0 = engine(1).view().epoch;
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        const auto& e = engine(n);
+        const std::string name = "node " + std::to_string(n);
+        if (e.node_status() != coordinator::NodeStatus::Normal) {
+            add(name + " is " + coordinator::to_string(e.node_status()));
+        }
+        if (e.view().epoch != epoch0) {
+            add(name + " is in epoch " + std::to_string(e.view().epoch) + ", node 1 in " + std::to_string(epoch0));
+        }
+        if (e.view().members.size() != options_.nodes) {
+            add(name + "'s view (epoch " + std::to_string(e.view().epoch) + ") has " +
+                std::to_string(e.view().members.size()) + " of " + std::to_string(options_.nodes) + " members");
+        }
+        if (e.undecided_count() != 0) add(name + " holds " + std::to_string(e.undecided_count()) + " undecided");
+        if (e.waiting_clients() != 0) add(name + " owes " + std::to_string(e.waiting_clients()) + " client answers");
+        if (e.queued_requests() != 0) add(name + " has " + std::to_string(e.queued_requests()) + " queued requests");
+        if (!nodes_[n - 1].inbox.empty()) add(name + " has unread client requests");
+        if (e.state().log_length() != len0) {
+            add(name + " delivered " + std::to_string(e.state().log_length()) + ", node 1 " + std::to_string(len0));
+        }
+    }
+    std::size_t busy = 0;
+    for (NodeId a = 1; a <= options_.nodes; ++a) {
+        for (NodeId b = 1; b <= options_.nodes; ++b) {
+            if (a == b) continue;
+            for (const auto& m : network_.queue(Link{a, b})) {
+                if (!std::holds_alternative<protocol::Heartbeat>(m.msg.body)) ++busy;
+            }
+        }
+    }
+    if (busy != 0) add(std::to_string(busy) + " protocol messages in flight");
+    if (clients_.any_waiting()) add("clients waiting: " + clients_.describe_waiting());
+    return why;
+}
+
+Verdict Cluster::finish(std::uint64_t bound_ms) {
+    Verdict verdict;
+    note("finish: heal every fault, run until quiet");
+    network_.heal();
+    for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
+    const std::uint64_t start = now_ms_;
+    while (!violation_ && !quiet()) {
+        if (now_ms_ - start >= bound_ms) {
+            verdict.kind = VerdictKind::Liveness;
+            verdict.violation = checker::Violation{
+                "P9 liveness", "not quiet " + std::to_string(bound_ms) +
+                                   " ms after every fault ended (at t=" + std::to_string(now_ms_) +
+                                   "): " + why_not_quiet()};
+            return verdict;
+        }
+        set_time(now_ms_ + 1);
+        deliver_ready();
+        tick_due();
+    }
+    if (!violation_) fail(final_checks(verdict.stats));
+    if (violation_) {
+        verdict.kind = VerdictKind::Safety;
+        verdict.violation = *violation_;
+    }
+    return verdict;
+}
+
+checker::CheckResult Cluster::final_checks(checker::LinearizabilityStats& stats) const {
+    checker::RunRecord run;
+    run.limits = checker::Limits{options_.store_limits.max_entries, options_.store_limits.max_bytes, 64};
+    run.logs = logs_;
+    run.journal = safety_.journal();
+    run.history = clients_.history();
+    const std::uint64_t hash0 = engine(1).state().log_hash();
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        const auto& e = engine(n);
+        const auto& store = e.state().store();
+        checker::FinalNodeState f;
+        f.node = n;
+        f.epoch = e.view().epoch;
+        f.contents = store.snapshot_mru_first();
+        f.digest = store.digest();
+        f.log_length = e.state().log_length();
+        if (store::digest_of(f.contents) != f.digest) {
+            return checker::Violation{"P5 convergence", "node " + std::to_string(n) +
+                                                            "'s store digest does not match its own contents"};
+        }
+        if (e.state().log_hash() != hash0) {
+            return checker::Violation{"P5 convergence", "node " + std::to_string(n) + " has log hash " +
+                                                            std::to_string(e.state().log_hash()) + ", node 1 " +
+                                                            std::to_string(hash0) + " (same length " +
+                                                            std::to_string(f.log_length) + ")"};
+        }
+        run.finals.push_back(std::move(f));
+    }
+    return checker::check_run(run, &stats);
+}
+
+}  // namespace tricache::sim

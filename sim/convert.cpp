@@ -1,0 +1,61 @@
+#include "sim/convert.hpp"
+
+#include <type_traits>
+
+namespace tricache::sim {
+
+checker::Op to_checker(const protocol::Op& op) {
+    return std::visit(
+        [](const auto& o) -> checker::Op {
+            using T = std::decay_t<decltype(o)>;
+            if constexpr (std::is_same_v<T, protocol::Get>) {
+                return checker::Op::get(o.key);
+            } else if constexpr (std::is_same_v<T, protocol::Set>) {
+                return checker::Op::set(o.key, o.value);
+            } else if constexpr (std::is_same_v<T, protocol::Del>) {
+                return checker::Op::del(o.key);
+            } else {
+                static_assert(std::is_same_v<T, protocol::Cas>);
+                return checker::Op::cas(o.key, o.expected, o.value);
+            }
+        },
+        op);
+}
+
+std::vector<checker::Op> to_checker(const std::vector<protocol::Op>& ops) {
+    std::vector<checker::Op> out;
+    out.reserve(ops.size());
+    for (const auto& op : ops) out.push_back(to_checker(op));
+    return out;
+}
+
+checker::OpResult to_checker(const protocol::OpResult& result) { return checker::OpResult{result.ok, result.value}; }
+
+std::vector<checker::OpResult> to_checker(const std::vector<protocol::OpResult>& results) {
+    std::vector<checker::OpResult> out;
+    out.reserve(results.size());
+    for (const auto& r : results) out.push_back(to_checker(r));
+    return out;
+}
+
+checker::Command to_checker(const protocol::Command& command) {
+    return checker::Command{command.client, command.request, to_checker(command.ops)};
+}
+
+checker::TxKey to_checker(const protocol::TxId& tx) { return checker::TxKey{tx.coordinator, tx.incarnation, tx.seq}; }
+
+checker::Stamp to_checker(const protocol::Timestamp& ts) { return checker::Stamp{ts.counter, ts.node}; }
+
+checker::LogEntry to_checker(const coordinator::DeliveredTx& delivered) {
+    checker::LogEntry entry;
+    entry.tx = to_checker(delivered.tx);
+    entry.final_ts = to_checker(delivered.final_ts);
+    entry.epoch = delivered.epoch;
+    if (delivered.batch) {
+        entry.commands.reserve(delivered.batch->size());
+        for (const auto& cmd : *delivered.batch) entry.commands.push_back(to_checker(cmd));
+    }
+    return entry;
+}
+
+}  // namespace tricache::sim

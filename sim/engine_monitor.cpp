@@ -1,0 +1,77 @@
+#include "sim/engine_monitor.hpp"
+
+#include <string>
+
+namespace tricache::sim {
+
+namespace {
+constexpr const char* kP8 = "P8 engine monitor";
+std::string at(protocol::NodeId node) { return "node " + std::to_string(node) + ": "; }
+}  // namespace
+
+EngineMonitor::EngineMonitor(std::uint32_t nodes) : seen_(nodes) {}
+
+checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coordinator::Engine& engine,
+                                               const std::vector<coordinator::DeliveredTx>& delivered,
+                                               std::optional<std::uint64_t> snapshot_length) {
+    Seen& s = seen_.at(node - 1);
+    if (engine.vc_promised() < s.vc_promised) {
+        return checker::Violation{kP8, at(node) + "view-change promise went back from " +
+                                           protocol::to_string(s.vc_promised) + " to " +
+                                           protocol::to_string(engine.vc_promised())};
+    }
+    s.vc_promised = engine.vc_promised();
+    if (snapshot_length) {  // the log continues from the snapshot's end
+        s.log_length = *snapshot_length;
+        s.last_final = protocol::Timestamp{};
+    }
+    if (engine.clock() < s.clock) {
+        return checker::Violation{kP8, at(node) + "clock went back from " + std::to_string(s.clock) + " to " +
+                                           std::to_string(engine.clock())};
+    }
+    s.clock = engine.clock();
+
+    for (const auto& d : delivered) {
+        if (d.index != s.log_length + 1) {
+            return checker::Violation{kP8, at(node) + "delivered " + protocol::to_string(d.tx) + " as index " +
+                                               std::to_string(d.index) + " after index " +
+                                               std::to_string(s.log_length)};
+        }
+        if (s.last_final != protocol::Timestamp{} && !(s.last_final < d.final_ts)) {
+            return checker::Violation{kP8, at(node) + "delivered " + protocol::to_string(d.tx) + " with f=" +
+                                               protocol::to_string(d.final_ts) + " after one with f=" +
+                                               protocol::to_string(s.last_final)};
+        }
+        // R-DELIVER: nothing undecided may sit below a delivered f. Keys only
+        // grow and new proposals exceed the clock, so what is undecided now
+        // and below f was already there when f was delivered.
+        if (const auto min = engine.min_undecided_key(); min && *min < d.final_ts) {
+            return checker::Violation{kP8, at(node) + "delivered " + protocol::to_string(d.tx) + " with f=" +
+                                               protocol::to_string(d.final_ts) +
+                                               " while holding an undecided transaction with key " +
+                                               protocol::to_string(*min)};
+        }
+        s.log_length = d.index;
+        s.last_final = d.final_ts;
+    }
+    if (engine.state().log_length() != s.log_length) {
+        return checker::Violation{kP8, at(node) + "log length is " + std::to_string(engine.state().log_length()) +
+                                           " but it reported " + std::to_string(s.log_length) +
+                                           " delivered transactions"};
+    }
+
+    const auto& store = engine.state().store();
+    const auto limits = store.limits();
+    if (store.size() > limits.max_entries || store.bytes() > limits.max_bytes) {
+        return checker::Violation{kP8, at(node) + "store holds " + std::to_string(store.size()) + " entries / " +
+                                           std::to_string(store.bytes()) + " bytes over its limits " +
+                                           std::to_string(limits.max_entries) + " / " +
+                                           std::to_string(limits.max_bytes)};
+    }
+    if (!store.check_invariants()) {
+        return checker::Violation{kP8, at(node) + "the store's internal invariants are broken"};
+    }
+    return std::nullopt;
+}
+
+}  // namespace tricache::sim

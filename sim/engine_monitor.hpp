@@ -1,0 +1,37 @@
+// Cheap checks of one engine's own invariants after each call into it (part of
+// P8): its clock never goes back, its log grows one consecutive index at a
+// time with strictly increasing final timestamps, it never delivers past an
+// undecided transaction with a smaller key, and its store stays within its
+// limits and internally consistent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "checker/types.hpp"
+#include "coordinator/engine.hpp"
+
+namespace tricache::sim {
+
+class EngineMonitor {
+public:
+    explicit EngineMonitor(std::uint32_t nodes);
+
+    // `delivered` is what this call delivered (from take_output);
+    // `snapshot_length` the log length a snapshot installed in it set, if any.
+    checker::CheckResult after_call(protocol::NodeId node, const coordinator::Engine& engine,
+                                    const std::vector<coordinator::DeliveredTx>& delivered,
+                                    std::optional<std::uint64_t> snapshot_length);
+
+private:
+    struct Seen {
+        std::uint64_t clock = 0;
+        std::uint64_t log_length = 0;
+        protocol::Timestamp last_final;
+        protocol::Ballot vc_promised;
+    };
+    std::vector<Seen> seen_;  // by node - 1
+};
+
+}  // namespace tricache::sim

@@ -1,0 +1,126 @@
+#include "sim/network.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <tuple>
+#include <utility>
+
+#include "sim/wire.hpp"
+
+namespace tricache::sim {
+
+Network::Network(std::uint32_t nodes)
+    : nodes_(nodes), queues_(std::size_t{nodes} * nodes), faults_(std::size_t{nodes} * nodes), node_faults_(nodes) {
+    assert(nodes >= 1);
+}
+
+std::size_t Network::index(Link link) const {
+    assert(link.from >= 1 && link.from <= nodes_ && link.to >= 1 && link.to <= nodes_);
+    assert(link.from != link.to);
+    return std::size_t{link.from - 1} * nodes_ + (link.to - 1);
+}
+
+Link Network::link_at(std::size_t i) const {
+    return Link{static_cast<NodeId>(i / nodes_) + 1, static_cast<NodeId>(i % nodes_) + 1};
+}
+
+bool Network::can_step(NodeId n, std::uint64_t now_ms) const {
+    const NodeFaults& f = node(n);
+    return f.up && now_ms >= f.paused_until_ms;
+}
+
+std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, std::uint64_t now_ms, Rng& rng,
+                                         double codec_rate) {
+    ++counters_.sent;
+    std::optional<std::string> codec_error;
+    if (rng.chance(codec_rate)) {
+        ++counters_.codec_round_trips;
+        codec_error = codec_round_trip(msg);
+    }
+    const LinkFaults& f = faults(link);
+    if (f.blocked || rng.chance(f.loss)) {
+        ++counters_.lost;
+        return codec_error;
+    }
+    const unsigned copies = rng.chance(f.duplicate) ? 2 : 1;
+    auto& q = queues_[index(link)];
+    for (unsigned c = 0; c < copies; ++c) {
+        const std::uint64_t delay = rng.between(f.delay_min_ms, std::max(f.delay_min_ms, f.delay_max_ms));
+        q.push_back(InFlight{next_seq_++, now_ms + delay, c + 1 == copies ? std::move(msg) : msg});
+    }
+    if (copies == 2) ++counters_.duplicated;
+    return codec_error;
+}
+
+std::size_t Network::pending_total() const {
+    std::size_t n = 0;
+    for (const auto& q : queues_) n += q.size();
+    return n;
+}
+
+InFlight Network::take(Link link, std::uint64_t k) {
+    auto& q = queues_[index(link)];
+    assert(!q.empty());
+    const auto it = q.begin() + static_cast<std::ptrdiff_t>(k % q.size());
+    InFlight m = std::move(*it);
+    q.erase(it);
+    return m;
+}
+
+void Network::drop(Link link, std::uint64_t k) {
+    (void)take(link, k);
+    ++counters_.lost;
+}
+
+void Network::duplicate(Link link, std::uint64_t k) {
+    auto& q = queues_[index(link)];
+    assert(!q.empty());
+    InFlight copy = q[k % q.size()];
+    copy.seq = next_seq_++;
+    q.push_back(std::move(copy));
+    ++counters_.duplicated;
+}
+
+std::optional<Link> Network::find_link(Link start, const std::function<bool(Link)>& accept) const {
+    const std::size_t total = queues_.size();
+    const std::size_t first = index(start);
+    for (std::size_t step = 0; step < total; ++step) {
+        const std::size_t i = (first + step) % total;
+        if (queues_[i].empty()) continue;
+        const Link l = link_at(i);
+        if (accept(l)) return l;
+    }
+    return std::nullopt;
+}
+
+std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
+    std::vector<Arrival> out;
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+        auto& q = queues_[i];
+        if (q.empty()) continue;
+        const Link l = link_at(i);
+        const LinkFaults& f = faults_[i];
+        if (f.blocked || now_ms < f.clogged_until_ms || !can_step(l.to, now_ms)) continue;
+        auto keep = q.begin();
+        for (auto it = q.begin(); it != q.end(); ++it) {
+            if (it->ready_ms <= now_ms) {
+                out.push_back(Arrival{l, std::move(*it)});
+            } else {
+                if (keep != it) *keep = std::move(*it);
+                ++keep;
+            }
+        }
+        q.erase(keep, q.end());
+    }
+    std::sort(out.begin(), out.end(), [](const Arrival& a, const Arrival& b) {
+        return std::tie(a.message.ready_ms, a.message.seq) < std::tie(b.message.ready_ms, b.message.seq);
+    });
+    return out;
+}
+
+void Network::heal() {
+    for (auto& f : faults_) f = LinkFaults{};
+    for (auto& n : node_faults_) n.paused_until_ms = 0;
+}
+
+}  // namespace tricache::sim

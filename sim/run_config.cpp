@@ -1,0 +1,125 @@
+#include "sim/run_config.hpp"
+
+#include <cstdio>
+
+namespace tricache::sim {
+
+namespace {
+
+enum Stream : std::uint64_t {
+    kLoss = 101,
+    kDup,
+    kDelay,
+    kClog,
+    kPause,
+    kCodec,
+    kLimits,
+    kWindows,
+    kClients,
+    kWorkload,
+    kTimers,
+};
+
+std::string fmt(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
+}  // namespace
+
+RunConfig plain_config(std::uint64_t seed, std::uint32_t nodes) {
+    RunConfig c;
+    c.seed = seed;
+    c.cluster.seed = seed;
+    c.cluster.nodes = nodes;
+    c.workload.too_large_value = c.cluster.store_limits.max_bytes;
+    return c;
+}
+
+RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes) {
+    RunConfig c = plain_config(seed, nodes);
+    auto stream = [&](Stream s) { return Rng(derive_seed(seed, s)); };
+    {
+        Rng r = stream(kLoss);
+        c.faults.loss = r.chance(0.4) ? 0.0 : r.unit() * 0.25;
+    }
+    {
+        Rng r = stream(kDup);
+        c.faults.duplicate = r.chance(0.5) ? 0.0 : r.unit() * 0.15;
+    }
+    {
+        Rng r = stream(kDelay);
+        constexpr std::uint64_t kDelays[] = {1, 2, 5, 10, 30, 80};
+        c.faults.delay_max_ms = kDelays[r.below(6)];
+    }
+    {
+        Rng r = stream(kClog);
+        if (r.chance(0.5)) {
+            c.faults.clog_rate = 0.001 + r.unit() * 0.02;
+            c.faults.clog_max_ms = r.between(10, 400);
+        }
+    }
+    {
+        Rng r = stream(kPause);
+        if (r.chance(0.5)) {
+            c.faults.pause_rate = 0.0005 + r.unit() * 0.005;
+            c.faults.pause_max_ms = r.between(10, 1500);
+        }
+    }
+    {
+        Rng r = stream(kCodec);
+        c.cluster.codec_rate = 0.05 + r.unit() * 0.45;
+    }
+    {
+        Rng r = stream(kLimits);
+        c.cluster.store_limits.max_entries = r.between(3, 8);
+        c.cluster.store_limits.max_bytes = r.between(200, 600);
+        c.workload.too_large_value = c.cluster.store_limits.max_bytes;
+    }
+    {
+        Rng r = stream(kWindows);
+        constexpr std::uint32_t kInFlight[] = {1, 2, 4, 8};
+        constexpr std::uint32_t kBatch[] = {1, 3, 64};
+        c.cluster.max_in_flight = kInFlight[r.below(4)];
+        c.cluster.max_batch_commands = kBatch[r.below(3)];
+    }
+    {
+        Rng r = stream(kClients);
+        c.cluster.clients = static_cast<std::uint32_t>(r.between(1, 8));
+        c.request_rate = 0.02 + r.unit() * 0.3;
+        c.retry_rate = r.unit();
+    }
+    {
+        Rng r = stream(kWorkload);
+        c.workload.keys = static_cast<std::uint32_t>(r.between(4, 10));
+        c.workload.max_value_len = static_cast<std::uint32_t>(r.between(4, 60));
+    }
+    {
+        Rng r = stream(kTimers);
+        c.cluster.resend_ms = r.between(15, 80);
+        c.cluster.heartbeat_ms = r.between(10, 50);
+        c.cluster.query_ms = r.between(60, 300);
+        c.cluster.client_timeout_ms = r.between(400, 2000);
+        c.cluster.max_skew_ms = r.between(0, 20);
+    }
+    return c;
+}
+
+std::string describe(const RunConfig& c) {
+    const auto& o = c.cluster;
+    return "nodes=" + std::to_string(o.nodes) + " loss=" + fmt(c.faults.loss) + " dup=" + fmt(c.faults.duplicate) +
+           " delay_max=" + std::to_string(c.faults.delay_max_ms) + "ms clog=" + fmt(c.faults.clog_rate) + "/ms<=" +
+           std::to_string(c.faults.clog_max_ms) + "ms pause=" + fmt(c.faults.pause_rate) + "/ms<=" +
+           std::to_string(c.faults.pause_max_ms) + "ms codec=" + fmt(o.codec_rate) +
+           " store=" + std::to_string(o.store_limits.max_entries) + "e/" + std::to_string(o.store_limits.max_bytes) +
+           "B in_flight=" + std::to_string(o.max_in_flight) + " batch=" + std::to_string(o.max_batch_commands) +
+           " clients=" + std::to_string(o.clients) + " rate=" + fmt(c.request_rate) +
+           "/ms retry=" + fmt(c.retry_rate) + " keys=" + std::to_string(c.workload.keys) +
+           " vlen<=" + std::to_string(c.workload.max_value_len) + " resend=" + std::to_string(o.resend_ms) +
+           "ms hb=" + std::to_string(o.heartbeat_ms) + "ms query=" + std::to_string(o.query_ms) +
+           "ms ctimeout=" + std::to_string(o.client_timeout_ms) + "ms skew<=" + std::to_string(o.max_skew_ms) +
+           "ms sim=" + std::to_string(c.sim_ms) + "ms";
+}
+
+}  // namespace tricache::sim

@@ -1,0 +1,47 @@
+// Everything one automatic-mode run depends on. A run is a pure function of
+// its RunConfig; swarm() draws a whole RunConfig from one seed (swarm
+// testing: every seed is a different world, not just a different schedule).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/cluster.hpp"
+#include "sim/workload.hpp"
+
+namespace tricache::sim {
+
+struct FaultParams {
+    double loss = 0.0;              // per link, each send (links vary around it in swarm mode)
+    double duplicate = 0.0;
+    std::uint64_t delay_max_ms = 1;  // delays are uniform in [1, delay_max_ms]: reorders
+    double clog_rate = 0.0;          // chance per simulated ms that one random link clogs...
+    std::uint64_t clog_max_ms = 0;   // ...for up to this long
+    double pause_rate = 0.0;         // chance per simulated ms that one random node pauses...
+    std::uint64_t pause_max_ms = 0;  // ...for up to this long
+};
+
+struct RunConfig {
+    std::uint64_t seed = 1;
+    ClusterOptions cluster;
+    FaultParams faults;
+    WorkloadParams workload;
+    std::uint64_t sim_ms = 2000;             // the faulty, loaded phase
+    std::uint64_t quiesce_bound_ms = 30000;  // then: heal and be quiet within this
+    double request_rate = 0.1;               // chance per idle client per ms to send a request
+    double retry_rate = 0.5;                 // after a timeout or give-up: retry elsewhere, same id
+    std::uint32_t max_attempts = 3;
+    std::uint64_t give_up_ms = 0;  // client stops waiting; 0: client_timeout_ms + 500
+};
+
+// The default knobs, with faults as given, for `nodes` nodes and `seed`.
+RunConfig plain_config(std::uint64_t seed, std::uint32_t nodes);
+
+// Draws faults, store limits, engine windows, clients and workload from the
+// seed, each from its own stream (so fixing one never shifts the others).
+RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes);
+
+// One line naming every knob of the run.
+std::string describe(const RunConfig& config);
+
+}  // namespace tricache::sim

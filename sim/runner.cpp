@@ -1,0 +1,133 @@
+#include "sim/runner.hpp"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+namespace tricache::sim {
+
+namespace {
+
+enum Stream : std::uint64_t { kFaults = 201, kWorkload, kLinks };
+
+class AutomaticRun {
+public:
+    explicit AutomaticRun(const RunConfig& config)
+        : config_(config),
+          cluster_(config.cluster),
+          workload_(config.workload),
+          fault_rng_(derive_seed(config.seed, kFaults)),
+          client_rng_(derive_seed(config.seed, kWorkload)),
+          give_up_ms_(config.give_up_ms != 0 ? config.give_up_ms : config.cluster.client_timeout_ms + 500) {
+        set_link_faults();
+    }
+
+    RunResult run() {
+        for (std::uint64_t t = 1; t <= config_.sim_ms && !cluster_.violation(); ++t) {
+            cluster_.set_time(t);
+            inject_faults(t);
+            cluster_.deliver_ready();
+            cluster_.tick_due();
+            drive_clients(t);
+        }
+        RunResult r;
+        r.verdict = cluster_.finish(config_.quiesce_bound_ms);
+        r.trace_hash = cluster_.trace_hash();
+        r.sim_ms = cluster_.now();
+        r.log_length = cluster_.engine(1).state().log_length();
+        r.clients = cluster_.clients().counters();
+        r.cluster = cluster_.counters();
+        r.network = cluster_.network().counters();
+        if (config_.cluster.transcript) r.transcript_tail = cluster_.transcript_tail(200);
+        r.logs = cluster_.logs();
+        return r;
+    }
+
+private:
+    // Each link and direction gets its own share of the run's fault levels.
+    void set_link_faults() {
+        Rng r(derive_seed(config_.seed, kLinks));
+        const std::uint32_t n = config_.cluster.nodes;
+        for (NodeId a = 1; a <= n; ++a) {
+            for (NodeId b = 1; b <= n; ++b) {
+                if (a == b) continue;
+                LinkFaults& f = cluster_.network().faults(Link{a, b});
+                f.loss = std::min(0.9, config_.faults.loss * 2.0 * r.unit());
+                f.duplicate = std::min(0.9, config_.faults.duplicate * 2.0 * r.unit());
+                f.delay_min_ms = 1;
+                f.delay_max_ms = r.between(1, std::max<std::uint64_t>(1, config_.faults.delay_max_ms));
+            }
+        }
+    }
+
+    NodeId random_node(Rng& r) const { return static_cast<NodeId>(r.between(1, config_.cluster.nodes)); }
+
+    void inject_faults(std::uint64_t t) {
+        const std::uint32_t n = config_.cluster.nodes;
+        if (config_.faults.clog_max_ms > 0 && fault_rng_.chance(config_.faults.clog_rate)) {
+            const NodeId a = random_node(fault_rng_);
+            const NodeId b = static_cast<NodeId>((a - 1 + fault_rng_.between(1, n - 1)) % n + 1);
+            cluster_.clog(Link{a, b}, t + fault_rng_.between(1, config_.faults.clog_max_ms));
+        }
+        if (config_.faults.pause_max_ms > 0 && fault_rng_.chance(config_.faults.pause_rate)) {
+            const NodeId a = random_node(fault_rng_);
+            cluster_.pause_until(a, t + fault_rng_.between(1, config_.faults.pause_max_ms));
+        }
+    }
+
+    // A node the request has not been sent to yet, if there is one.
+    NodeId retry_target(std::uint32_t slot) {
+        const auto& tried = cluster_.clients().tried(slot);
+        std::vector<NodeId> fresh;
+        for (NodeId n = 1; n <= config_.cluster.nodes; ++n) {
+            if (std::find(tried.begin(), tried.end(), n) == tried.end()) fresh.push_back(n);
+        }
+        if (fresh.empty()) return random_node(client_rng_);
+        return fresh[client_rng_.below(fresh.size())];
+    }
+
+    void drive_clients(std::uint64_t t) {
+        Clients& clients = cluster_.clients();
+        for (std::uint32_t slot = 0; slot < clients.count(); ++slot) {
+            const bool may_retry =
+                clients.can_retry(slot) && clients.attempts(slot) < config_.max_attempts;
+            if (clients.waiting(slot)) {
+                if (t - std::min(t, clients.last_send_time(slot) / 1000) < give_up_ms_) continue;
+                clients.give_up(slot);
+                if (may_retry && client_rng_.chance(config_.retry_rate)) {
+                    cluster_.retry(retry_target(slot), slot);
+                }
+                continue;
+            }
+            if (clients.last_reply(slot) == ReplyKind::Info) {
+                clients.settle(slot);  // decide once whether this unknown outcome is retried
+                if (may_retry && client_rng_.chance(config_.retry_rate)) {
+                    cluster_.retry(retry_target(slot), slot);
+                    continue;
+                }
+            }
+            if (!client_rng_.chance(config_.request_rate)) continue;
+            const protocol::ClientId id = clients.id(slot);
+            GeneratedRequest g = workload_.next(client_rng_, id, next_request_hint(slot));
+            cluster_.client(random_node(client_rng_), slot, std::move(g.body), g.wrong_cluster);
+        }
+    }
+
+    // The workload only uses it to make values unique; the Clients assign the
+    // real request id, which is one more than the requests started so far.
+    protocol::RequestId next_request_hint(std::uint32_t slot) { return ++started_[slot]; }
+
+    const RunConfig& config_;
+    Cluster cluster_;
+    Workload workload_;
+    Rng fault_rng_;
+    Rng client_rng_;
+    std::uint64_t give_up_ms_;
+    std::map<std::uint32_t, protocol::RequestId> started_;
+};
+
+}  // namespace
+
+RunResult run(const RunConfig& config) { return AutomaticRun(config).run(); }
+
+}  // namespace tricache::sim

@@ -1,0 +1,99 @@
+#include "sim/safety_monitor.hpp"
+
+#include <utility>
+
+namespace tricache::sim {
+
+SafetyMonitor::SafetyMonitor(std::vector<std::uint32_t> cluster) : cluster_size_(cluster.size()) {
+    for (std::uint32_t n : cluster) journal_.views.push_back(checker::ViewRec{n, 1, cluster});  // bootstrap
+    epoch_members_[1] = std::move(cluster);
+}
+
+checker::CheckResult SafetyMonitor::on_view(const checker::ViewRec& view) {
+    journal_.views.push_back(view);
+    const auto [first, inserted] = epoch_members_.emplace(view.epoch, view.members);
+    if (!inserted) {
+        checker::Journal pair;
+        pair.views = {checker::ViewRec{0, view.epoch, first->second}, view};
+        if (auto v = checker::check_view_agreement(pair)) return v;
+    }
+    if (view.members.size() < cluster_size_ / 2 + 1) {
+        return checker::Violation{"P8 view majority", "node " + std::to_string(view.node) + " installed epoch " +
+                                                          std::to_string(view.epoch) + " with " +
+                                                          std::to_string(view.members.size()) +
+                                                          " members, below a majority of " +
+                                                          std::to_string(cluster_size_)};
+    }
+    return std::nullopt;
+}
+
+checker::CheckResult SafetyMonitor::on_ecr_chosen(std::uint32_t node, const protocol::EpochClosingRecord& ecr) {
+    const auto [first, inserted] = chosen_.emplace(ecr.closes, std::make_pair(node, ecr));
+    if (inserted || first->second.second == ecr) return std::nullopt;
+    return checker::Violation{
+        "P8 one ECR per epoch",
+        "two different records closing epoch " + std::to_string(ecr.closes) + " were chosen: by node " +
+            std::to_string(first->second.first) + " (" + std::to_string(first->second.second.committed.size()) +
+            " committed, next epoch " + std::to_string(first->second.second.next.epoch) + ") and by node " +
+            std::to_string(node) + " (" + std::to_string(ecr.committed.size()) + " committed, next epoch " +
+            std::to_string(ecr.next.epoch) + ")"};
+}
+
+checker::CheckResult SafetyMonitor::on_vote(const checker::VoteRec& vote) {
+    journal_.votes.push_back(vote);
+    votes_[vote.tx].push_back(vote);
+    const auto members = epoch_members_.find(vote.epoch);
+    if (members == epoch_members_.end()) {
+        return checker::Violation{"P8 epoch", "node " + std::to_string(vote.node) + " voted on " +
+                                                  checker::to_string(vote.tx) + " in epoch " +
+                                                  std::to_string(vote.epoch) + ", which no node ever installed"};
+    }
+    // The coordinator votes on its own transaction first, in the epoch it
+    // started it in: that is the transaction's epoch.
+    if (vote.node == vote.tx.coordinator || journal_.tx_epochs.count(vote.tx) == 0) {
+        journal_.tx_epochs[vote.tx] = checker::TxEpoch{vote.epoch, members->second};
+    }
+    return std::nullopt;
+}
+
+checker::CheckResult SafetyMonitor::on_decision(const checker::DecisionRec& decision) {
+    journal_.decisions.push_back(decision);
+    const auto [first, inserted] = first_decision_.emplace(decision.tx, decision);
+    if (!inserted) {
+        checker::Journal pair;
+        pair.decisions = {first->second, decision};
+        if (auto v = checker::check_agreement(pair)) return v;
+    }
+    if (!decision.commit) return std::nullopt;
+    if (!first_commit_.emplace(decision.tx, decision).second) return std::nullopt;
+    // P2 for a new commit: every member of its epoch voted yes before.
+    checker::Journal slice;
+    slice.decisions = {decision};
+    if (const auto v = votes_.find(decision.tx); v != votes_.end()) slice.votes = v->second;
+    if (const auto e = journal_.tx_epochs.find(decision.tx); e != journal_.tx_epochs.end()) {
+        slice.tx_epochs.emplace(decision.tx, e->second);
+    }
+    return checker::check_validity(slice, {});
+}
+
+checker::CheckResult SafetyMonitor::on_delivered(const checker::NodeLog& log, std::size_t i) {
+    const checker::LogEntry& entry = log.entries.at(i);
+    checker::Journal slice;
+    if (const auto c = first_commit_.find(entry.tx); c != first_commit_.end()) {
+        slice.decisions.push_back(c->second);
+        if (const auto v = votes_.find(entry.tx); v != votes_.end()) slice.votes = v->second;
+    } else if (const auto d = first_decision_.find(entry.tx); d != first_decision_.end()) {
+        slice.decisions.push_back(d->second);
+    }
+    if (const auto e = journal_.tx_epochs.find(entry.tx); e != journal_.tx_epochs.end()) {
+        slice.tx_epochs.emplace(entry.tx, e->second);
+    }
+    checker::NodeLog one;
+    one.node = log.node;
+    one.incarnation = log.incarnation;
+    one.start_index = log.start_index + i;
+    one.entries = {entry};
+    return checker::check_validity(slice, std::span<const checker::NodeLog>(&one, 1));
+}
+
+}  // namespace tricache::sim

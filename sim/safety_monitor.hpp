@@ -1,0 +1,50 @@
+// The checks run after every simulated step: P1 agreement, P2 validity and P3
+// prefix-comparability. It feeds the checker's own functions with just the
+// records a new event can conflict with, so each step costs O(new events)
+// while the judgement stays the checker's. It also owns the full journal the
+// end-of-run check_run needs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+#include "checker/global_log.hpp"
+#include "checker/journal.hpp"
+#include "checker/types.hpp"
+#include "protocol/messages.hpp"
+
+namespace tricache::sim {
+
+class SafetyMonitor {
+public:
+    // Epoch 1 is every node of the cluster (bootstrap).
+    explicit SafetyMonitor(std::vector<std::uint32_t> cluster);
+
+    checker::CheckResult on_vote(const checker::VoteRec& vote);
+    // A view install (P8: every install of an epoch names the same members,
+    // and a view holds a majority of the configured cluster).
+    checker::CheckResult on_view(const checker::ViewRec& view);
+    // A proposer saw its epoch-closing record chosen (P8: one per epoch).
+    checker::CheckResult on_ecr_chosen(std::uint32_t node, const protocol::EpochClosingRecord& ecr);
+    checker::CheckResult on_decision(const checker::DecisionRec& decision);
+    // P2 for entry `i` of `log`, just delivered.
+    checker::CheckResult on_delivered(const checker::NodeLog& log, std::size_t i);
+    // P3 over every log, incrementally (only new entries are examined).
+    checker::CheckResult on_logs(std::span<const checker::NodeLog> logs) { return prefix_.observe(logs); }
+
+    const checker::Journal& journal() const { return journal_; }
+
+private:
+    std::size_t cluster_size_;
+    checker::Journal journal_;
+    std::map<std::uint64_t, std::pair<std::uint32_t, protocol::EpochClosingRecord>> chosen_;  // by closed epoch
+    std::map<std::uint64_t, std::vector<std::uint32_t>> epoch_members_;
+    std::map<checker::TxKey, std::vector<checker::VoteRec>> votes_;
+    std::map<checker::TxKey, checker::DecisionRec> first_decision_;
+    std::map<checker::TxKey, checker::DecisionRec> first_commit_;
+    checker::PrefixMonitor prefix_;
+};
+
+}  // namespace tricache::sim

@@ -1,0 +1,263 @@
+#include "sim/schedule.hpp"
+
+#include <cctype>
+#include <sstream>
+#include <type_traits>
+
+namespace tricache::sim {
+
+namespace {
+
+std::string describe_op(const protocol::Op& op) {
+    return std::visit(
+        [](const auto& o) -> std::string {
+            using T = std::decay_t<decltype(o)>;
+            if constexpr (std::is_same_v<T, protocol::Get>) {
+                return "GET " + o.key;
+            } else if constexpr (std::is_same_v<T, protocol::Set>) {
+                return "SET " + o.key + "=" + o.value;
+            } else if constexpr (std::is_same_v<T, protocol::Del>) {
+                return "DEL " + o.key;
+            } else {
+                return "CAS " + o.key + " " + (o.expected ? *o.expected : std::string("absent")) + "->" + o.value;
+            }
+        },
+        op);
+}
+
+std::string describe_body(const protocol::ClientRequestBody& body) {
+    if (const auto* local = std::get_if<protocol::LocalGetRequest>(&body)) return "LGET " + local->key;
+    if (const auto* ops = std::get_if<protocol::OpsRequest>(&body)) {
+        std::string s;
+        for (std::size_t i = 0; i < ops->ops.size(); ++i) s += (i ? "; " : "") + describe_op(ops->ops[i]);
+        return s.empty() ? "NOOP" : s;
+    }
+    return "?";
+}
+
+std::string trim(const std::string& s) {
+    std::size_t a = 0;
+    std::size_t b = s.size();
+    while (a < b && std::isspace(static_cast<unsigned char>(s[a])) != 0) ++a;
+    while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1])) != 0) --b;
+    return s.substr(a, b - a);
+}
+
+std::optional<std::uint64_t> number(const std::string& s) {
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (std::isdigit(static_cast<unsigned char>(c)) == 0) return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+}
+
+// "1->2"
+bool parse_link(const std::string& s, Step& step) {
+    const auto arrow = s.find("->");
+    if (arrow == std::string::npos) return false;
+    const auto a = number(s.substr(0, arrow));
+    const auto b = number(s.substr(arrow + 2));
+    if (!a || !b) return false;
+    step.node = static_cast<NodeId>(*a);
+    step.to = static_cast<NodeId>(*b);
+    return true;
+}
+
+// "+30ms"
+std::optional<std::uint64_t> parse_ms(const std::string& s) {
+    if (s.size() < 4 || s.front() != '+' || s.substr(s.size() - 2) != "ms") return std::nullopt;
+    return number(s.substr(1, s.size() - 3));
+}
+
+std::optional<protocol::Op> parse_op(const std::string& text) {
+    std::istringstream in(text);
+    std::string verb;
+    std::string arg;
+    in >> verb;
+    std::getline(in, arg);
+    arg = trim(arg);
+    if (verb == "GET" && !arg.empty()) return protocol::Get{arg};
+    if (verb == "DEL" && !arg.empty()) return protocol::Del{arg};
+    if (verb == "SET") {
+        const auto eq = arg.find('=');
+        if (eq == std::string::npos || eq == 0) return std::nullopt;
+        return protocol::Set{arg.substr(0, eq), arg.substr(eq + 1)};
+    }
+    if (verb == "CAS") {
+        const auto space = arg.find(' ');
+        const auto arrow = arg.find("->");
+        if (space == std::string::npos || arrow == std::string::npos || arrow < space) return std::nullopt;
+        const std::string expected = arg.substr(space + 1, arrow - space - 1);
+        return protocol::Cas{arg.substr(0, space),
+                             expected == "absent" ? std::nullopt : std::optional<std::string>(expected),
+                             arg.substr(arrow + 2)};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string describe(const Step& s) {
+    const std::string link = std::to_string(s.node) + "->" + std::to_string(s.to);
+    switch (s.kind) {
+        case StepKind::Client:
+            return "client c" + std::to_string(s.slot) + " @" + std::to_string(s.node) + " " +
+                   describe_body(s.body) + (s.wrong_cluster ? " !wrong-cluster" : "");
+        case StepKind::Retry: return "retry c" + std::to_string(s.slot) + " @" + std::to_string(s.node);
+        case StepKind::Deliver: return "deliver " + link + " #" + std::to_string(s.k);
+        case StepKind::Drop: return "drop " + link + " #" + std::to_string(s.k);
+        case StepKind::Duplicate: return "dup " + link + " #" + std::to_string(s.k);
+        case StepKind::Tick: return "tick " + std::to_string(s.node) + " +" + std::to_string(s.k) + "ms";
+        case StepKind::Advance: return "advance +" + std::to_string(s.k) + "ms";
+        case StepKind::Pause: return "pause " + std::to_string(s.node);
+        case StepKind::Resume: return "resume " + std::to_string(s.node);
+    }
+    return "?";
+}
+
+std::optional<Step> parse_step(const std::string& raw) {
+    std::string line = trim(raw);
+    std::istringstream in(line);
+    std::string verb;
+    in >> verb;
+    Step step;
+    std::string a;
+    std::string b;
+    if (verb == "deliver" || verb == "drop" || verb == "dup") {
+        step.kind = verb == "deliver" ? StepKind::Deliver : verb == "drop" ? StepKind::Drop : StepKind::Duplicate;
+        in >> a >> b;
+        if (!parse_link(a, step) || b.size() < 2 || b[0] != '#') return std::nullopt;
+        const auto k = number(b.substr(1));
+        if (!k) return std::nullopt;
+        step.k = *k;
+        return step;
+    }
+    if (verb == "tick") {
+        step.kind = StepKind::Tick;
+        in >> a >> b;
+        const auto n = number(a);
+        const auto ms = parse_ms(b);
+        if (!n || !ms) return std::nullopt;
+        step.node = static_cast<NodeId>(*n);
+        step.k = *ms;
+        return step;
+    }
+    if (verb == "advance") {
+        step.kind = StepKind::Advance;
+        in >> a;
+        const auto ms = parse_ms(a);
+        if (!ms) return std::nullopt;
+        step.k = *ms;
+        return step;
+    }
+    if (verb == "pause" || verb == "resume") {
+        step.kind = verb == "pause" ? StepKind::Pause : StepKind::Resume;
+        in >> a;
+        const auto n = number(a);
+        if (!n) return std::nullopt;
+        step.node = static_cast<NodeId>(*n);
+        return step;
+    }
+    if (verb == "client" || verb == "retry") {
+        step.kind = verb == "client" ? StepKind::Client : StepKind::Retry;
+        in >> a >> b;
+        if (a.size() < 2 || a[0] != 'c' || b.size() < 2 || b[0] != '@') return std::nullopt;
+        const auto slot = number(a.substr(1));
+        const auto node = number(b.substr(1));
+        if (!slot || !node) return std::nullopt;
+        step.slot = static_cast<std::uint32_t>(*slot);
+        step.node = static_cast<NodeId>(*node);
+        if (step.kind == StepKind::Retry) return step;
+        std::string rest;
+        std::getline(in, rest);
+        rest = trim(rest);
+        const std::string flag = "!wrong-cluster";
+        if (rest.size() >= flag.size() && rest.substr(rest.size() - flag.size()) == flag) {
+            step.wrong_cluster = true;
+            rest = trim(rest.substr(0, rest.size() - flag.size()));
+        }
+        if (rest.rfind("LGET ", 0) == 0) {
+            step.body = protocol::LocalGetRequest{trim(rest.substr(5))};
+            return step;
+        }
+        protocol::OpsRequest ops;
+        if (rest != "NOOP") {
+            std::istringstream parts(rest);
+            std::string part;
+            while (std::getline(parts, part, ';')) {
+                auto op = parse_op(trim(part));
+                if (!op) return std::nullopt;
+                ops.ops.push_back(std::move(*op));
+            }
+        }
+        step.body = std::move(ops);
+        return step;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::vector<Step>> parse_schedule(const std::string& text, std::string* error) {
+    std::vector<Step> steps;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        // A comment is '#' at the start of a line or after a blank and before
+        // a blank ("# why"); "#3" is a message index.
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            const bool starts = i == 0 || std::isspace(static_cast<unsigned char>(line[i - 1])) != 0;
+            const bool ends = i + 1 == line.size() || std::isspace(static_cast<unsigned char>(line[i + 1])) != 0;
+            if (line[i] == '#' && starts && ends) {
+                line.resize(i);
+                break;
+            }
+        }
+        line = trim(line);
+        if (line.empty()) continue;
+        auto step = parse_step(line);
+        if (!step) {
+            if (error) *error = line;
+            return std::nullopt;
+        }
+        steps.push_back(std::move(*step));
+    }
+    return steps;
+}
+
+bool apply(Cluster& c, const Step& s) {
+    switch (s.kind) {
+        case StepKind::Client: return c.client(s.node, s.slot, s.body, s.wrong_cluster);
+        case StepKind::Retry: return c.retry(s.node, s.slot);
+        case StepKind::Deliver: return c.deliver(s.node, s.to, s.k);
+        case StepKind::Drop: return c.drop(s.node, s.to, s.k);
+        case StepKind::Duplicate: return c.duplicate(s.node, s.to, s.k);
+        case StepKind::Tick: return c.tick(s.node, s.k);
+        case StepKind::Advance: c.advance(s.k); return true;
+        case StepKind::Pause: c.pause(s.node); return true;
+        case StepKind::Resume: c.resume(s.node); return true;
+    }
+    return false;
+}
+
+ScheduleOutcome run_schedule(const ClusterOptions& options, const std::vector<Step>& steps,
+                             std::uint64_t bound_ms) {
+    ScheduleOutcome out;
+    Cluster cluster(options);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        apply(cluster, steps[i]);
+        if (cluster.violation()) {
+            out.verdict.kind = VerdictKind::Safety;
+            out.verdict.violation = *cluster.violation();
+            out.failed_at = i;
+            out.during_schedule = true;
+            out.trace_hash = cluster.trace_hash();
+            return out;
+        }
+    }
+    out.verdict = cluster.finish(bound_ms);
+    out.trace_hash = cluster.trace_hash();
+    return out;
+}
+
+}  // namespace tricache::sim

@@ -1,0 +1,57 @@
+// A scripted schedule: the manual verbs as data, with one text line per step.
+// The property test generates schedules, rapidcheck prints the shrunk one
+// with describe(), and a regression test parses that text back and replays
+// it, so every minimised failure stays a readable, runnable script.
+//
+// Line syntax (one step per line; '# ' (hash, blank) starts a comment):
+//   deliver 1->2 #k      drop 1->2 #k      dup 1->2 #k
+//   tick 2 +30ms         advance +50ms     pause 3      resume 3
+//   retry c0 @2
+//   client c0 @2 SET k1=abc; GET k2; DEL k3; CAS k1 abc->xyz; CAS k4 absent->q; LGET k2
+//   client c0 @2 GET k1 !wrong-cluster
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/messages.hpp"
+#include "sim/cluster.hpp"
+
+namespace tricache::sim {
+
+enum class StepKind : std::uint8_t { Client, Retry, Deliver, Drop, Duplicate, Tick, Advance, Pause, Resume };
+
+struct Step {
+    StepKind kind = StepKind::Deliver;
+    NodeId node = 1;          // target node; source of a link
+    NodeId to = 2;            // destination of a link
+    std::uint32_t slot = 0;   // client slot
+    std::uint64_t k = 0;      // message index on the link, or milliseconds
+    protocol::ClientRequestBody body = protocol::OpsRequest{};  // Client only
+    bool wrong_cluster = false;
+    friend bool operator==(const Step&, const Step&) = default;
+};
+
+std::string describe(const Step& step);
+std::optional<Step> parse_step(const std::string& line);
+// Every non-empty, non-comment line; nullopt (and the bad line in `error`) on a syntax error.
+std::optional<std::vector<Step>> parse_schedule(const std::string& text, std::string* error = nullptr);
+
+// Applies one step; returns whether it changed anything.
+bool apply(Cluster& cluster, const Step& step);
+
+struct ScheduleOutcome {
+    Verdict verdict;
+    std::size_t failed_at = 0;  // index of the step after which a safety check failed (when during the schedule)
+    bool during_schedule = false;
+    std::uint64_t trace_hash = 0;
+};
+
+// Runs the steps on a fresh cluster, checking safety after each, then
+// finish(bound_ms): heal, quiesce, end-of-run checks.
+ScheduleOutcome run_schedule(const ClusterOptions& options, const std::vector<Step>& steps,
+                             std::uint64_t bound_ms);
+
+}  // namespace tricache::sim

@@ -1,0 +1,48 @@
+// The trace hash: one 64-bit value folded over every simulator event in order.
+// Two runs of the same seed must end with the same value (the nondeterminism
+// detector); it is the simulator's own hash so that nothing outside sim/ can
+// change it by accident.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace tricache::sim {
+
+class TraceHash {
+public:
+    TraceHash& add(std::uint64_t v) {
+        h_ ^= v + 0x9e3779b97f4a7c15ULL + (h_ << 6) + (h_ >> 2);
+        h_ = mix(h_);
+        return *this;
+    }
+    TraceHash& add(std::string_view bytes) {
+        add(bytes.size());
+        std::uint64_t acc = 0;
+        unsigned n = 0;
+        for (char ch : bytes) {
+            acc = (acc << 8) | static_cast<unsigned char>(ch);
+            if (++n == 8) {
+                add(acc);
+                acc = 0;
+                n = 0;
+            }
+        }
+        if (n != 0) add(acc);
+        return *this;
+    }
+    std::uint64_t value() const { return h_; }
+
+private:
+    static constexpr std::uint64_t mix(std::uint64_t x) {
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        x *= 0xc4ceb9fe1a85ec53ULL;
+        x ^= x >> 33;
+        return x;
+    }
+    std::uint64_t h_ = 0x6a09e667f3bcc908ULL;
+};
+
+}  // namespace tricache::sim

@@ -1,0 +1,194 @@
+// rapidcheck generators for simulator schedules, and the check driver the
+// properties share. The generated value is the schedule itself (never a bare
+// seed), so shrinking removes and simplifies steps.
+#pragma once
+
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/schedule.hpp"
+
+namespace tricache::sim::testing {
+
+struct Schedule {
+    std::uint32_t nodes = 3;
+    std::uint64_t seed = 0;  // skews and codec choices
+    std::vector<Step> steps;
+};
+
+inline void showValue(const Schedule& s, std::ostream& os) {
+    os << "\n# nodes=" << s.nodes << " seed=" << s.seed << " (" << s.steps.size() << " steps)\n";
+    for (const Step& step : s.steps) os << describe(step) << "\n";
+}
+
+inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed) {
+    ClusterOptions o;
+    o.nodes = nodes;
+    o.seed = seed;
+    o.store_limits = store::Limits{4, 260};
+    o.clients = 3;
+    o.codec_rate = 0.3;
+    o.client_timeout_ms = 1000;
+    return o;
+}
+
+inline rc::Gen<std::string> gen_key() { return rc::gen::element<std::string>("k0", "k1", "k2", "k3"); }
+
+// Few distinct values, so CAS expectations match often; some long ones, so the
+// byte limit evicts.
+inline rc::Gen<std::string> gen_value() {
+    return rc::gen::map(rc::gen::pair(rc::gen::element<std::size_t>(0, 1, 2, 3, 40, 90), rc::gen::inRange(0, 3)),
+                        [](const std::pair<std::size_t, int>& p) {
+                            return std::string(p.first, static_cast<char>('a' + p.second));
+                        });
+}
+
+inline rc::Gen<protocol::Op> gen_op() {
+    using namespace rc;
+    return gen::weightedOneOf<protocol::Op>({
+        {3, gen::map(gen_key(), [](std::string k) { return protocol::Op{protocol::Get{std::move(k)}}; })},
+        {4, gen::map(gen::pair(gen_key(), gen_value()),
+                     [](std::pair<std::string, std::string> kv) {
+                         return protocol::Op{protocol::Set{std::move(kv.first), std::move(kv.second)}};
+                     })},
+        {1, gen::map(gen_key(), [](std::string k) { return protocol::Op{protocol::Del{std::move(k)}}; })},
+        {2, gen::map(gen::tuple(gen_key(), gen::maybe(gen_value()), gen_value()),
+                     [](std::tuple<std::string, Maybe<std::string>, std::string> t) {
+                         auto& [k, e, v] = t;
+                         std::optional<std::string> expected;
+                         if (e) expected = *e;
+                         return protocol::Op{protocol::Cas{std::move(k), std::move(expected), std::move(v)}};
+                     })},
+    });
+}
+
+inline rc::Gen<protocol::ClientRequestBody> gen_body() {
+    using namespace rc;
+    return gen::weightedOneOf<protocol::ClientRequestBody>({
+        {8, gen::map(gen_op(), [](protocol::Op op) { return protocol::ClientRequestBody{protocol::OpsRequest{{op}}}; })},
+        {2, gen::map(gen::mapcat(gen::inRange<std::size_t>(2, 5),
+                                 [](std::size_t n) { return gen::container<std::vector<protocol::Op>>(n, gen_op()); }),
+                     [](std::vector<protocol::Op> ops) {
+                         return protocol::ClientRequestBody{protocol::OpsRequest{std::move(ops)}};
+                     })},
+        {2, gen::map(gen_key(), [](std::string k) {
+             return protocol::ClientRequestBody{protocol::LocalGetRequest{std::move(k)}};
+         })},
+    });
+}
+
+inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
+    using namespace rc;
+    const auto n = static_cast<int>(nodes);
+    auto link_step = [n](StepKind kind) {
+        return gen::map(gen::tuple(gen::inRange(1, n + 1), gen::inRange(1, n), gen::inRange(0, 4)),
+                        [kind, n](std::tuple<int, int, int> t) {
+                            const auto [from, offset, k] = t;
+                            Step s;
+                            s.kind = kind;
+                            s.node = static_cast<NodeId>(from);
+                            s.to = static_cast<NodeId>((from - 1 + offset) % n + 1);
+                            s.k = static_cast<std::uint64_t>(k);
+                            return s;
+                        });
+    };
+    auto node_step = [n](StepKind kind, int min_ms, int max_ms) {
+        return gen::map(gen::pair(gen::inRange(1, n + 1), gen::inRange(min_ms, max_ms + 1)),
+                        [kind](std::pair<int, int> p) {
+                            Step s;
+                            s.kind = kind;
+                            s.node = static_cast<NodeId>(p.first);
+                            s.k = static_cast<std::uint64_t>(p.second);
+                            return s;
+                        });
+    };
+    const auto c = static_cast<int>(clients);
+    auto client_step = gen::map(
+        gen::tuple(gen::inRange(1, n + 1), gen::inRange(0, c), gen_body(), gen::weightedElement<bool>({{50, false}, {1, true}})),
+        [](std::tuple<int, int, protocol::ClientRequestBody, bool> t) {
+            auto& [node, slot, body, wrong] = t;
+            Step s;
+            s.kind = StepKind::Client;
+            s.node = static_cast<NodeId>(node);
+            s.slot = static_cast<std::uint32_t>(slot);
+            s.body = std::move(body);
+            s.wrong_cluster = wrong;
+            return s;
+        });
+    auto retry_step = gen::map(gen::pair(gen::inRange(1, n + 1), gen::inRange(0, c)), [](std::pair<int, int> p) {
+        Step s;
+        s.kind = StepKind::Retry;
+        s.node = static_cast<NodeId>(p.first);
+        s.slot = static_cast<std::uint32_t>(p.second);
+        return s;
+    });
+    auto advance_step = gen::map(gen::inRange(1, 201), [](int ms) {
+        Step s;
+        s.kind = StepKind::Advance;
+        s.k = static_cast<std::uint64_t>(ms);
+        return s;
+    });
+    return gen::weightedOneOf<Step>({
+        {60, link_step(StepKind::Deliver)},
+        {10, client_step},
+        {2, retry_step},
+        {6, node_step(StepKind::Tick, 1, 200)},
+        {4, advance_step},
+        {3, link_step(StepKind::Drop)},
+        {3, link_step(StepKind::Duplicate)},
+        {1, node_step(StepKind::Pause, 0, 0)},
+        {2, node_step(StepKind::Resume, 0, 0)},
+    });
+}
+
+inline rc::Gen<Schedule> gen_schedule(std::uint32_t nodes, std::uint32_t clients, double length_scale) {
+    using namespace rc;
+    return gen::map(gen::pair(gen::inRange<std::uint64_t>(0, 1000),
+                              gen::scale(length_scale, gen::container<std::vector<Step>>(gen_step(nodes, clients)))),
+                    [nodes](std::pair<std::uint64_t, std::vector<Step>> p) {
+                        return Schedule{nodes, p.first, std::move(p.second)};
+                    });
+}
+
+// How many times longer soak runs are (TRICACHE_SOAK=1 -> 20x).
+inline int soak_factor() {
+    const char* soak = std::getenv("TRICACHE_SOAK");
+    return soak != nullptr && std::strcmp(soak, "0") != 0 && *soak != '\0' ? 20 : 1;
+}
+
+// Runs a property with `runs` successful cases unless RC_PARAMS names
+// max_success itself. Honours RC_PARAMS reproduce= like RC_GTEST_PROP does.
+template <class Property>
+void check_property(Property&& property, int runs) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    rc::detail::TestMetadata metadata;
+    metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
+    metadata.description = info->name();
+    rc::detail::TestParams params = rc::detail::configuration().testParams;
+    const char* env = std::getenv("RC_PARAMS");
+    if (env == nullptr || std::strstr(env, "max_success") == nullptr) params.maxSuccess = runs;
+    const auto result = rc::detail::checkTestable(std::forward<Property>(property), metadata, params);
+    if (result.template is<rc::detail::SuccessResult>()) {
+        const auto success = result.template get<rc::detail::SuccessResult>();
+        std::cout << metadata.id << ": " << success.numSuccess << " cases passed\n";
+        if (!success.distribution.empty()) {
+            rc::detail::printResultMessage(result, std::cout);
+            std::cout << std::endl;
+        }
+    } else {
+        std::ostringstream ss;
+        rc::detail::printResultMessage(result, ss);
+        FAIL() << ss.str();
+    }
+}
+
+}  // namespace tricache::sim::testing

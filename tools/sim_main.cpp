@@ -1,0 +1,186 @@
+// tricache-sim: runs the deterministic simulator over consecutive seeds and
+// stops at the first violation with a one-line command that replays it.
+// Exit status: 0 all runs passed, 1 safety violation, 2 liveness violation.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/runner.hpp"
+
+namespace {
+
+using tricache::sim::RunConfig;
+
+// "3", "3-7" or "3,5,7".
+std::optional<std::vector<std::uint32_t>> parse_nodes(const std::string& text) {
+    std::vector<std::uint32_t> out;
+    try {
+        if (const auto dash = text.find('-'); dash != std::string::npos) {
+            const auto lo = std::stoul(text.substr(0, dash));
+            const auto hi = std::stoul(text.substr(dash + 1));
+            for (auto n = lo; n <= hi; ++n) out.push_back(static_cast<std::uint32_t>(n));
+        } else {
+            std::stringstream ss(text);
+            std::string item;
+            while (std::getline(ss, item, ',')) out.push_back(static_cast<std::uint32_t>(std::stoul(item)));
+        }
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    for (auto n : out) {
+        if (n < 3 || n > 7) return std::nullopt;
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+}
+
+// A decimal seed, or a hex string such as a git commit hash (its first 16 digits).
+std::optional<std::uint64_t> parse_seed(const std::string& text) {
+    try {
+        if (text.size() >= 17 || (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))) {
+            std::string hex = text.rfind("0x", 0) == 0 || text.rfind("0X", 0) == 0 ? text.substr(2) : text;
+            return std::stoull(hex.substr(0, 16), nullptr, 16);
+        }
+        std::size_t used = 0;
+        const auto v = std::stoull(text, &used, 10);
+        if (used != text.size()) return std::nullopt;
+        return v;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tricache deterministic simulator: seeds in, verdicts out"};
+    std::string seed_text;
+    std::uint64_t runs = 1;
+    std::string nodes_text = "3-7";
+    std::uint64_t sim_ms = 2000;
+    std::uint64_t bound_ms = 30000;
+    double loss = 0.0;
+    double dup = 0.0;
+    std::uint64_t delay_max = 1;
+    double clog = 0.0;
+    std::uint64_t clog_max = 200;
+    double pause = 0.0;
+    std::uint64_t pause_max = 500;
+    double codec_rate = 0.2;
+    bool swarm = false;
+    bool quiet = false;
+    bool transcript = false;
+
+    app.add_option("--seed", seed_text, "first seed: decimal, or hex such as a git commit hash (default: from time)");
+    app.add_option("--runs", runs, "number of runs, seeds S, S+1, ...")->check(CLI::PositiveNumber);
+    app.add_option("--nodes", nodes_text, "node count, a range (3-7) or a list (3,5,7), each in 3..7");
+    app.add_option("--sim-ms,--steps", sim_ms, "simulated milliseconds of load and faults per run");
+    app.add_option("--bound-ms", bound_ms, "after healing, the run must be quiet within this (liveness)");
+    app.add_option("--loss", loss, "per-send loss probability (links vary around it)");
+    app.add_option("--dup", dup, "per-send duplication probability");
+    app.add_option("--delay-max", delay_max, "message delays are uniform in [1, delay-max] ms");
+    app.add_option("--clog", clog, "chance per ms that one link clogs");
+    app.add_option("--clog-max-ms", clog_max, "longest clog");
+    app.add_option("--pause", pause, "chance per ms that one node pauses");
+    app.add_option("--pause-max-ms", pause_max, "longest pause");
+    app.add_option("--codec-rate", codec_rate, "share of messages sent through the real codec");
+    app.add_flag("--swarm", swarm, "draw every fault and knob of each run from its seed (overrides the knobs above)");
+    app.add_flag("--quiet", quiet, "print only failures and the summary");
+    app.add_flag("--transcript", transcript, "on failure, print the last events of the failing run");
+    CLI11_PARSE(app, argc, argv);
+
+    std::uint64_t seed = 0;
+    if (seed_text.empty()) {
+        seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+    } else if (auto s = parse_seed(seed_text)) {
+        seed = *s;
+    } else {
+        std::cerr << "bad --seed '" << seed_text << "'\n";
+        return 64;
+    }
+    std::cout << "seed=" << seed << std::endl;  // first, always
+    const auto nodes = parse_nodes(nodes_text);
+    if (!nodes) {
+        std::cerr << "bad --nodes '" << nodes_text << "': want N, A-B or A,B,C with every count in 3..7\n";
+        return 64;
+    }
+
+    std::uint64_t client_ops = 0;
+    std::uint64_t ok_ops = 0;
+    std::uint64_t transactions = 0;
+    double sim_seconds = 0.0;
+    const auto wall_start = std::chrono::steady_clock::now();
+    for (std::uint64_t i = 0; i < runs; ++i) {
+        const std::uint64_t s = seed + i;
+        const std::uint32_t n =
+            (*nodes)[tricache::sim::Rng(tricache::sim::derive_seed(s, 7)).below(nodes->size())];
+        RunConfig config = swarm ? tricache::sim::swarm_config(s, n) : tricache::sim::plain_config(s, n);
+        if (!swarm) {
+            config.faults.loss = loss;
+            config.faults.duplicate = dup;
+            config.faults.delay_max_ms = delay_max;
+            config.faults.clog_rate = clog;
+            config.faults.clog_max_ms = clog > 0 ? clog_max : 0;
+            config.faults.pause_rate = pause;
+            config.faults.pause_max_ms = pause > 0 ? pause_max : 0;
+            config.cluster.codec_rate = codec_rate;
+        }
+        config.sim_ms = sim_ms;
+        config.quiesce_bound_ms = bound_ms;
+        config.cluster.transcript = transcript;
+
+        const auto result = tricache::sim::run(config);
+        client_ops += result.clients.ok + result.clients.fail + result.clients.info + result.clients.local_reads;
+        ok_ops += result.clients.ok;
+        transactions += result.log_length;
+        sim_seconds += static_cast<double>(result.sim_ms) / 1000.0;
+        if (!quiet) {
+            std::cout << "run seed=" << s << " " << tricache::sim::describe(config) << " -> "
+                      << (result.verdict.kind == tricache::sim::VerdictKind::Pass ? "pass" : "FAIL")
+                      << " ops=" << result.clients.ok << "ok/" << result.clients.fail << "fail/"
+                      << result.clients.info << "info/" << result.clients.local_reads << "local log="
+                      << result.log_length << " msgs=" << result.network.sent << " trace=" << std::hex
+                      << result.trace_hash << std::dec << "\n";
+        }
+        if (result.verdict.kind != tricache::sim::VerdictKind::Pass) {
+            const bool safety = result.verdict.kind == tricache::sim::VerdictKind::Safety;
+            if (transcript) std::cout << "--- last events ---\n" << result.transcript_tail << "---\n";
+            std::cout << (safety ? "SAFETY" : "LIVENESS") << " VIOLATION " << result.verdict.violation.property
+                      << ": " << result.verdict.violation.detail << "\n";
+            std::cout << "seed=" << s << " " << tricache::sim::describe(config) << "\n";
+            std::string replay = std::string(argv[0]) + " --seed " + std::to_string(s) + " --runs 1 --nodes " +
+                                 std::to_string(n) + " --sim-ms " + std::to_string(sim_ms) + " --bound-ms " +
+                                 std::to_string(bound_ms);
+            if (swarm) {
+                replay += " --swarm";
+            } else {
+                replay += " --loss " + num(loss) + " --dup " + num(dup) + " --delay-max " + std::to_string(delay_max) +
+                          " --clog " + num(clog) + " --clog-max-ms " + std::to_string(clog_max) + " --pause " +
+                          num(pause) + " --pause-max-ms " + std::to_string(pause_max) + " --codec-rate " +
+                          num(codec_rate);
+            }
+            std::cout << "replay: " << replay << " --transcript\n";
+            return safety ? 1 : 2;
+        }
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    std::cout << "summary: " << runs << " runs passed, " << client_ops << " simulated client ops (" << ok_ops
+              << " ok), " << transactions << " transactions, " << num(sim_seconds) << " simulated s in "
+              << num(wall) << " wall s, " << num(wall > 0 ? static_cast<double>(client_ops) / wall : 0.0)
+              << " ops/s\n";
+    return 0;
+}
