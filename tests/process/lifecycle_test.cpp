@@ -89,7 +89,7 @@ TEST(ProcessLifecycle, SigtermAndSigintStopTheNodeCleanly) {
         auto code = cluster.node(2).wait_exit(3s);
         ASSERT_TRUE(code.has_value()) << "did not stop within 3 s";
         EXPECT_EQ(*code, 0);
-        EXPECT_LT(Clock::now() - start, 1s);
+        EXPECT_LT(Clock::now() - start, 2s);
         const std::string log = cluster.log(2);
         EXPECT_NE(log.find(std::string("event=stop signal=") + (sig == SIGTERM ? "SIGTERM" : "SIGINT")),
                   std::string::npos)
