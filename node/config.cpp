@@ -131,13 +131,20 @@ std::optional<ConfigError> read_root(const toml::table& root, ClusterConfig& out
     }
     if (err) return err;
     if (const auto* s = section(root, "timeouts", err)) {
-        if (auto e = only_known(*s, "timeouts", {"resend_ms", "heartbeat_ms", "query_ms", "client_timeout_ms", "tick_ms"}))
+        if (auto e = only_known(*s, "timeouts",
+                                {"resend_ms", "heartbeat_ms", "query_ms", "client_timeout_ms", "tick_ms", "suspect_ms",
+                                 "vc_timeout_ms", "vc_backoff_ms", "no_quorum_ms", "join_retry_ms"}))
             return e;
         if (auto e = read_positive(*s, "timeouts", "resend_ms", ec.resend_ms)) return e;
         if (auto e = read_positive(*s, "timeouts", "heartbeat_ms", ec.heartbeat_ms)) return e;
         if (auto e = read_positive(*s, "timeouts", "query_ms", ec.query_ms)) return e;
         if (auto e = read_positive(*s, "timeouts", "client_timeout_ms", ec.client_timeout_ms)) return e;
         if (auto e = read_positive(*s, "timeouts", "tick_ms", out.transport.tick_ms)) return e;
+        if (auto e = read_positive(*s, "timeouts", "suspect_ms", ec.suspect_ms)) return e;
+        if (auto e = read_positive(*s, "timeouts", "vc_timeout_ms", ec.vc_timeout_ms)) return e;
+        if (auto e = read_positive(*s, "timeouts", "vc_backoff_ms", ec.vc_backoff_ms)) return e;
+        if (auto e = read_positive(*s, "timeouts", "no_quorum_ms", ec.no_quorum_ms)) return e;
+        if (auto e = read_positive(*s, "timeouts", "join_retry_ms", ec.join_retry_ms)) return e;
     }
     if (err) return err;
     if (const auto* s = section(root, "batch", err)) {
@@ -152,12 +159,15 @@ std::optional<ConfigError> read_root(const toml::table& root, ClusterConfig& out
     if (const auto* s = section(root, "limits", err)) {
         if (auto e = only_known(*s, "limits",
                                 {"max_key_bytes", "max_value_bytes", "max_ops_per_request", "max_queued_requests",
-                                 "max_message_bytes", "max_pending_replies", "peer_send_hwm", "client_hwm"}))
+                                 "max_message_bytes", "max_pending_replies", "peer_send_hwm", "client_hwm",
+                                 "snapshot_chunk_bytes", "snapshot_window"}))
             return e;
         if (auto e = read_positive(*s, "limits", "max_key_bytes", ec.max_key_bytes)) return e;
         if (auto e = read_positive(*s, "limits", "max_value_bytes", ec.max_value_bytes)) return e;
         if (auto e = read_positive(*s, "limits", "max_ops_per_request", ec.max_ops_per_request)) return e;
         if (auto e = read_positive(*s, "limits", "max_queued_requests", ec.max_queued_requests)) return e;
+        if (auto e = read_positive(*s, "limits", "snapshot_chunk_bytes", ec.snapshot_chunk_bytes)) return e;
+        if (auto e = read_positive(*s, "limits", "snapshot_window", ec.snapshot_window)) return e;
         auto& tl = out.transport;
         if (auto e = read_positive(*s, "limits", "max_message_bytes", tl.max_message_bytes)) return e;
         if (auto e = read_positive(*s, "limits", "max_pending_replies", tl.max_pending_replies)) return e;
@@ -181,6 +191,15 @@ std::optional<ConfigError> check_consistency(const ClusterConfig& c) {
         return ConfigError{"limits.max_message_bytes",
                            "must exceed max_key_bytes + max_value_bytes (" +
                                std::to_string(ec.max_key_bytes + ec.max_value_bytes) + ")"};
+    }
+    // A member that heartbeats on time must never look silent.
+    if (ec.suspect_ms <= ec.heartbeat_ms) {
+        return ConfigError{"timeouts.suspect_ms",
+                           "must exceed timeouts.heartbeat_ms (" + std::to_string(ec.heartbeat_ms) + ")"};
+    }
+    // Snapshot chunks travel as peer messages.
+    if (ec.snapshot_chunk_bytes + 4096 >= c.transport.max_message_bytes) {
+        return ConfigError{"limits.snapshot_chunk_bytes", "must be well below limits.max_message_bytes"};
     }
     const protocol::CodecLimits defaults;
     if (ec.max_key_bytes > defaults.max_key_bytes) {

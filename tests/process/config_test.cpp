@@ -17,9 +17,17 @@ resend_ms = 11
 heartbeat_ms = 12
 query_ms = 13
 client_timeout_ms = 14
+suspect_ms = 100
+vc_timeout_ms = 101
+vc_backoff_ms = 102
+no_quorum_ms = 103
+join_retry_ms = 104
 [batch]
 max_batch_commands = 15
 max_in_flight = 3
+[limits]
+snapshot_chunk_bytes = 1000
+snapshot_window = 2
 [[nodes]]
 id = 3
 peer = "10.0.0.3:7000"
@@ -50,6 +58,13 @@ TEST(NodeConfig, ParsesEveryFieldIntoTheEngineConfig) {
     EXPECT_EQ(ec.client_timeout_ms, 14u);
     EXPECT_EQ(ec.max_batch_commands, 15u);
     EXPECT_EQ(ec.max_in_flight, 3u);
+    EXPECT_EQ(ec.suspect_ms, 100u);
+    EXPECT_EQ(ec.vc_timeout_ms, 101u);
+    EXPECT_EQ(ec.vc_backoff_ms, 102u);
+    EXPECT_EQ(ec.no_quorum_ms, 103u);
+    EXPECT_EQ(ec.join_retry_ms, 104u);
+    EXPECT_EQ(ec.snapshot_chunk_bytes, 1000u);
+    EXPECT_EQ(ec.snapshot_window, 2u);
     EXPECT_EQ(ec.seed, 99u);
     EXPECT_FALSE(check_self(c, 3).has_value());
     ASSERT_TRUE(check_self(c, 2).has_value());

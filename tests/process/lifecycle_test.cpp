@@ -50,6 +50,8 @@ TEST(ProcessLifecycle, ConfigErrorsNameTheFieldAndExit2) {
         {"no nodes", "cluster_id = \"t\"\n", {}, "nodes"},
         {"not TOML", "cluster_id = \n[[", {}, ""},  // named by file:line:column
         {"override to zero", ok, {"--max-entries", "0"}, "--max-entries"},
+        {"suspicion faster than heartbeats", ok + "[timeouts]\nheartbeat_ms = 50\nsuspect_ms = 50\n", {},
+         "timeouts.suspect_ms"},
         {"message limit below value limit", ok + "[limits]\nmax_message_bytes = 1000\n", {}, "limits.max_message_bytes"},
     };
     for (const auto& tc : cases) {
