@@ -29,7 +29,29 @@ checker::CheckResult SafetyMonitor::on_view(const checker::ViewRec& view) {
 
 checker::CheckResult SafetyMonitor::on_ecr_chosen(std::uint32_t node, const protocol::EpochClosingRecord& ecr) {
     const auto [first, inserted] = chosen_.emplace(ecr.closes, std::make_pair(node, ecr));
-    if (inserted || first->second.second == ecr) return std::nullopt;
+    if (inserted) {
+        // A chosen record decides every transaction it names: it must agree
+        // with every other decision on them (P1), past and future.
+        for (const auto& c : ecr.committed) {
+            const checker::TxKey tx{c.tx.coordinator, c.tx.incarnation, c.tx.seq};
+            if (auto v = on_decision(
+                    checker::DecisionRec{node, tx, true, checker::Stamp{c.final_ts.counter, c.final_ts.node}})) {
+                return checker::Violation{v->property, v->detail + " (the commit is the record closing epoch " +
+                                                           std::to_string(ecr.closes) + ", chosen by node " +
+                                                           std::to_string(node) + ")"};
+            }
+        }
+        for (const auto& a : ecr.aborted) {
+            if (auto v = on_decision(checker::DecisionRec{node, checker::TxKey{a.coordinator, a.incarnation, a.seq},
+                                                          false, {}})) {
+                return checker::Violation{v->property, v->detail + " (the abort is the record closing epoch " +
+                                                           std::to_string(ecr.closes) + ", chosen by node " +
+                                                           std::to_string(node) + ")"};
+            }
+        }
+        return std::nullopt;
+    }
+    if (first->second.second == ecr) return std::nullopt;
     return checker::Violation{
         "P8 one ECR per epoch",
         "two different records closing epoch " + std::to_string(ecr.closes) + " were chosen: by node " +

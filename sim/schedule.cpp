@@ -225,6 +225,38 @@ std::optional<std::vector<Step>> parse_schedule(const std::string& text, std::st
     return steps;
 }
 
+ClusterOptions scripted_options(std::uint32_t nodes, std::uint64_t seed) {
+    ClusterOptions o;
+    o.nodes = nodes;
+    o.seed = seed;
+    o.store_limits = store::Limits{4, 260};
+    o.clients = 3;
+    o.codec_rate = 0.3;
+    o.client_timeout_ms = 1000;
+    return o;
+}
+
+bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto at = line.find("# nodes=");
+        if (at == std::string::npos) continue;
+        std::istringstream fields(line.substr(at + 8));
+        std::uint64_t n = 0;
+        std::string rest;
+        if (!(fields >> n)) return false;
+        fields >> rest;
+        if (rest.rfind("seed=", 0) != 0) return false;
+        const auto s = number(rest.substr(5));
+        if (!s || n < 1 || n > 64) return false;
+        nodes = static_cast<std::uint32_t>(n);
+        seed = *s;
+        return true;
+    }
+    return false;
+}
+
 bool apply(Cluster& c, const Step& s) {
     switch (s.kind) {
         case StepKind::Client: return c.client(s.node, s.slot, s.body, s.wrong_cluster);

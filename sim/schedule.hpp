@@ -39,6 +39,15 @@ std::optional<Step> parse_step(const std::string& line);
 // Every non-empty, non-comment line; nullopt (and the bad line in `error`) on a syntax error.
 std::optional<std::vector<Step>> parse_schedule(const std::string& text, std::string* error = nullptr);
 
+// The cluster every scripted schedule runs on (the property test, the
+// regression tests and `tricache-sim --schedule` alike): small store limits
+// so evictions are constant, three client slots, a third of the messages
+// through the codec.
+ClusterOptions scripted_options(std::uint32_t nodes, std::uint64_t seed);
+
+// Reads "# nodes=N seed=S" from a schedule's text, if present.
+bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed);
+
 // Applies one step; returns whether it changed anything.
 bool apply(Cluster& cluster, const Step& step);
 

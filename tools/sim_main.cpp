@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "sim/runner.hpp"
+#include "sim/schedule.hpp"
 
 namespace {
 
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     bool swarm = false;
     bool quiet = false;
     bool transcript = false;
+    std::string schedule_file;
 
     app.add_option("--seed", seed_text, "first seed: decimal, or hex such as a git commit hash (default: from time)");
     app.add_option("--runs", runs, "number of runs, seeds S, S+1, ...")->check(CLI::PositiveNumber);
@@ -100,6 +103,9 @@ int main(int argc, char** argv) {
     app.add_flag("--swarm", swarm, "draw every fault and knob of each run from its seed (overrides the knobs above)");
     app.add_flag("--quiet", quiet, "print only failures and the summary");
     app.add_flag("--transcript", transcript, "on failure, print the last events of the failing run");
+    app.add_option("--schedule", schedule_file,
+                   "replay a scripted schedule (tests/sim/regressions syntax; its '# nodes=N seed=S' line, else "
+                   "--nodes and --seed, choose the cluster), print its transcript and verdict");
     CLI11_PARSE(app, argc, argv);
 
     std::uint64_t seed = 0;
@@ -116,6 +122,44 @@ int main(int argc, char** argv) {
     if (!nodes) {
         std::cerr << "bad --nodes '" << nodes_text << "': want N, A-B or A,B,C with every count in 3..7\n";
         return 64;
+    }
+
+    if (!schedule_file.empty()) {
+        std::ifstream in(schedule_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string bad;
+        const auto steps = tricache::sim::parse_schedule(text.str(), &bad);
+        if (!in || !steps) {
+            std::cerr << "cannot read schedule " << schedule_file << (bad.empty() ? "" : ": bad line '" + bad + "'")
+                      << "\n";
+            return 64;
+        }
+        std::uint32_t script_nodes = nodes->front();
+        std::uint64_t script_seed = seed;
+        if (tricache::sim::parse_schedule_header(text.str(), script_nodes, script_seed)) {
+            std::cout << "schedule header: nodes=" << script_nodes << " seed=" << script_seed << "\n";
+        }
+        tricache::sim::ClusterOptions options = tricache::sim::scripted_options(script_nodes, script_seed);
+        options.transcript = true;
+        tricache::sim::Cluster cluster(options);
+        for (const auto& step : *steps) {
+            cluster.note_step(tricache::sim::describe(step));
+            tricache::sim::apply(cluster, step);
+            if (cluster.violation()) break;
+        }
+        const auto verdict = cluster.violation()
+                                 ? tricache::sim::Verdict{tricache::sim::VerdictKind::Safety, *cluster.violation(), {}}
+                                 : cluster.finish(bound_ms);
+        std::cout << cluster.transcript_tail(100000);
+        if (verdict.kind == tricache::sim::VerdictKind::Pass) {
+            std::cout << "schedule passed\n";
+            return 0;
+        }
+        const bool safety = verdict.kind == tricache::sim::VerdictKind::Safety;
+        std::cout << (safety ? "SAFETY" : "LIVENESS") << " VIOLATION " << verdict.violation.property << ": "
+                  << verdict.violation.detail << "\n";
+        return safety ? 1 : 2;
     }
 
     std::uint64_t client_ops = 0;

@@ -30,16 +30,7 @@ inline void showValue(const Schedule& s, std::ostream& os) {
     for (const Step& step : s.steps) os << describe(step) << "\n";
 }
 
-inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed) {
-    ClusterOptions o;
-    o.nodes = nodes;
-    o.seed = seed;
-    o.store_limits = store::Limits{4, 260};
-    o.clients = 3;
-    o.codec_rate = 0.3;
-    o.client_timeout_ms = 1000;
-    return o;
-}
+inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed) { return scripted_options(nodes, seed); }
 
 inline rc::Gen<std::string> gen_key() { return rc::gen::element<std::string>("k0", "k1", "k2", "k3"); }
 

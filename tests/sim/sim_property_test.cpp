@@ -38,6 +38,7 @@ void check_schedule(const Schedule& s) {
         }
     }
     RC_CLASSIFY(cluster.engine(1).state().log_length() > 0, "delivered before healing");
+    RC_CLASSIFY(cluster.engine(1).view().epoch > 1, "view change before healing");
     const Verdict verdict = cluster.finish(kQuiesceBoundMs);
     if (verdict.kind != VerdictKind::Pass) {
         RC_FAIL(std::string(verdict.kind == VerdictKind::Liveness ? "LIVENESS " : "SAFETY ") +
@@ -48,11 +49,11 @@ void check_schedule(const Schedule& s) {
 }
 
 TEST(SimProperty, ThreeNodeSchedulesAreSafeAndConverge) {
-    check_property([] { check_schedule(*gen_schedule(3, 3, 2.5)); }, 1200 * soak_factor());
+    check_property([] { check_schedule(*gen_schedule(3, 3, 8.0)); }, 1200 * soak_factor());
 }
 
 TEST(SimProperty, FiveNodeSchedulesAreSafeAndConverge) {
-    check_property([] { check_schedule(*gen_schedule(5, 3, 3.0)); }, 800 * soak_factor());
+    check_property([] { check_schedule(*gen_schedule(5, 3, 8.0)); }, 800 * soak_factor());
 }
 
 }  // namespace
