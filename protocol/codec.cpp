@@ -11,21 +11,31 @@
 //   * A struct is a fixed-arity array of its fields, in declaration order
 //     (Timestamp [counter, node], TxId [coordinator, incarnation, seq], ...).
 //   * A variant (message bodies, Op) is [tag, fields...]: the alternative's
-//     fields follow the tag inline. Tags are stable numbers, listed in the
-//     Wire<> table below; a decoder that meets an unknown one says UnknownKind.
-//   * std::optional is nil or the value. Enums are unsigned integers.
+//     fields follow the tag inline. Tags are stable numbers (the Wire<> table
+//     below); a decoder that meets an unknown one says UnknownKind:
+//       Op:                 1 Get, 2 Set, 3 Del, 4 Cas
+//       ClientRequestBody:  1 OpsRequest, 2 LocalGetRequest, 3 StatusRequest, 4 AdminRequest
+//       ClientResponseBody: 1 OpsReply, 2 LocalGetReply, 3 StatusReply, 4 AdminReply, 5 ErrorReply
+//       PeerBody:           1 CanCommit, 2 Vote, 3 PreCommit, 4 PreAbort, 5 Ack, 6 Nack,
+//                           7 DoCommit, 8 DoAbort, 9 DecisionQuery, 10 Decision, 11 StateReq,
+//                           12 StateResp, 20 VcPrepare, 21 VcPromise, 22 VcAccept, 23 VcAccepted,
+//                           24 VcNack, 25 NewView, 30 JoinReq, 31 SnapshotRequest,
+//                           32 SnapshotChunk, 40 Heartbeat
+//     Enums are unsigned integers with their declared values; others are UnknownKind.
+//   * std::optional is nil or the value.
 //   * Keys, values, cluster ids and snapshot chunk data are msgpack bin; free
 //     text (status, error and admin messages) is str. Decoders take either.
 //   * Integers use the shortest msgpack form; decoders accept any unsigned form.
 //
-// Decoding is total. Before msgpack-c builds an object tree, one allocation-free
-// pass over the bytes (prescan) proves that the input is one complete msgpack
-// value, no deeper than max_depth, with no trailing bytes, and that every array
-// or map header claims no more elements than bytes remain. msgpack-c allocates
-// array storage from the header count before it reads the elements, so without
-// that pass a 5-byte input could ask for gigabytes. After it, the object tree
-// costs at most one msgpack::object per input byte, and strings reference the
-// input instead of being copied.
+// Decoding is total. Before msgpack-c builds an object tree, one pass over the
+// bytes (prescan), whose only memory is a stack of at most max_depth counters,
+// proves that the input is one complete msgpack value, no deeper than
+// max_depth, with no trailing bytes, and that every array or map header claims
+// no more elements than bytes remain. msgpack-c allocates array storage from
+// the header count before it reads the elements, so without that pass a 5-byte
+// input could ask for gigabytes. After it, the object tree costs at most one
+// msgpack::object per input byte, and strings reference the input instead of
+// being copied.
 
 #include "protocol/codec.hpp"
 
@@ -1136,16 +1146,13 @@ std::string describe(const Op& op) {
     return std::visit(
         [](const auto& o) -> std::string {
             using T = std::remove_cvref_t<decltype(o)>;
-            if constexpr (std::is_same_v<T, Get>) {
-                return "Get(" + show(o.key) + ")";
-            } else if constexpr (std::is_same_v<T, Set>) {
-                return "Set(" + show(o.key) + ", " + show(o.value) + ")";
-            } else if constexpr (std::is_same_v<T, Del>) {
-                return "Del(" + show(o.key) + ")";
-            } else {
-                return "Cas(" + show(o.key) + ", " + (o.expected ? show(*o.expected) : std::string("absent")) +
-                       " -> " + show(o.value) + ")";
+            std::string out = std::string(Wire<T>::name) + "(" + show(o.key);
+            if constexpr (std::is_same_v<T, Set>) {
+                out += ", " + show(o.value);
+            } else if constexpr (std::is_same_v<T, Cas>) {
+                out += ", " + (o.expected ? show(*o.expected) : std::string("absent")) + " -> " + show(o.value);
             }
+            return out + ")";
         },
         op);
 }
