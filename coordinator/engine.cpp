@@ -436,6 +436,9 @@ void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now)
     observe(v.proposed);
     ct.max_proposal = std::max(ct.max_proposal, v.proposed);
     if (ct.voted.size() < view_.members.size()) return;
+    // The coordinator's own PreCommit is an acceptance like any member's (R-PC-ACCEPT): once it has
+    // promised a view change it accepts nothing of this epoch; the view change settles t.
+    if (!can_vote()) return;
     // R-PRECOMMIT: every member said yes; f is fixed here, once.
     ct.phase = Phase::PreCommitting;
     ct.final_ts = ct.max_proposal;

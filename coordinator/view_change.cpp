@@ -300,13 +300,18 @@ EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
     std::sort(ecr.committed.begin(), ecr.committed.end(),
               [](const CommittedTx& a, const CommittedTx& b) { return a.final_ts < b.final_ts; });
     ecr.next.epoch = view_.epoch + 1;
-    for (const auto& [node, entry] : proposal_->promises) ecr.next.members.push_back({node, entry.first});
+    // M': the promisers, then joiners, then members of the current view heard from lately. Taking only
+    // the first majority of promisers would leave a live member out of every view and churn forever.
+    std::map<NodeId, Incarnation> next;
+    for (const auto& [node, entry] : proposal_->promises) next.emplace(node, entry.first);
     for (const auto& [node, j] : joiners_) {
-        if (now - j.heard_ms < config_.suspect_ms && proposal_->promises.count(node) == 0) {
-            ecr.next.members.push_back({node, j.incarnation});
-        }
+        if (now - j.heard_ms < config_.suspect_ms) next.emplace(node, j.incarnation);
     }
-    std::sort(ecr.next.members.begin(), ecr.next.members.end());
+    for (const auto& m : view_.members) {
+        auto heard = last_heard_.find(m.node);
+        if (heard != last_heard_.end() && now - heard->second < config_.suspect_ms) next.emplace(m.node, m.incarnation);
+    }
+    for (const auto& [node, inc] : next) ecr.next.members.push_back({node, inc});
     ecr.next.base_ts = Timestamp{top + 1, 0};
     assert(ecr.next.members.size() >= majority());
     return ecr;
