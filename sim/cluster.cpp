@@ -97,7 +97,7 @@ Cluster::Cluster(ClusterOptions options)
           for (NodeId n = 1; n <= options_.nodes; ++n) ids.push_back(n);
           return ids;
       }()),
-      engine_monitor_(options_.nodes),
+      engine_monitor_(options_.nodes, options_.deep_store_checks),
       chains_(options_.nodes) {
     assert(options_.nodes >= 1);
     assert(options_.tick_every_ms >= 1);

@@ -53,6 +53,7 @@ struct ClusterOptions {
     std::uint64_t max_value_bytes = 1024;
 
     std::uint64_t tick_every_ms = 5;  // how often automatic mode and finish() tick each node
+    bool deep_store_checks = true;    // LruStore::check_invariants after every call (O(entries))
     bool transcript = false;          // keep one readable line per event (for shrunk failures)
     EngineCallObserver* observer = nullptr;
 };

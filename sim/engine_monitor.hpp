@@ -16,7 +16,8 @@ namespace tricache::sim {
 
 class EngineMonitor {
 public:
-    explicit EngineMonitor(std::uint32_t nodes);
+    // `deep`: also run the store's O(entries) self-check after every call.
+    EngineMonitor(std::uint32_t nodes, bool deep);
 
     // `delivered` is what this call delivered (from take_output);
     // `snapshot_length` the log length a snapshot installed in it set, if any.
@@ -32,6 +33,7 @@ private:
         protocol::Ballot vc_promised;
     };
     std::vector<Seen> seen_;  // by node - 1
+    bool deep_;
 };
 
 }  // namespace tricache::sim

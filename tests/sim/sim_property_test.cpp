@@ -13,7 +13,7 @@
 namespace tricache::sim::testing {
 namespace {
 
-constexpr std::uint64_t kQuiesceBoundMs = 20000;
+constexpr std::uint64_t kQuiesceBoundMs = 8000;
 
 // Replays the failing schedule with a transcript, for the report.
 std::string transcript_of(const Schedule& s, std::size_t steps) {

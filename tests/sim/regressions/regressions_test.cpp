@@ -38,13 +38,13 @@ void replay(const std::string& name) {
         << ": " << out.verdict.violation.detail << "\n  replay: tricache-sim --schedule " << path;
 }
 
-// Open engine bug (see /work/notes/sim-findings.md, finding 1).
-TEST(SimRegression, DISABLED_CoordinatorCommitsAfterPromisingViewChange) {
+// Engine bug, finding 1 of /work/notes/sim-findings.md (fixed in the engine).
+TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
     replay("coordinator_commits_after_promising.sched");
 }
 
-// Open engine bug (see /work/notes/sim-findings.md, finding 2).
-TEST(SimRegression, DISABLED_FiveNodeMembershipChurn) { replay("five_node_membership_churn.sched"); }
+// Engine bug, finding 2 of /work/notes/sim-findings.md (fixed in the engine).
+TEST(SimRegression, FiveNodeMembershipChurn) { replay("five_node_membership_churn.sched"); }
 
 }  // namespace
 }  // namespace tricache::sim
