@@ -187,174 +187,332 @@ constexpr const char* enum_type_name(std::type_identity<ErrorCode>) { return "Er
 // ------------------------------------------------------------------ schemas
 //
 // One function per struct lists its fields in wire order. The same list drives
-// the encoder, the decoder and the arity count, so they cannot disagree.
+// the encoder, the decoder and the arity count, so they cannot disagree. Each
+// one destructures its struct, so a field added to or removed from
+// messages.hpp stops this file compiling until the schema (and spec/WIRE.md)
+// follow; fieldless structs are pinned by static_assert instead.
 
 #define TRICACHE_SCHEMA(Type)                                 \
     template <class V, class S>                               \
         requires std::same_as<std::remove_const_t<S>, Type>   \
     void schema(V& v, S& m)
 
-TRICACHE_SCHEMA(Timestamp) { v("counter", m.counter); v("node", m.node); }
-TRICACHE_SCHEMA(Ballot) { v("counter", m.counter); v("node", m.node); }
-TRICACHE_SCHEMA(TxId) { v("coordinator", m.coordinator); v("incarnation", m.incarnation); v("seq", m.seq); }
-TRICACHE_SCHEMA(Member) { v("node", m.node); v("incarnation", m.incarnation); }
+TRICACHE_SCHEMA(Timestamp) {
+    auto& [counter, node] = m;
+    v("counter", counter);
+    v("node", node);
+}
+TRICACHE_SCHEMA(Ballot) {
+    auto& [counter, node] = m;
+    v("counter", counter);
+    v("node", node);
+}
+TRICACHE_SCHEMA(TxId) {
+    auto& [coordinator, incarnation, seq] = m;
+    v("coordinator", coordinator);
+    v("incarnation", incarnation);
+    v("seq", seq);
+}
+TRICACHE_SCHEMA(Member) {
+    auto& [node, incarnation] = m;
+    v("node", node);
+    v("incarnation", incarnation);
+}
 
-TRICACHE_SCHEMA(Get) { v("key", m.key, Str::Key); }
-TRICACHE_SCHEMA(Set) { v("key", m.key, Str::Key); v("value", m.value, Str::Value); }
-TRICACHE_SCHEMA(Del) { v("key", m.key, Str::Key); }
+TRICACHE_SCHEMA(Get) {
+    auto& [key] = m;
+    v("key", key, Str::Key);
+}
+TRICACHE_SCHEMA(Set) {
+    auto& [key, value] = m;
+    v("key", key, Str::Key);
+    v("value", value, Str::Value);
+}
+TRICACHE_SCHEMA(Del) {
+    auto& [key] = m;
+    v("key", key, Str::Key);
+}
 TRICACHE_SCHEMA(Cas) {
-    v("key", m.key, Str::Key);
-    v("expected", m.expected, Str::Value);
-    v("value", m.value, Str::Value);
+    auto& [key, expected, value] = m;
+    v("key", key, Str::Key);
+    v("expected", expected, Str::Value);
+    v("value", value, Str::Value);
 }
-TRICACHE_SCHEMA(OpResult) { v("ok", m.ok); v("value", m.value, Str::Value); }
+TRICACHE_SCHEMA(OpResult) {
+    auto& [ok, value] = m;
+    v("ok", ok);
+    v("value", value, Str::Value);
+}
 TRICACHE_SCHEMA(Command) {
-    v("client", m.client);
-    v("request", m.request);
-    v("ops", m.ops, Lim::Ops);
+    auto& [client, request, ops] = m;
+    v("client", client);
+    v("request", request);
+    v("ops", ops, Lim::Ops);
 }
 
-TRICACHE_SCHEMA(OpsRequest) { v("ops", m.ops, Lim::Ops); }
-TRICACHE_SCHEMA(LocalGetRequest) { v("key", m.key, Str::Key); }
-TRICACHE_SCHEMA(StatusRequest) { (void)v; (void)m; }
-TRICACHE_SCHEMA(AdminRequest) { v("kind", m.kind); v("peers", m.peers, Lim::Members); }
+TRICACHE_SCHEMA(OpsRequest) {
+    auto& [ops] = m;
+    v("ops", ops, Lim::Ops);
+}
+TRICACHE_SCHEMA(LocalGetRequest) {
+    auto& [key] = m;
+    v("key", key, Str::Key);
+}
+static_assert(std::is_empty_v<StatusRequest>, "StatusRequest gained a field: add it to its schema");
+TRICACHE_SCHEMA(StatusRequest) {
+    (void)v;
+    (void)m;
+}
+TRICACHE_SCHEMA(AdminRequest) {
+    auto& [kind, peers] = m;
+    v("kind", kind);
+    v("peers", peers, Lim::Members);
+}
 
-TRICACHE_SCHEMA(OpsReply) { v("results", m.results, Lim::Ops); }
+TRICACHE_SCHEMA(OpsReply) {
+    auto& [results] = m;
+    v("results", results, Lim::Ops);
+}
 TRICACHE_SCHEMA(LocalGetReply) {
-    v("found", m.found);
-    v("value", m.value, Str::Value);
-    v("delivered", m.delivered);
+    auto& [found, value, delivered] = m;
+    v("found", found);
+    v("value", value, Str::Value);
+    v("delivered", delivered);
 }
 TRICACHE_SCHEMA(StatusReply) {
-    v("node", m.node);
-    v("incarnation", m.incarnation);
-    v("epoch", m.epoch);
-    v("members", m.members, Lim::Members);
-    v("ready", m.ready);
-    v("why_not_ready", m.why_not_ready, Str::Text);
-    v("delivered", m.delivered);
-    v("log_hash", m.log_hash);
-    v("digest", m.digest);
-    v("entries", m.entries);
-    v("bytes", m.bytes);
-    v("in_flight", m.in_flight);
+    auto& [node, incarnation, epoch, members, ready, why_not_ready, delivered, log_hash, digest, entries, bytes,
+           in_flight] = m;
+    v("node", node);
+    v("incarnation", incarnation);
+    v("epoch", epoch);
+    v("members", members, Lim::Members);
+    v("ready", ready);
+    v("why_not_ready", why_not_ready, Str::Text);
+    v("delivered", delivered);
+    v("log_hash", log_hash);
+    v("digest", digest);
+    v("entries", entries);
+    v("bytes", bytes);
+    v("in_flight", in_flight);
 }
-TRICACHE_SCHEMA(AdminReply) { v("message", m.message, Str::Text); v("values", m.values, Lim::Other); }
-TRICACHE_SCHEMA(ErrorReply) { v("code", m.code); v("detail", m.detail, Str::Text); }
+TRICACHE_SCHEMA(AdminReply) {
+    auto& [message, values] = m;
+    v("message", message, Str::Text);
+    v("values", values, Lim::Other);
+}
+TRICACHE_SCHEMA(ErrorReply) {
+    auto& [code, detail] = m;
+    v("code", code);
+    v("detail", detail, Str::Text);
+}
 
 TRICACHE_SCHEMA(View) {
-    v("epoch", m.epoch);
-    v("members", m.members, Lim::Members);
-    v("base_ts", m.base_ts);
+    auto& [epoch, members, base_ts] = m;
+    v("epoch", epoch);
+    v("members", members, Lim::Members);
+    v("base_ts", base_ts);
 }
 TRICACHE_SCHEMA(CommittedTx) {
-    v("tx", m.tx);
-    v("final_ts", m.final_ts);
-    v("batch", m.batch, Lim::Commands);
+    auto& [tx, final_ts, batch] = m;
+    v("tx", tx);
+    v("final_ts", final_ts);
+    v("batch", batch, Lim::Commands);
 }
 TRICACHE_SCHEMA(EpochClosingRecord) {
-    v("closes", m.closes);
-    v("committed", m.committed, Lim::Other);
-    v("aborted", m.aborted, Lim::Other);
-    v("next", m.next);
+    auto& [closes, committed, aborted, next] = m;
+    v("closes", closes);
+    v("committed", committed, Lim::Other);
+    v("aborted", aborted, Lim::Other);
+    v("next", next);
 }
 TRICACHE_SCHEMA(TxReport) {
-    v("tx", m.tx);
-    v("state", m.state);
-    v("accepted", m.accepted);
-    v("proposed", m.proposed);
-    v("final_ts", m.final_ts);
-    v("batch", m.batch, Lim::Commands);
+    auto& [tx, state, accepted, proposed, final_ts, batch] = m;
+    v("tx", tx);
+    v("state", state);
+    v("accepted", accepted);
+    v("proposed", proposed);
+    v("final_ts", final_ts);
+    v("batch", batch, Lim::Commands);
 }
 
-TRICACHE_SCHEMA(CanCommit) { v("tx", m.tx); v("batch", m.batch, Lim::Commands); }
+TRICACHE_SCHEMA(CanCommit) {
+    auto& [tx, batch] = m;
+    v("tx", tx);
+    v("batch", batch, Lim::Commands);
+}
 TRICACHE_SCHEMA(Vote) {
-    v("tx", m.tx);
-    v("yes", m.yes);
-    v("proposed", m.proposed);
-    v("reason", m.reason);
+    auto& [tx, yes, proposed, reason] = m;
+    v("tx", tx);
+    v("yes", yes);
+    v("proposed", proposed);
+    v("reason", reason);
 }
-TRICACHE_SCHEMA(PreCommit) { v("tx", m.tx); v("ballot", m.ballot); v("final_ts", m.final_ts); }
-TRICACHE_SCHEMA(PreAbort) { v("tx", m.tx); v("ballot", m.ballot); }
-TRICACHE_SCHEMA(Ack) { v("tx", m.tx); v("ballot", m.ballot); }
-TRICACHE_SCHEMA(Nack) { v("tx", m.tx); v("ballot", m.ballot); v("promised", m.promised); }
-TRICACHE_SCHEMA(DoCommit) { v("tx", m.tx); v("final_ts", m.final_ts); }
-TRICACHE_SCHEMA(DoAbort) { v("tx", m.tx); }
-TRICACHE_SCHEMA(DecisionQuery) { v("txs", m.txs, Lim::Other); }
-TRICACHE_SCHEMA(Decision) { v("tx", m.tx); v("outcome", m.outcome); v("final_ts", m.final_ts); }
-TRICACHE_SCHEMA(StateReq) { v("tx", m.tx); v("ballot", m.ballot); }
+TRICACHE_SCHEMA(PreCommit) {
+    auto& [tx, ballot, final_ts] = m;
+    v("tx", tx);
+    v("ballot", ballot);
+    v("final_ts", final_ts);
+}
+TRICACHE_SCHEMA(PreAbort) {
+    auto& [tx, ballot] = m;
+    v("tx", tx);
+    v("ballot", ballot);
+}
+TRICACHE_SCHEMA(Ack) {
+    auto& [tx, ballot] = m;
+    v("tx", tx);
+    v("ballot", ballot);
+}
+TRICACHE_SCHEMA(Nack) {
+    auto& [tx, ballot, promised] = m;
+    v("tx", tx);
+    v("ballot", ballot);
+    v("promised", promised);
+}
+TRICACHE_SCHEMA(DoCommit) {
+    auto& [tx, final_ts] = m;
+    v("tx", tx);
+    v("final_ts", final_ts);
+}
+TRICACHE_SCHEMA(DoAbort) {
+    auto& [tx] = m;
+    v("tx", tx);
+}
+TRICACHE_SCHEMA(DecisionQuery) {
+    auto& [txs] = m;
+    v("txs", txs, Lim::Other);
+}
+TRICACHE_SCHEMA(Decision) {
+    auto& [tx, outcome, final_ts] = m;
+    v("tx", tx);
+    v("outcome", outcome);
+    v("final_ts", final_ts);
+}
+TRICACHE_SCHEMA(StateReq) {
+    auto& [tx, ballot] = m;
+    v("tx", tx);
+    v("ballot", ballot);
+}
 TRICACHE_SCHEMA(StateResp) {
-    v("tx", m.tx);
-    v("ballot", m.ballot);
-    v("state", m.state);
-    v("accepted", m.accepted);
-    v("proposed", m.proposed);
-    v("final_ts", m.final_ts);
+    auto& [tx, ballot, state, accepted, proposed, final_ts] = m;
+    v("tx", tx);
+    v("ballot", ballot);
+    v("state", state);
+    v("accepted", accepted);
+    v("proposed", proposed);
+    v("final_ts", final_ts);
 }
-TRICACHE_SCHEMA(VcPrepare) { v("ballot", m.ballot); v("target", m.target); }
+TRICACHE_SCHEMA(VcPrepare) {
+    auto& [ballot, target] = m;
+    v("ballot", ballot);
+    v("target", target);
+}
 TRICACHE_SCHEMA(VcPromise) {
-    v("ballot", m.ballot);
-    v("last_normal_epoch", m.last_normal_epoch);
-    v("accepted", m.accepted);
-    v("accepted_ecr", m.accepted_ecr);
-    v("reports", m.reports, Lim::Other);
-    v("delivered", m.delivered);
+    auto& [ballot, last_normal_epoch, accepted, accepted_ecr, reports, delivered] = m;
+    v("ballot", ballot);
+    v("last_normal_epoch", last_normal_epoch);
+    v("accepted", accepted);
+    v("accepted_ecr", accepted_ecr);
+    v("reports", reports, Lim::Other);
+    v("delivered", delivered);
 }
-TRICACHE_SCHEMA(VcAccept) { v("ballot", m.ballot); v("ecr", m.ecr); }
-TRICACHE_SCHEMA(VcAccepted) { v("ballot", m.ballot); }
-TRICACHE_SCHEMA(VcNack) { v("ballot", m.ballot); v("promised", m.promised); v("installed", m.installed); }
-TRICACHE_SCHEMA(NewView) { v("ecr", m.ecr); }
-TRICACHE_SCHEMA(JoinReq) { v("amnesiac", m.amnesiac); }
-TRICACHE_SCHEMA(SnapshotRequest) { v("epoch", m.epoch); v("from_chunk", m.from_chunk); }
+TRICACHE_SCHEMA(VcAccept) {
+    auto& [ballot, ecr] = m;
+    v("ballot", ballot);
+    v("ecr", ecr);
+}
+TRICACHE_SCHEMA(VcAccepted) {
+    auto& [ballot] = m;
+    v("ballot", ballot);
+}
+TRICACHE_SCHEMA(VcNack) {
+    auto& [ballot, promised, installed] = m;
+    v("ballot", ballot);
+    v("promised", promised);
+    v("installed", installed);
+}
+TRICACHE_SCHEMA(NewView) {
+    auto& [ecr] = m;
+    v("ecr", ecr);
+}
+TRICACHE_SCHEMA(JoinReq) {
+    auto& [amnesiac] = m;
+    v("amnesiac", amnesiac);
+}
+TRICACHE_SCHEMA(SnapshotRequest) {
+    auto& [epoch, from_chunk] = m;
+    v("epoch", epoch);
+    v("from_chunk", from_chunk);
+}
 TRICACHE_SCHEMA(SnapshotChunk) {
-    v("epoch", m.epoch);
-    v("index", m.index);
-    v("total", m.total);
-    v("data", m.data, Str::Chunk);
+    auto& [epoch, index, total, data] = m;
+    v("epoch", epoch);
+    v("index", index);
+    v("total", total);
+    v("data", data, Str::Chunk);
 }
 TRICACHE_SCHEMA(DecidedFloor) {
-    v("coordinator", m.coordinator);
-    v("incarnation", m.incarnation);
-    v("seq", m.seq);
+    auto& [coordinator, incarnation, seq] = m;
+    v("coordinator", coordinator);
+    v("incarnation", incarnation);
+    v("seq", seq);
 }
-TRICACHE_SCHEMA(Heartbeat) { v("delivered", m.delivered); v("floors", m.floors, Lim::Other); }
+TRICACHE_SCHEMA(Heartbeat) {
+    auto& [delivered, floors] = m;
+    v("delivered", delivered);
+    v("floors", floors, Lim::Other);
+}
 
 using Entry = std::pair<std::string, std::string>;
-TRICACHE_SCHEMA(Entry) { v("key", m.first, Str::Key); v("value", m.second, Str::Value); }
+TRICACHE_SCHEMA(Entry) {
+    auto& [key, value] = m;
+    v("key", key, Str::Key);
+    v("value", value, Str::Value);
+}
 TRICACHE_SCHEMA(RetryEntry) {
-    v("client", m.client);
-    v("request", m.request);
-    v("results", m.results, Lim::Ops);
+    auto& [client, request, results] = m;
+    v("client", client);
+    v("request", request);
+    v("results", results, Lim::Ops);
 }
 
-// Top-level messages: the fields after [version, kind].
+// Top-level messages: the fields after [version, kind]; the version is written
+// and checked by the caller.
 TRICACHE_SCHEMA(PeerMessage) {
-    v("cluster_id", m.header.cluster_id, Str::Cluster);
-    v("from", m.header.from);
-    v("incarnation", m.header.incarnation);
-    v("epoch", m.header.epoch);
-    v("body", m.body);
+    auto& [header, body] = m;
+    auto& [version, cluster_id, from, incarnation, epoch] = header;
+    (void)version;
+    v("cluster_id", cluster_id, Str::Cluster);
+    v("from", from);
+    v("incarnation", incarnation);
+    v("epoch", epoch);
+    v("body", body);
 }
 TRICACHE_SCHEMA(ClientRequest) {
-    v("cluster_id", m.cluster_id, Str::Cluster);
-    v("client", m.client);
-    v("request", m.request);
-    v("body", m.body);
+    auto& [version, cluster_id, client, request, body] = m;
+    (void)version;
+    v("cluster_id", cluster_id, Str::Cluster);
+    v("client", client);
+    v("request", request);
+    v("body", body);
 }
 TRICACHE_SCHEMA(ClientResponse) {
-    v("client", m.client);
-    v("request", m.request);
-    v("body", m.body);
+    auto& [version, client, request, body] = m;
+    (void)version;
+    v("client", client);
+    v("request", request);
+    v("body", body);
 }
 TRICACHE_SCHEMA(Snapshot) {
-    v("epoch", m.epoch);
-    v("base_ts", m.base_ts);
-    v("max_entries", m.max_entries);
-    v("max_bytes", m.max_bytes);
-    v("entries", m.entries_mru_first, Lim::Other);
-    v("retries", m.retries, Lim::Other);
-    v("log_length", m.log_length);
-    v("log_hash", m.log_hash);
+    auto& [epoch, base_ts, max_entries, max_bytes, entries_mru_first, retries, log_length, log_hash] = m;
+    v("epoch", epoch);
+    v("base_ts", base_ts);
+    v("max_entries", max_entries);
+    v("max_bytes", max_bytes);
+    v("entries", entries_mru_first, Lim::Other);
+    v("retries", retries, Lim::Other);
+    v("log_length", log_length);
+    v("log_hash", log_hash);
 }
 
 #undef TRICACHE_SCHEMA
