@@ -128,8 +128,11 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
         s.k = static_cast<std::uint64_t>(ms);
         return s;
     });
+    // Deliveries scale with the number of links, or ticks (each one a round
+    // of heartbeats and resends to every peer) outpace them on big clusters.
+    const auto deliver_weight = static_cast<std::size_t>(10 * n * (n - 1));
     return gen::weightedOneOf<Step>({
-        {60, link_step(StepKind::Deliver)},
+        {deliver_weight, link_step(StepKind::Deliver)},
         {10, client_step},
         {2, retry_step},
         {6, node_step(StepKind::Tick, 1, 200)},

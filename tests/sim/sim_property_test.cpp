@@ -49,11 +49,11 @@ void check_schedule(const Schedule& s) {
 }
 
 TEST(SimProperty, ThreeNodeSchedulesAreSafeAndConverge) {
-    check_property([] { check_schedule(*gen_schedule(3, 3, 8.0)); }, 1200 * soak_factor());
+    check_property([] { check_schedule(*gen_schedule(3, 3, 8.0)); }, 3000 * soak_factor());
 }
 
 TEST(SimProperty, FiveNodeSchedulesAreSafeAndConverge) {
-    check_property([] { check_schedule(*gen_schedule(5, 3, 8.0)); }, 800 * soak_factor());
+    check_property([] { check_schedule(*gen_schedule(5, 3, 16.0)); }, 2000 * soak_factor());
 }
 
 }  // namespace
