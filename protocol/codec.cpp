@@ -7,6 +7,9 @@
 //       kind 3 ClientResponse  [v, 3, client, request, body]
 //       kind 4 Snapshot        [v, 4, epoch, base_ts, max_entries, max_bytes,
 //                               entries, retries, log_length, log_hash]
+//       kind 5 DeliveryRecord  [v, 5, record]  (a node's delivery log, never on the wire;
+//                               record: [1, index, tx, final_ts, epoch, batch] DeliveredRecord,
+//                               [2, epoch, log_length, log_hash] SnapshotInstalledRecord)
 //     The version (kProtocolVersion = 1) is checked before anything else is read.
 //   * A struct is a fixed-arity array of its fields, in declaration order
 //     (Timestamp [counter, node], TxId [coordinator, incarnation, seq], ...).
@@ -61,7 +64,7 @@ namespace {
 
 // ------------------------------------------------------------------ wire table
 
-enum class Family : std::uint8_t { Peer = 1, ClientRequest = 2, ClientResponse = 3, Snapshot = 4 };
+enum class Family : std::uint8_t { Peer = 1, ClientRequest = 2, ClientResponse = 3, Snapshot = 4, DeliveryRecord = 5 };
 
 constexpr std::string_view family_name(std::uint64_t kind) {
     switch (kind) {
@@ -69,6 +72,7 @@ constexpr std::string_view family_name(std::uint64_t kind) {
         case 2: return "ClientRequest";
         case 3: return "ClientResponse";
         case 4: return "Snapshot";
+        case 5: return "DeliveryRecord";
         default: return {};
     }
 }
@@ -124,6 +128,9 @@ TRICACHE_WIRE(SnapshotRequest, 31);
 TRICACHE_WIRE(SnapshotChunk, 32);
 TRICACHE_WIRE(Heartbeat, 40);
 
+TRICACHE_WIRE(DeliveredRecord, 1);
+TRICACHE_WIRE(SnapshotInstalledRecord, 2);
+
 #undef TRICACHE_WIRE
 
 template <class V>
@@ -145,6 +152,7 @@ static_assert(VariantTags<Op>::valid());
 static_assert(VariantTags<ClientRequestBody>::valid());
 static_assert(VariantTags<ClientResponseBody>::valid());
 static_assert(VariantTags<PeerBody>::valid());
+static_assert(VariantTags<DeliveryRecord>::valid());
 
 // A message body starts a fresh error path ("CanCommit.batch[3]..."); an Op
 // stays inside its parent's path ("...ops[0].key").
@@ -156,6 +164,8 @@ template <>
 inline constexpr bool kBodyVariant<ClientRequestBody> = true;
 template <>
 inline constexpr bool kBodyVariant<ClientResponseBody> = true;
+template <>
+inline constexpr bool kBodyVariant<DeliveryRecord> = true;
 
 // Which limit bounds a string, and whether it goes out as bin or str.
 enum class Str : std::uint8_t { Key, Value, Text, Cluster, Chunk };
@@ -513,6 +523,29 @@ TRICACHE_SCHEMA(Snapshot) {
     v("retries", retries, Lim::Other);
     v("log_length", log_length);
     v("log_hash", log_hash);
+}
+
+TRICACHE_SCHEMA(DeliveredRecord) {
+    auto& [index, tx, final_ts, epoch, batch] = m;
+    v("index", index);
+    v("tx", tx);
+    v("final_ts", final_ts);
+    v("epoch", epoch);
+    v("batch", batch, Lim::Commands);
+}
+TRICACHE_SCHEMA(SnapshotInstalledRecord) {
+    auto& [epoch, log_length, log_hash] = m;
+    v("epoch", epoch);
+    v("log_length", log_length);
+    v("log_hash", log_hash);
+}
+// The top level of a delivery-log record: [version, kind, record].
+struct DeliveryTop {
+    DeliveryRecord record;
+};
+TRICACHE_SCHEMA(DeliveryTop) {
+    auto& [record] = m;
+    v("record", record);
 }
 
 #undef TRICACHE_SCHEMA
@@ -1286,6 +1319,9 @@ std::string encode(const PeerMessage& msg) { return encode_top(msg.header.versio
 std::string encode(const ClientRequest& msg) { return encode_top(msg.version, Family::ClientRequest, msg); }
 std::string encode(const ClientResponse& msg) { return encode_top(msg.version, Family::ClientResponse, msg); }
 std::string encode(const Snapshot& snap) { return encode_top(kProtocolVersion, Family::Snapshot, snap); }
+std::string encode(const DeliveryRecord& record) {
+    return encode_top(kProtocolVersion, Family::DeliveryRecord, DeliveryTop{record});
+}
 
 Decoded<PeerMessage> decode_peer_message(std::string_view bytes, const CodecLimits& limits) {
     return decode_top<PeerMessage>(bytes, limits, Family::Peer);
@@ -1298,6 +1334,11 @@ Decoded<ClientResponse> decode_client_response(std::string_view bytes, const Cod
 }
 Decoded<Snapshot> decode_snapshot(std::string_view bytes, const CodecLimits& limits) {
     return decode_top<Snapshot>(bytes, limits, Family::Snapshot);
+}
+Decoded<DeliveryRecord> decode_delivery_record(std::string_view bytes, const CodecLimits& limits) {
+    auto top = decode_top<DeliveryTop>(bytes, limits, Family::DeliveryRecord);
+    if (!top) return top.error();
+    return std::move(top).value().record;
 }
 
 std::string describe(const Op& op) {

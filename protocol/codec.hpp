@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,15 +46,37 @@ struct CodecLimits {
     std::size_t max_depth = 16;
 };
 
+// One record of a node's delivery log (tricache-node --delivery-log), which
+// fault tests read back to check the order every node applied: a delivered
+// transaction, or a snapshot install after which the log continues from
+// `log_length`. Not a peer or client message; it only shares the encoding.
+struct DeliveredRecord {
+    std::uint64_t index = 0;  // 1-based position in the cluster-wide log
+    TxId tx;
+    Timestamp final_ts;
+    Epoch epoch = 0;
+    Batch batch;
+    friend bool operator==(const DeliveredRecord&, const DeliveredRecord&) = default;
+};
+struct SnapshotInstalledRecord {
+    Epoch epoch = 0;
+    std::uint64_t log_length = 0;
+    std::uint64_t log_hash = 0;
+    friend bool operator==(const SnapshotInstalledRecord&, const SnapshotInstalledRecord&) = default;
+};
+using DeliveryRecord = std::variant<DeliveredRecord, SnapshotInstalledRecord>;
+
 std::string encode(const PeerMessage& msg);
 std::string encode(const ClientRequest& msg);
 std::string encode(const ClientResponse& msg);
 std::string encode(const Snapshot& snap);
+std::string encode(const DeliveryRecord& record);
 
 Decoded<PeerMessage> decode_peer_message(std::string_view bytes, const CodecLimits& limits = {});
 Decoded<ClientRequest> decode_client_request(std::string_view bytes, const CodecLimits& limits = {});
 Decoded<ClientResponse> decode_client_response(std::string_view bytes, const CodecLimits& limits = {});
 Decoded<Snapshot> decode_snapshot(std::string_view bytes, const CodecLimits& limits = {});
+Decoded<DeliveryRecord> decode_delivery_record(std::string_view bytes, const CodecLimits& limits = {});
 
 // Human-readable one-line renderings, for traces, test failures and logs.
 std::string describe(const Op& op);
