@@ -1,5 +1,6 @@
 // tricache-node: one node of a tricache cluster as a process.
 //   tricache-node --config cluster.toml --id N [--bootstrap] [--log-level info]
+//                 [--delivery-log DIR]
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start (e.g. address in
 // use), 2 bad command line or configuration (the message names the field).
 #include <signal.h>
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", level, "trace, debug, info, warn, error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
     app.add_flag("--check-config", check_only, "validate the configuration and exit");
+    std::string delivery_log_dir;
+    app.add_option("--delivery-log", delivery_log_dir,
+                   "write every delivered transaction and snapshot install to DIR/node-<id>-<incarnation>.log "
+                   "(for fault tests; off by default)");
     app.add_option("--max-entries", ov.max_entries, "override store.max_entries");
     app.add_option("--max-bytes", ov.max_bytes, "override store.max_bytes");
     app.add_option("--client-timeout-ms", ov.client_timeout_ms, "override timeouts.client_timeout_ms");
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
     opts.bootstrap = bootstrap;
     opts.incarnation = bootstrap ? 1 : fresh_incarnation();
     opts.seed = std::random_device{}() ^ (std::uint64_t{id} << 32);
+    opts.delivery_log_dir = delivery_log_dir;
     auto created = node::Server::create(std::move(opts), log);
     if (const auto* err = std::get_if<std::string>(&created)) {
         log->critical("event=start_failed error=\"{}\"", *err);

@@ -79,9 +79,17 @@ Server::Created Server::create(ServerOptions options, std::shared_ptr<spdlog::lo
     if (auto err = check_self(options.cluster, options.self)) return err->to_string();
     if (!options.bootstrap && options.incarnation <= 1) return std::string("a joining node needs an incarnation > 1");
     auto ec = engine_config(options.cluster, options.self, options.seed);
+    ec.record_deliveries = !options.delivery_log_dir.empty();
     coordinator::Engine engine = options.bootstrap ? coordinator::Engine::bootstrap(std::move(ec))
                                                    : coordinator::Engine::join(std::move(ec), options.incarnation);
+    std::unique_ptr<DeliveryLogWriter> delivery_log;
+    if (!options.delivery_log_dir.empty()) {
+        auto opened = DeliveryLogWriter::open(options.delivery_log_dir, options.self, engine.incarnation());
+        if (auto* err = std::get_if<std::string>(&opened)) return *err;
+        delivery_log = std::move(std::get<std::unique_ptr<DeliveryLogWriter>>(opened));
+    }
     std::unique_ptr<Server> server(new Server(std::move(options), std::move(engine), std::move(log)));
+    server->delivery_log_ = std::move(delivery_log);
     try {
         server->open_sockets();
     } catch (const zmq::error_t& e) {
@@ -147,6 +155,7 @@ void Server::run(int stop_fd) {
                options_.self, ec.cluster_id, engine_.incarnation(), options_.bootstrap ? "bootstrap" : "join",
                s.epoch, options_.cluster.find(options_.self)->peer, options_.cluster.find(options_.self)->client,
                peer_out_.size(), ec.store_limits.max_entries, ec.store_limits.max_bytes, ec.client_timeout_ms);
+    if (delivery_log_) log_->info("event=delivery_log path={}", delivery_log_->path());
 
     std::array<zmq_pollitem_t, 3> items{{
         {peer_in_.handle(), 0, ZMQ_POLLIN, 0},
@@ -194,10 +203,11 @@ void Server::log_stats() {
     const auto& c = counters_;
     log_->info("event=stats epoch={} ready={} delivered={} entries={} log_hash={:016x} digest={:016x} peer_in={} "
                "peer_out={} peer_dropped_in={} peer_dropped_out={} isolated_dropped={} client_requests={} "
-               "client_rejected={} replies={} replies_unroutable={} pending={}",
+               "client_rejected={} replies={} replies_unroutable={} pending={} delivery_log_records={} "
+               "delivery_log_errors={}",
                s.epoch, s.ready, s.delivered, s.entries, s.log_hash, s.digest, c.peer_in, c.peer_out,
                c.peer_dropped_in, c.peer_dropped_out, c.isolated_dropped, c.client_requests, c.client_rejected,
-               c.replies, c.replies_unroutable, pending_.size());
+               c.replies, c.replies_unroutable, pending_.size(), c.delivery_log_records, c.delivery_log_errors);
 }
 
 // ------------------------------------------------------------------ peers
@@ -260,6 +270,7 @@ void Server::on_peer_bytes(std::string_view bytes) {
         log_->trace("event=peer_in from={} kind={} epoch={}", h.from, protocol::kind_name(msg.body), h.epoch);
     }
     engine_.on_message(msg, now_ms_);
+    after_engine_call();
 }
 
 // ------------------------------------------------------------------ clients
@@ -344,6 +355,7 @@ void Server::on_client_frames(std::vector<zmq::message_t>& frames) {
     p.envelope = std::move(envelope);
     p.expires_ms = now_ms_ + engine_.config().client_timeout_ms + kPendingGraceMs;
     engine_.on_client_request(req, now_ms_);
+    after_engine_call();
 }
 
 void Server::handle_transport_admin(const std::vector<std::string>& envelope, const ClientRequest& req) {
@@ -404,8 +416,50 @@ void Server::sweep_pending(std::uint64_t now) {
 
 // ------------------------------------------------------------------ output
 
+// With a delivery log, the output of every engine call is taken at once: the
+// engine's delivered list and its journal are separate, so only one call's
+// output at a time says for certain whether a snapshot install came before or
+// after a delivery (the simulator takes it the same way).
+void Server::after_engine_call() {
+    if (delivery_log_) flush();
+}
+
+void Server::record_deliveries(const coordinator::Output& out) {
+    auto append = [&](const protocol::DeliveryRecord& rec) {
+        if (auto err = delivery_log_->append(rec)) {
+            ++counters_.delivery_log_errors;
+            std::uint64_t suppressed = 0;
+            if (delivery_log_log_.allow(now_ms_, suppressed)) {
+                log_->error("event=delivery_log_failed path={} error=\"{}\" suppressed={}", delivery_log_->path(),
+                            *err, suppressed);
+            }
+        } else {
+            ++counters_.delivery_log_records;
+        }
+    };
+    for (const auto& ev : out.journal) {
+        if (const auto* v = std::get_if<coordinator::ViewInstalledEvent>(&ev)) {
+            std::string members;
+            for (const auto& m : v->ecr.next.members) {
+                members += (members.empty() ? "" : ",") + std::to_string(m.node) + "." + std::to_string(m.incarnation);
+            }
+            log_->info("event=view_installed epoch={} members={} member={} full_state={} committed={} aborted={}",
+                       v->ecr.next.epoch, members, v->member, v->full_state, v->ecr.committed.size(),
+                       v->ecr.aborted.size());
+        } else if (const auto* snap = std::get_if<coordinator::SnapshotInstalledEvent>(&ev)) {
+            log_->info("event=snapshot_installed epoch={} log_length={} log_hash={:016x}", snap->epoch,
+                       snap->log_length, snap->log_hash);
+            append(protocol::SnapshotInstalledRecord{snap->epoch, snap->log_length, snap->log_hash});
+        }
+    }
+    for (const auto& d : out.delivered) {
+        append(protocol::DeliveredRecord{d.index, d.tx, d.final_ts, d.epoch, d.batch ? *d.batch : protocol::Batch{}});
+    }
+}
+
 void Server::flush() {
     coordinator::Output out = engine_.take_output();
+    if (delivery_log_) record_deliveries(out);
     for (const auto& ob : out.messages) {
         if (isolated_.count(ob.to) != 0) {
             ++counters_.isolated_dropped;

@@ -35,6 +35,7 @@
 
 #include "coordinator/engine.hpp"
 #include "node/config.hpp"
+#include "node/delivery_log.hpp"
 #include "protocol/codec.hpp"
 
 namespace tricache::node {
@@ -67,6 +68,9 @@ struct ServerOptions {
     bool bootstrap = false;                // Engine::bootstrap (epoch 1, incarnation 1)
     protocol::Incarnation incarnation = 0;  // for Engine::join: new, > 1
     std::uint64_t seed = 1;
+    // Non-empty: write every delivered transaction and snapshot install to
+    // DIR/node-<id>-<incarnation>.log (see delivery_log.hpp).
+    std::string delivery_log_dir;
 };
 
 struct ServerCounters {
@@ -79,6 +83,8 @@ struct ServerCounters {
     std::uint64_t client_rejected = 0;    // undecodable or malformed framing
     std::uint64_t replies = 0;
     std::uint64_t replies_unroutable = 0; // no pending entry (expired or never ours)
+    std::uint64_t delivery_log_records = 0;
+    std::uint64_t delivery_log_errors = 0;
 };
 
 class Server {
@@ -114,6 +120,8 @@ private:
     void on_client_frames(std::vector<zmq::message_t>& frames);
     void handle_transport_admin(const std::vector<std::string>& envelope, const protocol::ClientRequest& req);
     void flush();
+    void after_engine_call();
+    void record_deliveries(const coordinator::Output& out);
     void send_to_client(const std::vector<std::string>& envelope, const protocol::ClientResponse& resp);
     void sweep_pending(std::uint64_t now);
     void log_stats();
@@ -136,6 +144,8 @@ private:
     std::map<std::string, RateLimitedLog, std::less<>> peer_logs_;  // one per drop reason: a bounded set
     RateLimitedLog client_log_{5, 1000};
     RateLimitedLog send_log_{5, 1000};
+    std::unique_ptr<DeliveryLogWriter> delivery_log_;
+    RateLimitedLog delivery_log_log_{5, 1000};
 };
 
 // Milliseconds of std::chrono::steady_clock: the only clock the engine is fed.
