@@ -54,6 +54,9 @@ struct ClusterOptions {
 
     std::uint64_t tick_every_ms = 5;  // how often automatic mode and finish() tick each node
     bool deep_store_checks = true;    // LruStore::check_invariants after every call (O(entries))
+    // The simulator's own engine monitors (EngineMonitor, LogChains). Off, only
+    // the checker's properties judge: for measuring what the checker alone catches.
+    bool engine_monitors = true;
     bool transcript = false;          // keep one readable line per event (for shrunk failures)
     EngineCallObserver* observer = nullptr;
 };
@@ -94,6 +97,9 @@ public:
     bool duplicate(NodeId from, NodeId to, std::uint64_t k);
     bool tick(NodeId node, std::uint64_t ms);  // that node's time moves on by ms, then it ticks
     void advance(std::uint64_t ms);             // global time moves on; every node that can step ticks
+    // Delivers every message in flight, oldest first, and what those produce,
+    // to nodes that can step, without moving time; at most max_messages.
+    std::size_t drain(std::size_t max_messages = 10000);
     // A new request from an idle client slot (false if it is waiting).
     bool client(NodeId node, std::uint32_t slot, protocol::ClientRequestBody body, bool wrong_cluster = false);
     // The slot's last ops request again, same request id (false if none).

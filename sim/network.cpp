@@ -93,6 +93,20 @@ std::optional<Link> Network::find_link(Link start, const std::function<bool(Link
     return std::nullopt;
 }
 
+std::optional<Link> Network::oldest_link(const std::function<bool(Link)>& accept) const {
+    std::optional<Link> best;
+    std::uint64_t best_seq = 0;
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+        if (queues_[i].empty()) continue;
+        const Link l = link_at(i);
+        if ((!best || queues_[i].front().seq < best_seq) && accept(l)) {
+            best = l;
+            best_seq = queues_[i].front().seq;
+        }
+    }
+    return best;
+}
+
 std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
     std::vector<Arrival> out;
     for (std::size_t i = 0; i < queues_.size(); ++i) {

@@ -95,6 +95,10 @@ public:
     // schedule address "a link" without knowing which ones hold messages.
     std::optional<Link> find_link(Link start, const std::function<bool(Link)>& accept) const;
 
+    // The link whose head is the oldest message in flight (queues are in send
+    // order) among links that satisfy `accept`.
+    std::optional<Link> oldest_link(const std::function<bool(Link)>& accept) const;
+
     // Automatic mode: removes and returns every message ready by `now_ms` on a
     // link that is neither clogged nor blocked and whose destination can step,
     // in (ready time, send order) order.

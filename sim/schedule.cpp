@@ -113,6 +113,7 @@ std::string describe(const Step& s) {
         case StepKind::Advance: return "advance +" + std::to_string(s.k) + "ms";
         case StepKind::Pause: return "pause " + std::to_string(s.node);
         case StepKind::Resume: return "resume " + std::to_string(s.node);
+        case StepKind::Drain: return "drain";
     }
     return "?";
 }
@@ -150,6 +151,10 @@ std::optional<Step> parse_step(const std::string& raw) {
         const auto ms = parse_ms(a);
         if (!ms) return std::nullopt;
         step.k = *ms;
+        return step;
+    }
+    if (verb == "drain") {
+        step.kind = StepKind::Drain;
         return step;
     }
     if (verb == "pause" || verb == "resume") {
@@ -268,6 +273,7 @@ bool apply(Cluster& c, const Step& s) {
         case StepKind::Advance: c.advance(s.k); return true;
         case StepKind::Pause: c.pause(s.node); return true;
         case StepKind::Resume: c.resume(s.node); return true;
+        case StepKind::Drain: return c.drain() > 0;
     }
     return false;
 }

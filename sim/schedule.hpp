@@ -6,6 +6,7 @@
 // Line syntax (one step per line; '# ' (hash, blank) starts a comment):
 //   deliver 1->2 #k      drop 1->2 #k      dup 1->2 #k
 //   tick 2 +30ms         advance +50ms     pause 3      resume 3
+//   drain                (every message in flight and what it causes, oldest first; no time passes)
 //   retry c0 @2
 //   client c0 @2 SET k1=abc; GET k2; DEL k3; CAS k1 abc->xyz; CAS k4 absent->q; LGET k2
 //   client c0 @2 GET k1 !wrong-cluster
@@ -21,7 +22,7 @@
 
 namespace tricache::sim {
 
-enum class StepKind : std::uint8_t { Client, Retry, Deliver, Drop, Duplicate, Tick, Advance, Pause, Resume };
+enum class StepKind : std::uint8_t { Client, Retry, Deliver, Drop, Duplicate, Tick, Advance, Pause, Resume, Drain };
 
 struct Step {
     StepKind kind = StepKind::Deliver;

@@ -30,7 +30,14 @@ inline void showValue(const Schedule& s, std::ostream& os) {
     for (const Step& step : s.steps) os << describe(step) << "\n";
 }
 
-inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed) { return scripted_options(nodes, seed); }
+// TRICACHE_SIM_CHECKER_ONLY=1 turns the simulator's own engine monitors off,
+// so that only the checker's properties judge (mutation experiments).
+inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed) {
+    ClusterOptions o = scripted_options(nodes, seed);
+    const char* only = std::getenv("TRICACHE_SIM_CHECKER_ONLY");
+    o.engine_monitors = only == nullptr || *only == '\0' || std::strcmp(only, "0") == 0;
+    return o;
+}
 
 inline rc::Gen<std::string> gen_key() { return rc::gen::element<std::string>("k0", "k1", "k2", "k3"); }
 
@@ -131,7 +138,10 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
     // Deliveries scale with the number of links, or ticks (each one a round
     // of heartbeats and resends to every peer) outpace them on big clusters.
     const auto deliver_weight = static_cast<std::size_t>(10 * n * (n - 1));
-    return gen::weightedOneOf<Step>({
+    Step drain;
+    drain.kind = StepKind::Drain;
+    std::vector<std::pair<std::size_t, Gen<Step>>> choices = {
+        {2, gen::just(drain)},
         {deliver_weight, link_step(StepKind::Deliver)},
         {10, client_step},
         {2, retry_step},
@@ -141,7 +151,21 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
         {3, link_step(StepKind::Duplicate)},
         {1, node_step(StepKind::Pause, 0, 0)},
         {2, node_step(StepKind::Resume, 0, 0)},
+    };
+    // The kind is picked by weight but shrinks towards the first choice, so
+    // any step of a failing schedule may turn into a drain: shrunk schedules
+    // then say "drain" where a run of single deliveries did not matter.
+    std::vector<std::size_t> weights;
+    for (const auto& choice : choices) weights.push_back(choice.first);
+    const Gen<std::size_t> kind([weights](const Random& random, int) {
+        std::size_t total = 0;
+        for (auto w : weights) total += w;
+        std::size_t pick = static_cast<std::size_t>(Random(random).next() % total);
+        std::size_t i = 0;
+        while (pick >= weights[i]) pick -= weights[i++];
+        return shrinkable::shrinkRecur(i, [](std::size_t x) { return shrink::towards<std::size_t>(x, 0); });
     });
+    return gen::mapcat(kind, [choices](std::size_t i) { return choices[i].second; });
 }
 
 inline rc::Gen<Schedule> gen_schedule(std::uint32_t nodes, std::uint32_t clients, double length_scale) {

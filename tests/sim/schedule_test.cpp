@@ -25,9 +25,11 @@ TEST(Schedule, ParsesEveryVerb) {
         client c2 @1 LGET k2
         client c0 @3 GET k1 !wrong-cluster
         client c0 @3 SET k1=
+        drain
     )");
     ASSERT_TRUE(steps.has_value());
-    ASSERT_EQ(steps->size(), 12u);
+    ASSERT_EQ(steps->size(), 13u);
+    EXPECT_EQ((*steps)[12].kind, StepKind::Drain);
     EXPECT_EQ((*steps)[0].kind, StepKind::Deliver);
     EXPECT_EQ((*steps)[0].node, 1u);
     EXPECT_EQ((*steps)[0].to, 2u);
