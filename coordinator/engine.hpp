@@ -191,6 +191,8 @@ private:
     // View change (view_change.cpp).
     void check_failures(std::uint64_t now);
     void start_view_change(std::uint64_t now);
+    void freeze_epoch(std::uint64_t now);
+    void defer_to(const protocol::Ballot& b, std::uint64_t now);
     void drive_view_change(std::uint64_t now);
     protocol::VcPromise make_promise(const protocol::Ballot& b) const;
     void on_promise(protocol::NodeId from, protocol::Incarnation inc, const protocol::VcPromise& p, std::uint64_t now);

@@ -163,11 +163,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
 
 void Engine::start_view_change(std::uint64_t now) {  // R-VC-PREPARE
     assert(!amnesiac_);
-    if (status_ != NodeStatus::ViewChange) {
-        status_ = NodeStatus::ViewChange;  // the epoch is frozen here for good
-        view_change_since_ms_ = now;
-        fetch_.reset();
-    }
+    freeze_epoch(now);
     const Ballot b{std::max(vc_counter_seen_, vc_promised_.counter) + 1, config_.self};
     vc_counter_seen_ = b.counter;
     vc_promised_ = b;
@@ -332,6 +328,23 @@ void Engine::on_accepted(NodeId from, std::uint64_t now) {
 
 // ------------------------------------------------------------------ acceptor
 
+// After a promise or an acceptance: this epoch is frozen here, and our own
+// attempt (if lower) gives way while the higher one gets time to finish.
+void Engine::defer_to(const Ballot& b, std::uint64_t now) {
+    freeze_epoch(now);
+    if (proposal_ && proposal_->ballot < b) proposal_.reset();
+    next_attempt_ms_ = now + config_.vc_timeout_ms + random_below(config_.vc_backoff_ms);
+}
+
+// No more votes or acks in this epoch, ever (R-VC-PREPARE).
+void Engine::freeze_epoch(std::uint64_t now) {
+    if (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) {
+        status_ = NodeStatus::ViewChange;
+        view_change_since_ms_ = now;
+        fetch_.reset();
+    }
+}
+
 void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) {
     if (amnesiac_) return;  // R-AMNESIA: a forgotten promise must not be counted
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
@@ -345,13 +358,7 @@ void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) 
         return;
     }
     vc_promised_ = m.ballot;
-    if (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) {
-        status_ = NodeStatus::ViewChange;  // no more votes or acks in this epoch, ever
-        view_change_since_ms_ = now;
-        fetch_.reset();
-    }
-    if (proposal_ && proposal_->ballot < m.ballot) proposal_.reset();  // yield to the higher ballot
-    next_attempt_ms_ = now + config_.vc_timeout_ms + random_below(config_.vc_backoff_ms);
+    defer_to(m.ballot, now);
     if (m.target == view_.epoch + 1) {
         send(h.from, make_promise(m.ballot));
     } else {
@@ -388,13 +395,7 @@ void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
     vc_promised_ = m.ballot;
     vc_accepted_ballot_ = m.ballot;
     vc_accepted_ecr_ = m.ecr;
-    if (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) {
-        status_ = NodeStatus::ViewChange;
-        view_change_since_ms_ = now;
-        fetch_.reset();
-    }
-    if (proposal_ && proposal_->ballot < m.ballot) proposal_.reset();
-    next_attempt_ms_ = now + config_.vc_timeout_ms + random_below(config_.vc_backoff_ms);
+    defer_to(m.ballot, now);
     send(h.from, VcAccepted{m.ballot});
 }
 
