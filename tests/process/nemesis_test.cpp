@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -525,7 +526,12 @@ private:
             for (std::size_t i = 0; i < items.size(); ++i) {
                 if ((items[i].revents & ZMQ_POLLIN) == 0) continue;
                 zmq::message_t msg;
-                while (sockets_[i].recv(msg, zmq::recv_flags::dontwait)) {
+                for (;;) {
+                    try {
+                        if (!sockets_[i].recv(msg, zmq::recv_flags::dontwait)) break;
+                    } catch (const zmq::error_t&) {
+                        break;
+                    }
                     auto d = protocol::decode_client_response(msg.to_string_view());
                     if (!d) {
                         ++counters_.unexpected["undecodable reply"];
@@ -1141,11 +1147,24 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
                                                      settings, watch));
     }
     Nemesis nemesis(cluster, settings, events);
+    // Nothing may escape a thread (std::terminate would skip every guard).
+    std::mutex thread_errors_mu;
+    std::string thread_errors;
+    auto guarded = [&](const char* who, const std::function<void()>& body) {
+        try {
+            body();
+        } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(thread_errors_mu);
+            thread_errors += std::string(who) + ": " + e.what() + "; ";
+        }
+    };
     {
         std::vector<std::thread> threads;
-        for (auto& c : clients) threads.emplace_back([&c, &stop] { c->run(stop); });
+        for (auto& c : clients) {
+            threads.emplace_back([&c, &stop, &guarded] { guarded("client", [&] { c->run(stop); }); });
+        }
         const auto until = Clock::now() + settings.run;
-        std::thread nemesis_thread([&] { nemesis.run(until); });
+        std::thread nemesis_thread([&] { guarded("nemesis", [&] { nemesis.run(until); }); });
         nemesis_thread.join();  // bounded: it ends at `until` plus a repair of a few seconds
         stop.store(true);
         events.add("workload stops");
@@ -1250,6 +1269,7 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
         violations.push_back({"P5 convergence", "nodes do not agree 15 s after recovery: " + why});
     }
     if (!liveness_problem.empty()) violations.push_back({"P9 liveness", liveness_problem});
+    if (!thread_errors.empty()) violations.push_back({"T test thread", thread_errors});
     if (!total.unexpected.empty()) {
         std::string all;
         for (const auto& [k, v] : total.unexpected) all += k + " x" + std::to_string(v) + "; ";
