@@ -376,6 +376,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
     QueuedRequest q;
     q.command = Command{req.client, req.request, ops.ops};
     q.bytes = command_bytes(q.command);
+    queued_.insert(key);
     queue_.push_back(std::move(q));
     start_batches(now);
 }
@@ -395,17 +396,20 @@ void Engine::expire_clients(std::uint64_t now) {  // R-CLIENT-TIMEOUT
 
 void Engine::start_batches(std::uint64_t now) {  // R-BATCH
     if (status_ != NodeStatus::Normal || !full_state_ || !is_member(config_.self, incarnation_)) return;
+    if (now < hold_batches_until_ms_) return;
     while (own_undecided_ < config_.max_in_flight && !queue_.empty()) {
         auto batch = std::make_shared<Batch>();
         std::uint64_t bytes = 0;
         while (!queue_.empty() && batch->size() < config_.max_batch_commands) {
             QueuedRequest& q = queue_.front();
             if (waiting_.count({q.command.client, q.command.request}) == 0) {
+                queued_.erase({q.command.client, q.command.request});
                 queue_.pop_front();  // its client was already told the outcome is unknown
                 continue;
             }
             if (!batch->empty() && bytes + q.bytes > config_.max_batch_bytes) break;
             bytes += q.bytes;
+            queued_.erase({q.command.client, q.command.request});
             batch->push_back(std::move(q.command));
             queue_.pop_front();
         }
@@ -477,6 +481,8 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
         if (reason == VoteNoReason::WrongEpoch || reason == VoteNoReason::ViewChanging ||
             reason == VoteNoReason::NotMember) {
             requeue(*batch, false);  // R-REQUEUE: membership in flux; try again in the next view
+            // A member that promised a view change refuses every attempt: do not spin on it.
+            hold_batches_until_ms_ = now + config_.resend_ms;
         } else {
             for (const auto& cmd : *batch) {
                 const RequestKey key{cmd.client, cmd.request};

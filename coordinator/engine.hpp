@@ -268,6 +268,8 @@ private:
     std::uint64_t last_gc_ms_ = 0;
 
     std::deque<QueuedRequest> queue_;
+    std::set<RequestKey> queued_;  // the keys in queue_: a request is queued at most once
+    std::uint64_t hold_batches_until_ms_ = 0;
     std::map<RequestKey, Waiting> waiting_;  // every client request this node owes an answer
 
     Output out_;

@@ -23,7 +23,8 @@ std::uint64_t Engine::random_below(std::uint64_t bound) {
 
 void Engine::requeue(const Batch& batch, bool maybe_applied) {  // R-REQUEUE
     for (const auto& cmd : batch) {
-        if (waiting_.count({cmd.client, cmd.request}) == 0) continue;
+        const RequestKey key{cmd.client, cmd.request};
+        if (waiting_.count(key) == 0 || !queued_.insert(key).second) continue;  // R-ADMIT-RETRY: never twice
         QueuedRequest q;
         q.command = cmd;
         q.bytes = command_bytes(cmd);
@@ -47,6 +48,7 @@ void Engine::refuse_queued(ErrorCode code, const std::string& detail) {
                 reply_error(key, code, detail + "; never sent, not applied");
             }
         }
+        queued_.erase(key);
         queue_.pop_front();
     }
 }
@@ -135,6 +137,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
         reply_error(key, ErrorCode::TimeoutOutcomeUnknown, "the cluster was rebootstrapped; its old history is gone");
     }
     queue_.clear();
+    queued_.clear();
     txs_.clear();
     undecided_.clear();
     committed_.clear();
@@ -495,7 +498,10 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     // waiting go again (R-REQUEUE); retries of already-applied requests are
     // answered from the retry table when their turn comes.
     std::vector<std::pair<std::uint64_t, BatchPtr>> mine;
-    for (const auto& [tx, ct] : coord_) mine.emplace_back(tx.seq, ct.batch);
+    for (const auto& [tx, ct] : coord_) {
+        // An aborted attempt was answered or re-queued when it aborted.
+        if (ct.phase != Phase::Decided || ct.commit) mine.emplace_back(tx.seq, ct.batch);
+    }
     coord_.clear();
     own_undecided_ = 0;
     std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

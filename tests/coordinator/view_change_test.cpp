@@ -148,6 +148,33 @@ TEST(ViewChange, R_AMNESIA_restarted_node_is_readded_and_syncs_by_snapshot) {
     expect_converged(h, {1, 2, 3});
 }
 
+TEST(ViewChange, R_REQUEUE_refused_request_is_queued_once_and_not_retried_at_once) {
+    Harness h(3, failure_detection);
+    // Node 3 has promised someone's view change: it refuses every CanCommit of epoch 1.
+    PeerMessage prep{PeerHeader{kProtocolVersion, "test", 2, 1, 1}, VcPrepare{Ballot{9, 2}, 2}};
+    h.node(3).on_message(prep, h.now());
+    h.node(3).take_output();
+    h.request(1, 1, 1, {set("k", "v")});
+    h.run([](const InFlight& m) { return m.from != 2 && m.to != 2; });  // node 2 silent for now
+    EXPECT_EQ(h.node(1).queued_requests(), 1u) << "aborted by VIEW_CHANGING: back in the queue, once";
+    EXPECT_EQ(h.node(1).coordinating(), 1u) << "no new attempt before resend_ms";
+    for (int i = 0; i < 5; ++i) {
+        h.advance(h.node(1).config().resend_ms);
+        h.run([](const InFlight& m) { return m.from != 2 && m.to != 2; });
+        EXPECT_LE(h.node(1).queued_requests(), 1u);
+    }
+    EXPECT_TRUE(h.replies(1).empty()) << "the client only waits";
+    // Node 3's view change never comes: the others change the view; the request then runs once.
+    h.settle(10, 100);
+    std::size_t copies = 0;
+    for (const auto& d : h.delivered(1)) {
+        for (const auto& cmd : *d.batch) copies += (cmd.client == 1 && cmd.request == 1) ? 1u : 0u;
+    }
+    EXPECT_EQ(copies, 1u) << "every aborted attempt must not come back as another copy";
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+}
+
 TEST(ViewChange, R_AMNESIA_restarted_node_answers_no_prepare) {
     Harness h(3, failure_detection);
     h.crash(2);
