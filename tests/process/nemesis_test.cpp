@@ -903,6 +903,12 @@ std::vector<std::uint64_t> hash_chain(const LogsRead& logs, std::uint64_t end) {
     return chain;
 }
 
+std::string tail_lines(const std::string& text, std::size_t n) {
+    std::size_t at = text.size();
+    for (std::size_t i = 0; i <= n && at > 0; ++i) at = text.rfind('\n', at - 1);
+    return at == std::string::npos ? text : text.substr(at + 1);
+}
+
 std::string hex(std::uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
@@ -1137,7 +1143,8 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
     Stopwatch watch;
     EventLog events(watch);
     NemesisCluster cluster(settings);
-    ASSERT_TRUE(wait_all_ready(cluster, 20s)) << "the bootstrapped cluster never became ready";
+    ASSERT_TRUE(wait_all_ready(cluster, 20s)) << "the bootstrapped cluster never became ready; node 1's log ends:\n"
+                                              << tail_lines(read_file(cluster.log_path(1)), 10);
     events.add("cluster ready; workload and nemesis start");
 
     std::atomic<bool> stop{false};
