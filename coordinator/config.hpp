@@ -44,6 +44,12 @@ struct EngineConfig {
     std::uint64_t snapshot_chunk_bytes = 64u << 10;
     std::uint32_t snapshot_window = 4;     // chunks sent per request
 
+    // Test-only: exists so a test can show why E3PC is needed. ClassicAnyPreCommitted is the
+    // textbook 3PC termination protocol: the nodes the failure detector still sees (not a majority
+    // of C) decide, and any PreCommitted report commits. Never set it outside tests.
+    enum class TerminationRule : std::uint8_t { E3PC, ClassicAnyPreCommitted };
+    TerminationRule termination_rule = TerminationRule::E3PC;
+
     std::uint64_t seed = 1;
     bool record_deliveries = false;  // the simulator wants every delivered transaction as output
 };

@@ -12,6 +12,25 @@ namespace tricache::coordinator {
 
 using namespace tricache::protocol;
 
+namespace {
+
+// How many promises, then acceptances, decide an ECR. E3PC: a majority of C, so
+// two decisions always share a node. EngineConfig::TerminationRule::
+// ClassicAnyPreCommitted (test-only, to show why E3PC is needed) is classic 3PC
+// termination: every node the failure detector still sees decides, so both
+// sides of a partition can. The per-transaction rule needs no branch: only the
+// original coordinator sends PreCommit, so "the highest accepted attempt is PC"
+// and "some report is PC" are the same test here; the quorum is the difference.
+std::size_t deciding_set(const EngineConfig& c, const std::map<NodeId, std::uint64_t>& last_heard,
+                         std::uint64_t now) {
+    if (c.termination_rule == EngineConfig::TerminationRule::E3PC) return c.cluster.size() / 2 + 1;
+    std::size_t live = 1;
+    for (const auto& [node, at] : last_heard) live += (node != c.self && now - at < c.suspect_ms) ? 1u : 0u;
+    return live;
+}
+
+}  // namespace
+
 bool Engine::can_vote() const {
     return (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) && is_member(config_.self, incarnation_);
 }
@@ -227,7 +246,7 @@ VcPromise Engine::make_promise(const Ballot& b) const {
 void Engine::on_promise(NodeId from, Incarnation inc, const VcPromise& p, std::uint64_t now) {
     if (!proposal_ || proposal_->accepting || p.ballot != proposal_->ballot) return;
     proposal_->promises[from] = {inc, p};
-    if (proposal_->promises.size() < majority()) return;
+    if (proposal_->promises.size() < deciding_set(config_, last_heard_, now)) return;
     // R-VC-DECIDE, then R-VC-ACCEPT with ourselves as the first acceptor.
     proposal_->ecr = build_ecr(now);
     proposal_->accepting = true;
@@ -312,14 +331,15 @@ EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
     }
     for (const auto& [node, inc] : next) ecr.next.members.push_back({node, inc});
     ecr.next.base_ts = Timestamp{top + 1, 0};
-    assert(ecr.next.members.size() >= majority());
+    assert(ecr.next.members.size() >= majority() ||
+           config_.termination_rule == EngineConfig::TerminationRule::ClassicAnyPreCommitted);
     return ecr;
 }
 
 void Engine::on_accepted(NodeId from, std::uint64_t now) {
     if (!proposal_ || !proposal_->accepting) return;
     proposal_->accepted.insert(from);
-    if (proposal_->accepted.size() < majority()) return;
+    if (proposal_->accepted.size() < deciding_set(config_, last_heard_, now)) return;
     const EpochClosingRecord ecr = proposal_->ecr;
     if (config_.record_deliveries) out_.journal.push_back(EcrChosenEvent{proposal_->ballot, ecr});
     proposal_.reset();
