@@ -102,9 +102,13 @@ TEST(ViewChange, R_VC_DECIDE_classic_split_precommitted_minority_aborts) {
 TEST(ViewChange, R_TARGET_EPOCH_promised_member_nacks_a_slow_coordinator) {
     Harness h(3, failure_detection);
     h.request(1, 1, 1, {set("k", "v")});
-    h.run([](const InFlight& m) { return !is<PreCommit>(m); });  // all voted; PreCommits held back
-    std::deque<InFlight> held;
-    std::swap(held, h.inflight());
+    std::deque<InFlight> held;  // all voted; the PreCommits are held back
+    h.run([&](const InFlight& m) {
+        if (!is<PreCommit>(m)) return true;
+        held.push_back(m);
+        return false;
+    });
+    ASSERT_EQ(held.size(), 2u);
     // Meanwhile 1 looks dead to 2 and 3, who change the view without it.
     h.cut(1, 2);
     h.cut(1, 3);
