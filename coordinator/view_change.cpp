@@ -600,7 +600,16 @@ void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t n
 
 void Engine::install_snapshot(std::uint64_t now) {
     assert(fetch_ && status_ == NodeStatus::Syncing);
-    auto decoded = decode_snapshot(fetch_->data);
+    // A snapshot is as large as the store, not bounded like one peer message: the
+    // default codec limits (64 MiB, 2^20 list items) would refuse a big store's
+    // snapshot on every attempt and leave this node syncing forever. The bytes are
+    // already here, so no count can exceed them; values and keys follow our config.
+    CodecLimits limits;
+    limits.max_message_bytes = std::max(limits.max_message_bytes, fetch_->data.size());
+    limits.max_list_length = std::max(limits.max_list_length, fetch_->data.size());
+    limits.max_value_bytes = std::max<std::size_t>(limits.max_value_bytes, config_.max_value_bytes);
+    limits.max_key_bytes = std::max<std::size_t>(limits.max_key_bytes, config_.max_key_bytes);
+    auto decoded = decode_snapshot(fetch_->data, limits);
     std::optional<ReplicatedState> restored;
     if (decoded && decoded.value().epoch == view_.epoch) restored = ReplicatedState::restore(decoded.value());
     if (!restored) {
