@@ -417,6 +417,26 @@ TEST(FailureScenarios, restart_during_heavy_writes_syncs_by_snapshot_and_converg
     EXPECT_GT(acked, 500u);
 }
 
+// The snapshot of a 70 MB store is larger than any peer message may be (the
+// codec's 64 MiB default); the restarted node must still install it.
+TEST(FailureScenarios, restart_with_a_store_larger_than_a_peer_message_syncs) {
+    Harness h(3, [](EngineConfig& c) {
+        failure_detection(c);
+        c.store_limits = {1024, 256u << 20};
+    });
+    const std::string big(1000000, 'x');
+    for (RequestId r = 1; r <= 70; ++r) h.request(1, 1, r, {set("k" + std::to_string(r), big)});
+    h.settle(10, 10);
+    ASSERT_EQ(h.node(1).state().store().size(), 70u);
+    h.crash(3);
+    h.settle(10, 50);
+    h.restart(3, 5);
+    h.settle(10, 100);
+    EXPECT_EQ(h.node(3).node_status(), NodeStatus::Normal) << to_string(h.node(3).node_status());
+    EXPECT_EQ(h.node(3).state().store().size(), 70u);
+    EXPECT_EQ(h.node(3).state().store().digest(), h.node(1).state().store().digest());
+}
+
 // A–B–C: 1 and 3 cannot talk, 2 talks to both. Whatever views come and go,
 // no two nodes ever disagree on a log position, at most one record closes each
 // epoch, and once healed everyone converges.
