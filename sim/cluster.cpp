@@ -12,7 +12,7 @@ namespace tricache::sim {
 
 namespace {
 
-coordinator::EngineConfig engine_config(const ClusterOptions& o, NodeId self) {
+coordinator::EngineConfig engine_config(const ClusterOptions& o, NodeId self, protocol::Incarnation incarnation) {
     coordinator::EngineConfig c;
     c.self = self;
     for (NodeId n = 1; n <= o.nodes; ++n) c.cluster.push_back(n);
@@ -24,7 +24,13 @@ coordinator::EngineConfig engine_config(const ClusterOptions& o, NodeId self) {
     c.heartbeat_ms = o.heartbeat_ms;
     c.query_ms = o.query_ms;
     c.client_timeout_ms = o.client_timeout_ms;
-    c.seed = derive_seed(o.seed, 1000 + self);
+    c.suspect_ms = o.suspect_ms;
+    c.vc_timeout_ms = o.vc_timeout_ms;
+    c.vc_backoff_ms = o.vc_backoff_ms;
+    c.no_quorum_ms = o.no_quorum_ms;
+    c.join_retry_ms = o.join_retry_ms;
+    c.snapshot_chunk_bytes = o.snapshot_chunk_bytes;
+    c.seed = incarnation == 1 ? derive_seed(o.seed, 1000 + self) : derive_seed(o.seed, 1000 + self + 100 * incarnation);
     c.record_deliveries = true;
     return c;
 }
@@ -104,11 +110,14 @@ Cluster::Cluster(ClusterOptions options)
     Rng skews(derive_seed(options_.seed, 2));
     nodes_.reserve(options_.nodes);
     for (NodeId n = 1; n <= options_.nodes; ++n) {
-        nodes_.push_back(NodeSlot{coordinator::Engine::bootstrap(engine_config(options_, n)),
+        nodes_.push_back(NodeSlot{coordinator::Engine::bootstrap(engine_config(options_, n, 1)),
                                   skews.below(options_.max_skew_ms + 1), 0, {}});
         current_.push_back(logs_.size());
         segments_.push_back(0);
         logs_.push_back(checker::NodeLog{n, nodes_.back().engine.incarnation(), 0, {}, std::nullopt});
+        last_incarnation_.push_back(nodes_.back().engine.incarnation());
+        installed_.push_back({1});
+        named_.push_back(true);
     }
 }
 
@@ -183,6 +192,8 @@ void Cluster::route(NodeId node, coordinator::Output out) {
                          (e.member ? " as a member" : " as a non-member") +
                          (e.full_state ? "" : " (will sync by snapshot)"));
                     fail(safety_.on_view(v));
+                    installed_.at(node - 1).push_back(v.epoch);
+                    if (e.member) named_.at(node - 1) = true;
                 } else if constexpr (std::is_same_v<T, coordinator::SnapshotInstalledEvent>) {
                     trace_.add(13).add(node).add(e.log_length).add(e.log_hash);
                     note("node " + std::to_string(node) + " installed a snapshot of epoch " +
@@ -201,6 +212,13 @@ void Cluster::route(NodeId node, coordinator::Output out) {
     }
 
     for (const auto& d : out.delivered) {
+        const auto& installed = installed_.at(node - 1);
+        if (std::find(installed.begin(), installed.end(), d.epoch) == installed.end()) {
+            fail(checker::Violation{"P8 delivered in an uninstalled epoch",
+                                    "node " + std::to_string(node) + " delivered " + protocol::to_string(d.tx) +
+                                        " of epoch " + std::to_string(d.epoch) +
+                                        ", which this incarnation never installed"});
+        }
         checker::NodeLog& log = logs_.at(current_.at(node - 1));
         log.entries.push_back(to_checker(d));
         fail(safety_.on_delivered(log, log.entries.size() - 1));
@@ -224,6 +242,7 @@ void Cluster::route(NodeId node, coordinator::Output out) {
     for (auto& m : out.messages) {
         assert(m.to >= 1 && m.to <= options_.nodes && m.to != node);
         trace_.add(1).add(node).add(m.to).add(m.msg.body.index()).add(tx_fingerprint(m.msg.body));
+        fail(check_sent(node, m.msg));
         if (auto err = network_.send(Link{node, m.to}, std::move(m.msg), now_ms_, rng_, options_.codec_rate)) {
             fail(checker::Violation{"W codec round trip", *err});
         }
@@ -241,6 +260,34 @@ void Cluster::route(NodeId node, coordinator::Output out) {
         clients_.on_reply(node, r, history_time(), logs_.at(current_.at(node - 1)).start_index);
     }
     fail(clients_.history().recording_error());
+}
+
+// R-AMNESIA, judged from the wire: an incarnation that has not installed a
+// view naming it sends nothing a quorum could count (promise, accept, yes
+// vote, ack). Incarnation 1 is named by the bootstrap view.
+checker::CheckResult Cluster::check_sent(NodeId node, const protocol::PeerMessage& msg) const {
+    if (named_.at(node - 1)) return std::nullopt;
+    const char* what = std::visit(
+        [](const auto& b) -> const char* {
+            using T = std::decay_t<decltype(b)>;
+            if constexpr (std::is_same_v<T, protocol::VcPromise>) {
+                return "VcPromise";
+            } else if constexpr (std::is_same_v<T, protocol::VcAccepted>) {
+                return "VcAccepted";
+            } else if constexpr (std::is_same_v<T, protocol::Ack>) {
+                return "Ack";
+            } else if constexpr (std::is_same_v<T, protocol::Vote>) {
+                return b.yes ? "a yes Vote" : nullptr;
+            } else {
+                return nullptr;
+            }
+        },
+        msg.body);
+    if (what == nullptr) return std::nullopt;
+    return checker::Violation{"P8 memoryless node counted",
+                              "node " + std::to_string(node) + " at incarnation " +
+                                  std::to_string(msg.header.incarnation) + " sent " + what +
+                                  " before installing a view that names it (it has no memory)"};
 }
 
 void Cluster::submit(NodeId node, protocol::ClientRequest req) {
@@ -278,7 +325,8 @@ void Cluster::deliver_message(Link link, InFlight message) {
 
 std::optional<Link> Cluster::pick_link(NodeId from, NodeId to, bool need_receiver) const {
     if (from < 1 || from > options_.nodes || to < 1 || to > options_.nodes || from == to) return std::nullopt;
-    return network_.find_link(Link{from, to}, [&](Link l) { return !need_receiver || can_step(l.to); });
+    return network_.find_link(Link{from, to},
+                              [&](Link l) { return !need_receiver || (can_step(l.to) && !network_.blocked(l)); });
 }
 
 // ------------------------------------------------------------------ manual verbs
@@ -323,7 +371,7 @@ std::size_t Cluster::drain(std::size_t max_messages) {
     note("drain");
     std::size_t n = 0;
     while (n < max_messages && !violation_) {
-        const auto link = network_.oldest_link([&](Link l) { return can_step(l.to); });
+        const auto link = network_.oldest_link([&](Link l) { return can_step(l.to) && !network_.blocked(l); });
         if (!link) break;
         deliver_message(*link, network_.take(*link, 0));
         ++n;
@@ -342,7 +390,18 @@ bool Cluster::client(NodeId node, std::uint32_t slot_index, protocol::ClientRequ
     if (clients_.waiting(slot_index)) return false;
     protocol::ClientRequest req = clients_.start(slot_index, node, std::move(body), wrong_cluster, history_time());
     fail(clients_.history().recording_error());
+    if (refused_by_crash(node, slot_index)) return true;
     submit(node, std::move(req));
+    return true;
+}
+
+// A request to a crashed node is never read; its client sees the connection
+// fail and stops waiting, not knowing the outcome.
+bool Cluster::refused_by_crash(NodeId node, std::uint32_t slot_index) {
+    if (!crashed(node)) return false;
+    note("client " + std::to_string(clients_.id(slot_index)) + ": node " + std::to_string(node) +
+         " is down, connection refused");
+    clients_.give_up(slot_index);
     return true;
 }
 
@@ -352,6 +411,7 @@ bool Cluster::retry(NodeId node, std::uint32_t slot_index) {
     protocol::ClientRequest req = clients_.retry(slot_index, node, history_time());
     fail(clients_.history().recording_error());
     if (options_.transcript) note("retry by client " + std::to_string(req.client));
+    if (refused_by_crash(node, slot_index)) return true;
     submit(node, std::move(req));
     return true;
 }
@@ -369,6 +429,96 @@ void Cluster::resume(NodeId node) {
     trace_.add(10).add(node);
     note("resume node " + std::to_string(node));
     flush_inbox(node);
+}
+
+void Cluster::partition(const std::vector<std::vector<NodeId>>& groups) {
+    std::vector<std::size_t> group(options_.nodes + 1, 0);  // 0: alone
+    std::string text;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        text += g ? " |" : "";
+        for (NodeId n : groups[g]) {
+            if (n >= 1 && n <= options_.nodes) group[n] = g + 1;
+            text += " " + std::to_string(n);
+        }
+    }
+    trace_.add(16);
+    for (NodeId a = 1; a <= options_.nodes; ++a) {
+        trace_.add(group[a]);
+        for (NodeId b = 1; b <= options_.nodes; ++b) {
+            if (a != b) network_.faults(Link{a, b}).blocked = group[a] == 0 || group[a] != group[b];
+        }
+    }
+    note("partition" + text);
+}
+
+bool Cluster::cut(NodeId from, NodeId to) {
+    if (from < 1 || from > options_.nodes || to < 1 || to > options_.nodes || from == to) return false;
+    network_.faults(Link{from, to}).blocked = true;
+    trace_.add(17).add(from).add(to);
+    ++counters_.cuts;
+    note("cut " + link_name(Link{from, to}));
+    return true;
+}
+
+bool Cluster::uncut(NodeId from, NodeId to) {
+    if (from < 1 || from > options_.nodes || to < 1 || to > options_.nodes || from == to) return false;
+    if (!network_.blocked(Link{from, to})) return false;
+    network_.faults(Link{from, to}).blocked = false;
+    trace_.add(21).add(from).add(to);
+    note("uncut " + link_name(Link{from, to}));
+    return true;
+}
+
+void Cluster::heal_links() {
+    network_.unblock_all();
+    trace_.add(18);
+    note("heal every partition and cut");
+}
+
+bool Cluster::memoryless(NodeId node) const {
+    if (crashed(node)) return true;
+    const auto& e = engine(node);
+    return e.amnesiac() || !e.full_state();
+}
+
+std::uint32_t Cluster::memoryless_count() const {
+    std::uint32_t n = 0;
+    for (NodeId i = 1; i <= options_.nodes; ++i) n += memoryless(i) ? 1u : 0u;
+    return n;
+}
+
+bool Cluster::crash(NodeId node) {
+    if (node < 1 || node > options_.nodes || crashed(node)) return false;
+    if (!options_.allow_total_loss && !memoryless(node) && memoryless_count() + 1 > max_memoryless()) return false;
+    network_.crash(node);
+    slot(node).inbox.clear();  // requests sent to a dead node are never read
+    for (std::uint32_t c = 0; c < clients_.count(); ++c) {  // their connections break
+        if (clients_.waiting(c) && !clients_.tried(c).empty() && clients_.tried(c).back() == node) {
+            clients_.give_up(c);
+        }
+    }
+    trace_.add(19).add(node);
+    ++counters_.crashes;
+    note("crash node " + std::to_string(node) + " (memory lost)");
+    return true;
+}
+
+bool Cluster::restart(NodeId node) {
+    if (node < 1 || node > options_.nodes || !crashed(node)) return false;
+    const protocol::Incarnation inc = ++last_incarnation_.at(node - 1);
+    slot(node).engine = coordinator::Engine::join(engine_config(options_, node, inc), inc);
+    slot(node).drift_ms = 0;
+    network_.restart(node);
+    network_.node(node).paused_until_ms = 0;
+    engine_monitor_.reset(node);
+    chains_.reset(node);
+    installed_.at(node - 1).clear();
+    named_.at(node - 1) = false;
+    current_.at(node - 1) = logs_.size();
+    logs_.push_back(checker::NodeLog{node, inc, 0, {}, std::nullopt});
+    trace_.add(20).add(node).add(inc);
+    note("restart node " + std::to_string(node) + " as incarnation " + std::to_string(inc));
+    return true;
 }
 
 // ------------------------------------------------------------------ automatic mode
@@ -454,24 +604,52 @@ std::string Cluster::why_not_quiet() const {
     return why;
 }
 
-Verdict Cluster::finish(std::uint64_t bound_ms) {
-    Verdict verdict;
-    note("finish: heal every fault, run until quiet");
-    network_.heal();
-    for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
+bool Cluster::run_until_quiet(std::uint64_t bound_ms, Verdict& verdict, const std::string& what) {
     const std::uint64_t start = now_ms_;
     while (!violation_ && !quiet()) {
         if (now_ms_ - start >= bound_ms) {
             verdict.kind = VerdictKind::Liveness;
-            verdict.violation = checker::Violation{
-                "P9 liveness", "not quiet " + std::to_string(bound_ms) +
-                                   " ms after every fault ended (at t=" + std::to_string(now_ms_) +
-                                   "): " + why_not_quiet()};
-            return verdict;
+            verdict.violation = checker::Violation{"P9 liveness", "not quiet " + std::to_string(bound_ms) + " ms " +
+                                                                      what + " (at t=" + std::to_string(now_ms_) +
+                                                                      "): " + why_not_quiet()};
+            return false;
         }
         set_time(now_ms_ + 1);
         deliver_ready();
         tick_due();
+    }
+    return true;
+}
+
+Verdict Cluster::finish(std::uint64_t bound_ms) {
+    Verdict verdict;
+    note("finish: heal every fault, restart every crashed node, run until quiet");
+    network_.heal();
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        if (crashed(n)) restart(n);
+    }
+    for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
+    if (!run_until_quiet(bound_ms, verdict, "after every fault ended")) return verdict;
+    // P9, second half: the healed cluster serves a new write within a bound.
+    if (!violation_ && clients_.count() > 0) {
+        const NodeId target = static_cast<NodeId>(1 + options_.seed % options_.nodes);
+        note("liveness probe: a new write at node " + std::to_string(target));
+        client(target, 0, protocol::OpsRequest{{protocol::Set{"probe", std::to_string(now_ms_)}}});
+        const std::uint64_t start = now_ms_;
+        while (!violation_ && clients_.waiting(0) && now_ms_ - start < probe_bound_ms()) {
+            set_time(now_ms_ + 1);
+            deliver_ready();
+            tick_due();
+        }
+        if (!violation_ && (clients_.waiting(0) || clients_.last_reply(0) != ReplyKind::Ok)) {
+            verdict.kind = VerdictKind::Liveness;
+            verdict.violation = checker::Violation{
+                "P9 liveness", "a new write at node " + std::to_string(target) + " after the cluster was quiet " +
+                                   (clients_.waiting(0) ? "was not answered" : "was not answered Ok") + " within " +
+                                   std::to_string(probe_bound_ms()) + " ms"};
+            return verdict;
+        }
+        if (!run_until_quiet(bound_ms, verdict, "after the liveness probe")) return verdict;
     }
     if (!violation_) fail(final_checks(verdict.stats));
     if (violation_) {

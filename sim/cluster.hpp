@@ -52,6 +52,20 @@ struct ClusterOptions {
     std::uint32_t max_in_flight = 8;
     std::uint64_t max_value_bytes = 1024;
 
+    // Failure detection and view change (spec section 8). The defaults are
+    // the engine's; a partition, crash or pause longer than suspect_ms makes
+    // the survivors change the view.
+    std::uint64_t suspect_ms = 300;
+    std::uint64_t vc_timeout_ms = 200;
+    std::uint64_t vc_backoff_ms = 150;
+    std::uint64_t no_quorum_ms = 1000;
+    std::uint64_t join_retry_ms = 100;
+    std::uint64_t snapshot_chunk_bytes = 256;  // small, so snapshots of even tiny stores travel in chunks
+    // A total-failure scenario: crash may leave a majority without memory
+    // (the cluster must then report NEEDS_REBOOTSTRAP). Off: crash refuses
+    // to make a majority of the cluster memoryless.
+    bool allow_total_loss = false;
+
     std::uint64_t tick_every_ms = 5;  // how often automatic mode and finish() tick each node
     bool deep_store_checks = true;    // LruStore::check_invariants after every call (O(entries))
     // The simulator's own engine monitors (EngineMonitor, LogChains). Off, only
@@ -74,6 +88,8 @@ struct ClusterCounters {
     std::uint64_t messages_delivered = 0;
     std::uint64_t ticks = 0;
     std::uint64_t transactions_delivered = 0;  // summed over nodes
+    std::uint64_t crashes = 0;
+    std::uint64_t cuts = 0;  // links blocked, one direction each (partitions count every link they cut)
 };
 
 class Cluster {
@@ -106,6 +122,28 @@ public:
     bool retry(NodeId node, std::uint32_t slot);
     void pause(NodeId node);
     void resume(NodeId node);
+    // Topology. partition: nodes in different groups cannot reach each other,
+    // a node in no group is alone; it replaces every earlier partition or cut.
+    // cut: one direction of one link. heal_links: every partition and cut ends.
+    // Messages queued on a blocked link wait; new sends on it are lost.
+    void partition(const std::vector<std::vector<NodeId>>& groups);
+    bool cut(NodeId from, NodeId to);
+    bool uncut(NodeId from, NodeId to);  // that direction of that link works again
+    void heal_links();
+    // The node's engine is destroyed (its memory is lost) and every message
+    // to or from it dropped. Refused (false) when the node is down already,
+    // or when it would leave a majority of the cluster without memory and
+    // the options do not allow total loss.
+    bool crash(NodeId node);
+    // A crashed node starts again as a new engine, Engine::join with an
+    // incarnation above every earlier one of that node. False if it is up.
+    bool restart(NodeId node);
+    bool crashed(NodeId node) const { return !network_.node(node).up; }
+    // Without memory: crashed, or restarted and not yet re-added and synced.
+    bool memoryless(NodeId node) const;
+    std::uint32_t memoryless_count() const;
+    // The most nodes that may be without memory at once: a minority.
+    std::uint32_t max_memoryless() const { return (options_.nodes - 1) / 2; }
 
     // ---- automatic-mode primitives.
     void set_time(std::uint64_t now_ms);  // never backwards
@@ -126,9 +164,19 @@ public:
     // log length; why_not_quiet() says what is missing.
     bool quiet() const;
     std::string why_not_quiet() const;
-    // Ends every fault, runs until quiet for at most bound_ms of simulated
-    // time (a liveness violation otherwise), then P5, P6, P7 and a final P1-P3.
+    // Ends every fault (heal, resume, restart every crashed node), runs until
+    // quiet for at most bound_ms of simulated time, then (P9) sends one new
+    // write that must be answered Ok within probe_bound_ms() and quiets
+    // again (a liveness violation otherwise), then P5, P6, P7 and a final
+    // P1-P4.
     Verdict finish(std::uint64_t bound_ms);
+    // Once every node is in one view and nothing is in flight, a write needs
+    // three round trips of a millisecond and perhaps a resend; we allow one
+    // whole failure-detection and view-change cycle on top, so a member that
+    // was suspected just as the faults ended does not count as a hang.
+    std::uint64_t probe_bound_ms() const {
+        return options_.suspect_ms + options_.vc_timeout_ms + options_.vc_backoff_ms + 4 * options_.resend_ms;
+    }
 
     // ---- observations.
     const coordinator::Engine& engine(NodeId node) const { return nodes_.at(node - 1).engine; }
@@ -160,10 +208,13 @@ private:
     void step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call);
     void route(NodeId node, coordinator::Output out);
     void submit(NodeId node, protocol::ClientRequest req);
+    bool refused_by_crash(NodeId node, std::uint32_t slot_index);
     void flush_inbox(NodeId node);
     void deliver_message(Link link, InFlight message);
     std::optional<Link> pick_link(NodeId from, NodeId to, bool need_receiver) const;
     void fail(checker::CheckResult result);
+    checker::CheckResult check_sent(NodeId node, const protocol::PeerMessage& msg) const;
+    bool run_until_quiet(std::uint64_t bound_ms, Verdict& verdict, const std::string& what);
     void note(const std::string& line);
     void start_segment(NodeId node, std::uint64_t start_index);
     checker::CheckResult final_checks(checker::LinearizabilityStats& stats) const;
@@ -183,6 +234,11 @@ private:
     std::vector<std::string> transcript_;
     std::optional<checker::Violation> violation_;
     ClusterCounters counters_;
+    std::vector<protocol::Incarnation> last_incarnation_;  // by node - 1: the highest ever used
+    // by node - 1, for its current incarnation: epochs it installed, and
+    // whether it installed a view naming it (R-AMNESIA: only then may it count).
+    std::vector<std::vector<std::uint64_t>> installed_;
+    std::vector<bool> named_;
     std::uint64_t now_ms_ = 0;
     std::uint64_t history_ms_ = 0;
     std::uint64_t history_sub_ = 0;

@@ -5,7 +5,7 @@
 namespace tricache::sim {
 
 namespace {
-constexpr const char* kP8 = "P8 engine monitor";
+constexpr const char* kP8 = "P8 engine monitor";  // ballots, epochs, clock, log order per incarnation
 std::string at(protocol::NodeId node) { return "node " + std::to_string(node) + ": "; }
 }  // namespace
 
@@ -21,6 +21,11 @@ checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coor
                                            protocol::to_string(engine.vc_promised())};
     }
     s.vc_promised = engine.vc_promised();
+    if (engine.view().epoch < s.epoch) {
+        return checker::Violation{kP8, at(node) + "installed epoch went back from " + std::to_string(s.epoch) +
+                                           " to " + std::to_string(engine.view().epoch)};
+    }
+    s.epoch = engine.view().epoch;
     if (snapshot_length) {  // the log continues from the snapshot's end
         s.log_length = *snapshot_length;
         s.last_final = protocol::Timestamp{};

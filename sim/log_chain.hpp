@@ -18,6 +18,8 @@ public:
 
     checker::CheckResult on_delivered(protocol::NodeId node, const coordinator::DeliveredTx& d);
     checker::CheckResult on_snapshot(protocol::NodeId node, std::uint64_t log_length, std::uint64_t log_hash);
+    // The node restarted with an empty log.
+    void reset(protocol::NodeId node) { nodes_.at(node - 1) = Running{}; }
     // The node's chain must equal what its engine reports.
     checker::CheckResult check_engine(protocol::NodeId node, std::uint64_t log_length, std::uint64_t log_hash) const;
 

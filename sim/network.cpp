@@ -38,7 +38,7 @@ std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, s
         codec_error = codec_round_trip(msg);
     }
     const LinkFaults& f = faults(link);
-    if (f.blocked || rng.chance(f.loss)) {
+    if (f.blocked || !node(link.to).up || rng.chance(f.loss)) {
         ++counters_.lost;
         return codec_error;
     }
@@ -130,6 +130,22 @@ std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
         return std::tie(a.message.ready_ms, a.message.seq) < std::tie(b.message.ready_ms, b.message.seq);
     });
     return out;
+}
+
+void Network::unblock_all() {
+    for (auto& f : faults_) f.blocked = false;
+}
+
+void Network::crash(NodeId n) {
+    node(n).up = false;
+    for (NodeId m = 1; m <= nodes_; ++m) {
+        if (m == n) continue;
+        for (const Link l : {Link{n, m}, Link{m, n}}) {
+            auto& q = queues_[index(l)];
+            counters_.lost += q.size();
+            q.clear();
+        }
+    }
 }
 
 void Network::heal() {

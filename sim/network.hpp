@@ -35,12 +35,12 @@ struct LinkFaults {
     std::uint64_t delay_min_ms = 1;
     std::uint64_t delay_max_ms = 1;
     std::uint64_t clogged_until_ms = 0;  // nothing is delivered on this link before then
-    bool blocked = false;                // partition: every send is lost (used by the next issue)
+    bool blocked = false;                // partition or cut: every send is lost, queued messages wait
 };
 
 struct NodeFaults {
     std::uint64_t paused_until_ms = 0;  // the node takes no step before then (kForever: until resumed)
-    bool up = true;                     // crash/restart (next issue)
+    bool up = true;                     // false while crashed: no step, nothing sent to or from it
 };
 
 struct Link {
@@ -108,6 +108,14 @@ public:
     // with a fixed one-millisecond delay; every node unpaused. Queued messages
     // stay queued.
     void heal();
+
+    // Partitions and cuts only: every link unblocked, other faults kept.
+    void unblock_all();
+    // The node is down: every message queued to or from it is dropped (its
+    // engine is gone, and a connection to it would be reset).
+    void crash(NodeId n);
+    void restart(NodeId n) { node(n).up = true; }
+    bool blocked(Link link) const { return faults(link).blocked; }
 
     const NetworkCounters& counters() const { return counters_; }
     void count_delivered() { ++counters_.delivered; }

@@ -18,6 +18,10 @@ enum Stream : std::uint64_t {
     kClients,
     kWorkload,
     kTimers,
+    kTopology,
+    kCrash,
+    kLongPause,
+    kDetector,
 };
 
 std::string fmt(double v) {
@@ -103,6 +107,38 @@ RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes) {
         c.cluster.client_timeout_ms = r.between(400, 2000);
         c.cluster.max_skew_ms = r.between(0, 20);
     }
+    {
+        // Realistic detector timeouts relative to the heartbeat, so that
+        // partitions, crashes and long pauses end in view changes.
+        Rng r = stream(kDetector);
+        c.cluster.suspect_ms = c.cluster.heartbeat_ms * r.between(4, 12);
+        c.cluster.vc_timeout_ms = r.between(100, 400);
+        c.cluster.vc_backoff_ms = r.between(50, 300);
+        c.cluster.no_quorum_ms = r.between(500, 1500);
+        c.cluster.join_retry_ms = r.between(50, 200);
+        c.cluster.snapshot_chunk_bytes = r.between(64, 1024);
+    }
+    {
+        Rng r = stream(kTopology);
+        if (r.chance(0.6)) {
+            c.faults.topology_max_ms = r.between(100, 1500);
+            c.faults.partition_rate = r.chance(0.7) ? 0.0002 + r.unit() * 0.002 : 0.0;
+            c.faults.cut_rate = r.chance(0.5) ? 0.0002 + r.unit() * 0.002 : 0.0;
+            c.faults.bridge_rate = r.chance(0.4) ? 0.0002 + r.unit() * 0.0015 : 0.0;
+        }
+    }
+    {
+        Rng r = stream(kCrash);
+        if (r.chance(0.5)) {
+            c.faults.crash_rate = 0.0002 + r.unit() * 0.002;
+            c.faults.restart_min_ms = r.between(0, 300);
+            c.faults.restart_max_ms = c.faults.restart_min_ms + r.between(0, 1200);
+        }
+    }
+    {
+        Rng r = stream(kLongPause);
+        if (r.chance(0.4)) c.faults.long_pause_rate = 0.0002 + r.unit() * 0.001;
+    }
     return c;
 }
 
@@ -119,7 +155,13 @@ std::string describe(const RunConfig& c) {
            " vlen<=" + std::to_string(c.workload.max_value_len) + " resend=" + std::to_string(o.resend_ms) +
            "ms hb=" + std::to_string(o.heartbeat_ms) + "ms query=" + std::to_string(o.query_ms) +
            "ms ctimeout=" + std::to_string(o.client_timeout_ms) + "ms skew<=" + std::to_string(o.max_skew_ms) +
-           "ms sim=" + std::to_string(c.sim_ms) + "ms";
+           "ms suspect=" + std::to_string(o.suspect_ms) + "ms vc_timeout=" + std::to_string(o.vc_timeout_ms) +
+           "ms vc_backoff=" + std::to_string(o.vc_backoff_ms) + "ms no_quorum=" + std::to_string(o.no_quorum_ms) +
+           "ms long_pause=" + fmt(c.faults.long_pause_rate) + "/ms partition=" + fmt(c.faults.partition_rate) +
+           "/ms cut=" + fmt(c.faults.cut_rate) + "/ms bridge=" + fmt(c.faults.bridge_rate) +
+           "/ms topology<=" + std::to_string(c.faults.topology_max_ms) + "ms crash=" + fmt(c.faults.crash_rate) +
+           "/ms restart=[" + std::to_string(c.faults.restart_min_ms) + "," + std::to_string(c.faults.restart_max_ms) +
+           "]ms sim=" + std::to_string(c.sim_ms) + "ms";
 }
 
 }  // namespace tricache::sim

@@ -19,6 +19,21 @@ struct FaultParams {
     std::uint64_t clog_max_ms = 0;   // ...for up to this long
     double pause_rate = 0.0;         // chance per simulated ms that one random node pauses...
     std::uint64_t pause_max_ms = 0;  // ...for up to this long
+    // Pauses longer than the failure detector's timeout: suspect_ms x [1, 3].
+    double long_pause_rate = 0.0;
+    // Topology: per simulated ms, the chance of a new partition (two or three
+    // random groups), a one-way cut of one link, or a bridge (a and c cannot
+    // talk, both reach b); each lasts up to topology_max_ms, then that part heals.
+    double partition_rate = 0.0;
+    double cut_rate = 0.0;
+    double bridge_rate = 0.0;
+    std::uint64_t topology_max_ms = 0;
+    // Crashes: per ms the chance one random node crashes (memory lost; refused
+    // when a majority would be without memory); it restarts after
+    // [restart_min_ms, restart_max_ms].
+    double crash_rate = 0.0;
+    std::uint64_t restart_min_ms = 0;
+    std::uint64_t restart_max_ms = 0;
 };
 
 struct RunConfig {

@@ -18,7 +18,9 @@ public:
           workload_(config.workload),
           fault_rng_(derive_seed(config.seed, kFaults)),
           client_rng_(derive_seed(config.seed, kWorkload)),
-          give_up_ms_(config.give_up_ms != 0 ? config.give_up_ms : config.cluster.client_timeout_ms + 500) {
+          give_up_ms_(config.give_up_ms != 0 ? config.give_up_ms : config.cluster.client_timeout_ms + 500),
+          block_until_(std::size_t{config.cluster.nodes} * config.cluster.nodes, 0),
+          restart_at_(config.cluster.nodes, 0) {
         set_link_faults();
     }
 
@@ -35,6 +37,7 @@ public:
         r.trace_hash = cluster_.trace_hash();
         r.sim_ms = cluster_.now();
         r.log_length = cluster_.engine(1).state().log_length();
+        r.epoch = cluster_.engine(1).view().epoch;
         r.clients = cluster_.clients().counters();
         r.cluster = cluster_.counters();
         r.network = cluster_.network().counters();
@@ -62,8 +65,76 @@ private:
 
     NodeId random_node(Rng& r) const { return static_cast<NodeId>(r.between(1, config_.cluster.nodes)); }
 
+    std::uint64_t& block_until(NodeId a, NodeId b) {
+        return block_until_[std::size_t{a - 1} * config_.cluster.nodes + (b - 1)];
+    }
+
+    void block(NodeId a, NodeId b, std::uint64_t until) {
+        std::uint64_t& u = block_until(a, b);
+        u = std::max(u, until);
+        cluster_.cut(a, b);
+    }
+
+    // Partitions, cuts, bridges, crashes and restarts, each healing on its own.
+    void inject_topology(std::uint64_t t) {
+        const std::uint32_t n = config_.cluster.nodes;
+        const FaultParams& f = config_.faults;
+        for (NodeId a = 1; a <= n; ++a) {
+            for (NodeId b = 1; b <= n; ++b) {
+                if (a != b && block_until(a, b) != 0 && block_until(a, b) <= t) {
+                    block_until(a, b) = 0;
+                    cluster_.uncut(a, b);
+                }
+            }
+        }
+        for (NodeId a = 1; a <= n; ++a) {
+            if (restart_at_[a - 1] != 0 && restart_at_[a - 1] <= t) {
+                restart_at_[a - 1] = 0;
+                cluster_.restart(a);
+            }
+        }
+        if (f.topology_max_ms > 0 && fault_rng_.chance(f.partition_rate)) {
+            const std::uint64_t groups = fault_rng_.between(2, std::min<std::uint64_t>(3, n));
+            std::vector<std::uint64_t> group(n + 1, 0);
+            for (NodeId a = 1; a <= n; ++a) group[a] = a <= groups ? a - 1 : fault_rng_.below(groups);
+            for (NodeId a = 1; a <= n; ++a) {  // shuffle which node lands where
+                const NodeId b = random_node(fault_rng_);
+                std::swap(group[a], group[b]);
+            }
+            const std::uint64_t until = t + fault_rng_.between(1, f.topology_max_ms);
+            for (NodeId a = 1; a <= n; ++a) {
+                for (NodeId b = 1; b <= n; ++b) {
+                    if (a != b && group[a] != group[b]) block(a, b, until);
+                }
+            }
+        }
+        if (f.topology_max_ms > 0 && fault_rng_.chance(f.cut_rate)) {
+            const NodeId a = random_node(fault_rng_);
+            const NodeId b = static_cast<NodeId>((a - 1 + fault_rng_.between(1, n - 1)) % n + 1);
+            block(a, b, t + fault_rng_.between(1, f.topology_max_ms));
+        }
+        if (f.topology_max_ms > 0 && n >= 3 && fault_rng_.chance(f.bridge_rate)) {
+            const NodeId a = random_node(fault_rng_);
+            const NodeId c = static_cast<NodeId>((a - 1 + fault_rng_.between(1, n - 1)) % n + 1);
+            const std::uint64_t until = t + fault_rng_.between(1, f.topology_max_ms);
+            block(a, c, until);
+            block(c, a, until);
+        }
+        if (f.crash_rate > 0 && fault_rng_.chance(f.crash_rate)) {
+            const NodeId a = random_node(fault_rng_);
+            const std::uint64_t delay = fault_rng_.between(f.restart_min_ms, std::max(f.restart_min_ms, f.restart_max_ms));
+            if (cluster_.crash(a)) restart_at_[a - 1] = t + std::max<std::uint64_t>(1, delay);
+        }
+        if (f.long_pause_rate > 0 && fault_rng_.chance(f.long_pause_rate)) {
+            const NodeId a = random_node(fault_rng_);
+            const std::uint64_t s = config_.cluster.suspect_ms;
+            cluster_.pause_until(a, t + fault_rng_.between(s, 3 * s));
+        }
+    }
+
     void inject_faults(std::uint64_t t) {
         const std::uint32_t n = config_.cluster.nodes;
+        inject_topology(t);
         if (config_.faults.clog_max_ms > 0 && fault_rng_.chance(config_.faults.clog_rate)) {
             const NodeId a = random_node(fault_rng_);
             const NodeId b = static_cast<NodeId>((a - 1 + fault_rng_.between(1, n - 1)) % n + 1);
@@ -124,6 +195,8 @@ private:
     Rng client_rng_;
     std::uint64_t give_up_ms_;
     std::map<std::uint32_t, protocol::RequestId> started_;
+    std::vector<std::uint64_t> block_until_;  // by link: when its cut ends (0: not cut by us)
+    std::vector<std::uint64_t> restart_at_;   // by node - 1: when it restarts (0: not scheduled)
 };
 
 }  // namespace

@@ -18,6 +18,7 @@ struct RunResult {
     std::uint64_t trace_hash = 0;
     std::uint64_t sim_ms = 0;  // simulated time at the end, quiesce included
     std::uint64_t log_length = 0;
+    std::uint64_t epoch = 0;  // node 1's epoch at the end (view changes happened when > 1)
     ClientCounters clients;
     ClusterCounters cluster;
     NetworkCounters network;

@@ -100,6 +100,16 @@ checker::CheckResult SafetyMonitor::on_decision(const checker::DecisionRec& deci
 
 checker::CheckResult SafetyMonitor::on_delivered(const checker::NodeLog& log, std::size_t i) {
     const checker::LogEntry& entry = log.entries.at(i);
+    // P4 on one log, at once (check_run judges G as a whole at the end): a
+    // transaction of an older epoch never follows one of a newer epoch.
+    if (i > 0 && entry.epoch < log.entries[i - 1].epoch) {
+        return checker::Violation{"P4 epoch cut", "node " + std::to_string(log.node) + " delivered " +
+                                                      checker::to_string(entry.tx) + " of epoch " +
+                                                      std::to_string(entry.epoch) + " at index " +
+                                                      std::to_string(log.start_index + i) + " after " +
+                                                      checker::to_string(log.entries[i - 1].tx) + " of epoch " +
+                                                      std::to_string(log.entries[i - 1].epoch)};
+    }
     checker::Journal slice;
     if (const auto c = first_commit_.find(entry.tx); c != first_commit_.end()) {
         slice.decisions.push_back(c->second);

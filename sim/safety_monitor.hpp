@@ -1,5 +1,6 @@
-// The checks run after every simulated step: P1 agreement, P2 validity and P3
-// prefix-comparability. It feeds the checker's own functions with just the
+// The checks run after every simulated step: P1 agreement, P2 validity, P3
+// prefix-comparability, P4 epoch order along each log, and the P8 checks on
+// views and chosen epoch-closing records. It feeds the checker's own functions with just the
 // records a new event can conflict with, so each step costs O(new events)
 // while the judgement stays the checker's. It also owns the full journal the
 // end-of-run check_run needs.
@@ -29,7 +30,7 @@ public:
     // A proposer saw its epoch-closing record chosen (P8: one per epoch).
     checker::CheckResult on_ecr_chosen(std::uint32_t node, const protocol::EpochClosingRecord& ecr);
     checker::CheckResult on_decision(const checker::DecisionRec& decision);
-    // P2 for entry `i` of `log`, just delivered.
+    // P2 and P4 (epochs never go back along one log) for entry `i` of `log`, just delivered.
     checker::CheckResult on_delivered(const checker::NodeLog& log, std::size_t i);
     // P3 over every log, incrementally (only new entries are examined).
     checker::CheckResult on_logs(std::span<const checker::NodeLog> logs) { return prefix_.observe(logs); }

@@ -65,6 +65,36 @@ bool parse_link(const std::string& s, Step& step) {
     return true;
 }
 
+// "1,2 | 3" or "1-2-3" (sep '-')
+std::optional<std::vector<std::vector<NodeId>>> parse_groups(const std::string& text, char sep) {
+    std::vector<std::vector<NodeId>> groups;
+    std::istringstream parts(text);
+    std::string part;
+    while (std::getline(parts, part, '|')) {
+        std::vector<NodeId> g;
+        std::istringstream items(trim(part));
+        std::string item;
+        while (std::getline(items, item, sep)) {
+            const auto n = number(trim(item));
+            if (!n || *n < 1 || *n > 64) return std::nullopt;
+            g.push_back(static_cast<NodeId>(*n));
+        }
+        if (g.empty()) return std::nullopt;
+        groups.push_back(std::move(g));
+    }
+    if (groups.empty()) return std::nullopt;
+    return groups;
+}
+
+std::string describe_groups(const std::vector<std::vector<NodeId>>& groups, const char* sep, const char* bar) {
+    std::string s;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        s += g ? bar : "";
+        for (std::size_t i = 0; i < groups[g].size(); ++i) s += (i ? sep : "") + std::to_string(groups[g][i]);
+    }
+    return s;
+}
+
 // "+30ms"
 std::optional<std::uint64_t> parse_ms(const std::string& s) {
     if (s.size() < 4 || s.front() != '+' || s.substr(s.size() - 2) != "ms") return std::nullopt;
@@ -114,6 +144,12 @@ std::string describe(const Step& s) {
         case StepKind::Pause: return "pause " + std::to_string(s.node);
         case StepKind::Resume: return "resume " + std::to_string(s.node);
         case StepKind::Drain: return "drain";
+        case StepKind::Partition: return "partition " + describe_groups(s.groups, ",", " | ");
+        case StepKind::Cut: return "cut " + link;
+        case StepKind::Bridge: return "bridge " + describe_groups(s.groups, "-", "");
+        case StepKind::Heal: return "heal";
+        case StepKind::Crash: return "crash " + std::to_string(s.node);
+        case StepKind::Restart: return "restart " + std::to_string(s.node);
     }
     return "?";
 }
@@ -153,12 +189,33 @@ std::optional<Step> parse_step(const std::string& raw) {
         step.k = *ms;
         return step;
     }
-    if (verb == "drain") {
-        step.kind = StepKind::Drain;
+    if (verb == "drain" || verb == "heal") {
+        step.kind = verb == "drain" ? StepKind::Drain : StepKind::Heal;
+        std::string extra;
+        if (in >> extra) return std::nullopt;
         return step;
     }
-    if (verb == "pause" || verb == "resume") {
-        step.kind = verb == "pause" ? StepKind::Pause : StepKind::Resume;
+    if (verb == "cut") {
+        step.kind = StepKind::Cut;
+        in >> a;
+        if (!parse_link(a, step)) return std::nullopt;
+        return step;
+    }
+    if (verb == "partition" || verb == "bridge") {
+        step.kind = verb == "partition" ? StepKind::Partition : StepKind::Bridge;
+        std::string rest;
+        std::getline(in, rest);
+        auto groups = parse_groups(trim(rest), verb == "partition" ? ',' : '-');
+        if (!groups) return std::nullopt;
+        if (step.kind == StepKind::Bridge && (groups->size() != 1 || groups->front().size() != 3)) return std::nullopt;
+        step.groups = std::move(*groups);
+        return step;
+    }
+    if (verb == "pause" || verb == "resume" || verb == "crash" || verb == "restart") {
+        step.kind = verb == "pause"    ? StepKind::Pause
+                    : verb == "resume" ? StepKind::Resume
+                    : verb == "crash"  ? StepKind::Crash
+                                       : StepKind::Restart;
         in >> a;
         const auto n = number(a);
         if (!n) return std::nullopt;
@@ -274,6 +331,18 @@ bool apply(Cluster& c, const Step& s) {
         case StepKind::Pause: c.pause(s.node); return true;
         case StepKind::Resume: c.resume(s.node); return true;
         case StepKind::Drain: return c.drain() > 0;
+        case StepKind::Partition: c.partition(s.groups); return true;
+        case StepKind::Cut: return c.cut(s.node, s.to);
+        case StepKind::Bridge: {
+            if (s.groups.size() != 1 || s.groups.front().size() != 3) return false;
+            const auto& g = s.groups.front();
+            const bool one = c.cut(g[0], g[2]);
+            const bool two = c.cut(g[2], g[0]);
+            return one || two;
+        }
+        case StepKind::Heal: c.heal_links(); return true;
+        case StepKind::Crash: return c.crash(s.node);
+        case StepKind::Restart: return c.restart(s.node);
     }
     return false;
 }

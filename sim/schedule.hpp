@@ -10,6 +10,12 @@
 //   retry c0 @2
 //   client c0 @2 SET k1=abc; GET k2; DEL k3; CAS k1 abc->xyz; CAS k4 absent->q; LGET k2
 //   client c0 @2 GET k1 !wrong-cluster
+//   partition 1,2 | 3    (nodes in different groups cannot talk; a node named in no group is alone)
+//   cut 1->2             (one direction of one link)
+//   bridge 1-2-3         (1 and 3 cannot talk, both still reach 2)
+//   heal                 (every partition and cut ends; pauses and crashes stay)
+//   crash 2              (memory lost; refused if a majority would be without memory)
+//   restart 2            (a crashed node starts again with a new incarnation)
 #pragma once
 
 #include <cstdint>
@@ -22,7 +28,24 @@
 
 namespace tricache::sim {
 
-enum class StepKind : std::uint8_t { Client, Retry, Deliver, Drop, Duplicate, Tick, Advance, Pause, Resume, Drain };
+enum class StepKind : std::uint8_t {
+    Client,
+    Retry,
+    Deliver,
+    Drop,
+    Duplicate,
+    Tick,
+    Advance,
+    Pause,
+    Resume,
+    Drain,
+    Partition,
+    Cut,
+    Bridge,
+    Heal,
+    Crash,
+    Restart,
+};
 
 struct Step {
     StepKind kind = StepKind::Deliver;
@@ -32,6 +55,7 @@ struct Step {
     std::uint64_t k = 0;      // message index on the link, or milliseconds
     protocol::ClientRequestBody body = protocol::OpsRequest{};  // Client only
     bool wrong_cluster = false;
+    std::vector<std::vector<NodeId>> groups;  // Partition: the groups; Bridge: {a, b, c}
     friend bool operator==(const Step&, const Step&) = default;
 };
 

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
     bool swarm = false;
     bool quiet = false;
     bool transcript = false;
+    bool keep_going = false;
     std::string schedule_file;
 
     app.add_option("--seed", seed_text, "first seed: decimal, or hex such as a git commit hash (default: from time)");
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     app.add_option("--codec-rate", codec_rate, "share of messages sent through the real codec");
     app.add_flag("--swarm", swarm, "draw every fault and knob of each run from its seed (overrides the knobs above)");
     app.add_flag("--quiet", quiet, "print only failures and the summary");
+    app.add_flag("--keep-going", keep_going, "report every failing seed instead of stopping at the first");
     app.add_flag("--transcript", transcript, "on failure, print the last events of the failing run");
     app.add_option("--schedule", schedule_file,
                    "replay a scripted schedule (tests/sim/regressions syntax; its '# nodes=N seed=S' line, else "
@@ -166,6 +168,8 @@ int main(int argc, char** argv) {
     std::uint64_t ok_ops = 0;
     std::uint64_t transactions = 0;
     double sim_seconds = 0.0;
+    std::uint64_t failures = 0;
+    int worst = 0;
     const auto wall_start = std::chrono::steady_clock::now();
     for (std::uint64_t i = 0; i < runs; ++i) {
         const std::uint64_t s = seed + i;
@@ -196,7 +200,8 @@ int main(int argc, char** argv) {
                       << (result.verdict.kind == tricache::sim::VerdictKind::Pass ? "pass" : "FAIL")
                       << " ops=" << result.clients.ok << "ok/" << result.clients.fail << "fail/"
                       << result.clients.info << "info/" << result.clients.local_reads << "local log="
-                      << result.log_length << " msgs=" << result.network.sent << " trace=" << std::hex
+                      << result.log_length << " epoch=" << result.epoch << " crashes=" << result.cluster.crashes
+                      << " cuts=" << result.cluster.cuts << " msgs=" << result.network.sent << " trace=" << std::hex
                       << result.trace_hash << std::dec << "\n";
         }
         if (result.verdict.kind != tricache::sim::VerdictKind::Pass) {
@@ -217,11 +222,17 @@ int main(int argc, char** argv) {
                           num(codec_rate);
             }
             std::cout << "replay: " << replay << " --transcript\n";
-            return safety ? 1 : 2;
+            if (!keep_going) return safety ? 1 : 2;
+            ++failures;
+            worst = safety || worst == 1 ? 1 : 2;  // safety outranks liveness
         }
     }
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    if (failures != 0) {
+        std::cout << "summary: " << failures << " of " << runs << " runs FAILED\n";
+        return worst;
+    }
     std::cout << "summary: " << runs << " runs passed, " << client_ops << " simulated client ops (" << ok_ops
               << " ok), " << transactions << " transactions, " << num(sim_seconds) << " simulated s in "
               << num(wall) << " wall s, " << num(wall > 0 ? static_cast<double>(client_ops) / wall : 0.0)

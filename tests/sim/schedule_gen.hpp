@@ -135,6 +135,39 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
         s.k = static_cast<std::uint64_t>(ms);
         return s;
     });
+    auto long_advance_step = gen::map(gen::inRange(300, 901), [](int ms) {
+        Step s;
+        s.kind = StepKind::Advance;
+        s.k = static_cast<std::uint64_t>(ms);
+        return s;
+    });
+    // Every node gets a group in [0, 3); shrinks towards one group (no split).
+    auto partition_step = gen::map(gen::container<std::vector<int>>(nodes, gen::inRange(0, 3)),
+                                   [](const std::vector<int>& group_of) {
+                                       Step s;
+                                       s.kind = StepKind::Partition;
+                                       for (int g = 0; g < 3; ++g) {
+                                           std::vector<NodeId> members;
+                                           for (std::size_t i = 0; i < group_of.size(); ++i) {
+                                               if (group_of[i] == g) members.push_back(static_cast<NodeId>(i + 1));
+                                           }
+                                           if (!members.empty()) s.groups.push_back(std::move(members));
+                                       }
+                                       return s;
+                                   });
+    auto bridge_step = gen::map(gen::tuple(gen::inRange(1, n + 1), gen::inRange(1, n), gen::inRange(1, n)),
+                                [n](std::tuple<int, int, int> t) {
+                                    const auto [a, off1, off2] = t;
+                                    const int b = (a - 1 + off1) % n + 1;
+                                    int third = (a - 1 + off2) % n + 1;
+                                    if (third == b) third = (b % n) + 1 == a ? (a % n) + 1 : (b % n) + 1;
+                                    Step s;
+                                    s.kind = StepKind::Bridge;
+                                    s.groups = {{static_cast<NodeId>(a), static_cast<NodeId>(b), static_cast<NodeId>(third)}};
+                                    return s;
+                                });
+    Step heal;
+    heal.kind = StepKind::Heal;
     // Deliveries scale with the number of links, or ticks (each one a round
     // of heartbeats and resends to every peer) outpace them on big clusters.
     const auto deliver_weight = static_cast<std::size_t>(10 * n * (n - 1));
@@ -151,6 +184,17 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
         {3, link_step(StepKind::Duplicate)},
         {1, node_step(StepKind::Pause, 0, 0)},
         {2, node_step(StepKind::Resume, 0, 0)},
+        // The failure model: topology, crashes with amnesia (the cluster
+        // refuses a crash that would leave a majority without memory, so a
+        // shrunk schedule keeps the constraint), and waits longer than the
+        // failure detector's timeout so that view changes happen.
+        {2, partition_step},
+        {1, gen::map(link_step(StepKind::Cut), [](Step s) { s.k = 0; return s; })},
+        {1, bridge_step},
+        {2, gen::just(heal)},
+        {2, node_step(StepKind::Crash, 0, 0)},
+        {3, node_step(StepKind::Restart, 0, 0)},
+        {2, long_advance_step},
     };
     // The kind is picked by weight but shrinks towards the first choice, so
     // any step of a failing schedule may turn into a drain: shrunk schedules

@@ -43,6 +43,56 @@ TEST(Schedule, ParsesEveryVerb) {
     EXPECT_EQ(std::get<protocol::Set>(std::get<protocol::OpsRequest>((*steps)[11].body).ops[0]).value, "");
 }
 
+TEST(Schedule, ParsesTheFailureVerbs) {
+    const auto steps = parse_schedule(R"(
+        partition 1,2 | 3
+        partition 1 | 2,4 | 3,5
+        cut 1->2
+        bridge 1-2-3
+        heal
+        crash 2
+        restart 2
+    )");
+    ASSERT_TRUE(steps.has_value());
+    ASSERT_EQ(steps->size(), 7u);
+    EXPECT_EQ((*steps)[0].kind, StepKind::Partition);
+    EXPECT_EQ((*steps)[0].groups, (std::vector<std::vector<NodeId>>{{1, 2}, {3}}));
+    EXPECT_EQ((*steps)[1].groups, (std::vector<std::vector<NodeId>>{{1}, {2, 4}, {3, 5}}));
+    EXPECT_EQ((*steps)[2].kind, StepKind::Cut);
+    EXPECT_EQ((*steps)[2].node, 1u);
+    EXPECT_EQ((*steps)[2].to, 2u);
+    EXPECT_EQ((*steps)[3].kind, StepKind::Bridge);
+    EXPECT_EQ((*steps)[3].groups, (std::vector<std::vector<NodeId>>{{1, 2, 3}}));
+    EXPECT_EQ((*steps)[4].kind, StepKind::Heal);
+    EXPECT_EQ((*steps)[5].kind, StepKind::Crash);
+    EXPECT_EQ((*steps)[6].kind, StepKind::Restart);
+    EXPECT_EQ((*steps)[6].node, 2u);
+    EXPECT_EQ(describe((*steps)[1]), "partition 1 | 2,4 | 3,5");
+    EXPECT_FALSE(parse_step("bridge 1-2").has_value());
+    EXPECT_FALSE(parse_step("partition").has_value());
+    EXPECT_FALSE(parse_step("heal now").has_value());
+}
+
+// The amnesia constraint: a crash that would leave a majority without
+// memory is refused; a crashed node restarts with a new incarnation.
+TEST(Schedule, CrashKeepsTheMemorylessAMinority) {
+    Cluster cluster(scripted_options(5, 1));
+    EXPECT_TRUE(cluster.crash(1));
+    EXPECT_TRUE(cluster.crash(2));
+    EXPECT_FALSE(cluster.crash(3));  // three of five would have no memory
+    EXPECT_FALSE(cluster.crash(1));  // down already
+    EXPECT_EQ(cluster.memoryless_count(), 2u);
+    EXPECT_TRUE(cluster.restart(1));
+    EXPECT_GT(cluster.engine(1).incarnation(), 1u);
+    EXPECT_TRUE(cluster.engine(1).amnesiac());
+    EXPECT_EQ(cluster.memoryless_count(), 2u);  // restarted, not yet re-added
+    EXPECT_FALSE(cluster.crash(3));
+    const Verdict v = cluster.finish(20000);
+    EXPECT_EQ(v.kind, VerdictKind::Pass) << v.violation.property << ": " << v.violation.detail;
+    EXPECT_EQ(cluster.memoryless_count(), 0u);
+    EXPECT_GT(cluster.engine(2).incarnation(), 1u);  // finish restarted it
+}
+
 TEST(Schedule, RejectsGarbage) {
     std::string bad;
     EXPECT_FALSE(parse_schedule("deliver 1->2 #1\nfly 1->2\n", &bad).has_value());
