@@ -475,10 +475,13 @@ void Cluster::heal_links() {
     note("heal every partition and cut");
 }
 
+// A live node that only missed a view (no data, but its promises intact) is
+// not memoryless: it still counts in the engines' quorums, and crashing it
+// makes one more amnesiac node.
 bool Cluster::memoryless(NodeId node) const {
     if (crashed(node)) return true;
     const auto& e = engine(node);
-    return e.amnesiac() || !e.full_state();
+    return e.amnesiac() || (e.incarnation() > 1 && !e.full_state());
 }
 
 std::uint32_t Cluster::memoryless_count() const {

@@ -139,7 +139,8 @@ public:
     // incarnation above every earlier one of that node. False if it is up.
     bool restart(NodeId node);
     bool crashed(NodeId node) const { return !network_.node(node).up; }
-    // Without memory: crashed, or restarted and not yet re-added and synced.
+    // Without memory: crashed, or restarted and not yet re-added by a view
+    // change, or re-added and not yet synced by snapshot.
     bool memoryless(NodeId node) const;
     std::uint32_t memoryless_count() const;
     // The most nodes that may be without memory at once: a minority.
