@@ -546,6 +546,12 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
             request_snapshot(now);
         }
     } else {
+        // A non-member that applied the record holds the exact boundary state:
+        // it serves it, so a view whose only full member is gone can still sync.
+        if (applied) {
+            frozen_epoch_ = view_.epoch;
+            frozen_snapshot_ = encode(state_.snapshot(view_.epoch, view_.base_ts));
+        }
         status_ = NodeStatus::Joining;
         full_state_ = false;
         last_join_ms_ = 0;
@@ -560,6 +566,10 @@ void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
     std::vector<NodeId> donors;
     for (const auto& m : view_.members) {
         if (m.node != config_.self) donors.push_back(m.node);
+    }
+    // Then every other node: one left out of the view may hold the snapshot.
+    for (NodeId n : config_.cluster) {
+        if (n != config_.self && std::find(donors.begin(), donors.end(), n) == donors.end()) donors.push_back(n);
     }
     if (donors.empty()) return;
     if (!fetch_ || fetch_->epoch != view_.epoch) {
