@@ -3,6 +3,7 @@
 // testing: every seed is a different world, not just a different schedule).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -46,6 +47,7 @@ struct RunConfig {
     double request_rate = 0.1;               // chance per idle client per ms to send a request
     double retry_rate = 0.5;                 // after a timeout or give-up: retry elsewhere, same id
     std::uint32_t max_attempts = 3;
+    std::size_t transcript_lines = 200;  // how much of the transcript a failing run keeps
     std::uint64_t give_up_ms = 0;  // client stops waiting; 0: client_timeout_ms + 500
 };
 

@@ -41,7 +41,7 @@ public:
         r.clients = cluster_.clients().counters();
         r.cluster = cluster_.counters();
         r.network = cluster_.network().counters();
-        if (config_.cluster.transcript) r.transcript_tail = cluster_.transcript_tail(200);
+        if (config_.cluster.transcript) r.transcript_tail = cluster_.transcript_tail(config_.transcript_lines);
         r.logs = cluster_.logs();
         return r;
     }

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     bool quiet = false;
     bool transcript = false;
     bool keep_going = false;
+    std::size_t transcript_lines = 200;
     std::string schedule_file;
 
     app.add_option("--seed", seed_text, "first seed: decimal, or hex such as a git commit hash (default: from time)");
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
     app.add_option("--codec-rate", codec_rate, "share of messages sent through the real codec");
     app.add_flag("--swarm", swarm, "draw every fault and knob of each run from its seed (overrides the knobs above)");
     app.add_flag("--quiet", quiet, "print only failures and the summary");
+    app.add_option("--transcript-lines", transcript_lines, "how many last events --transcript prints");
     app.add_flag("--keep-going", keep_going, "report every failing seed instead of stopping at the first");
     app.add_flag("--transcript", transcript, "on failure, print the last events of the failing run");
     app.add_option("--schedule", schedule_file,
@@ -189,6 +191,7 @@ int main(int argc, char** argv) {
         config.sim_ms = sim_ms;
         config.quiesce_bound_ms = bound_ms;
         config.cluster.transcript = transcript;
+        config.transcript_lines = transcript_lines;
 
         const auto result = tricache::sim::run(config);
         client_ops += result.clients.ok + result.clients.fail + result.clients.info + result.clients.local_reads;

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/runner.hpp"
 #include "sim/schedule.hpp"
 
 #ifndef TRICACHE_REGRESSION_DIR
@@ -37,6 +38,23 @@ void replay(const std::string& name) {
         << out.verdict.violation.property << (out.during_schedule ? " after step " + std::to_string(out.failed_at) : "")
         << ": " << out.verdict.violation.detail << "\n  replay: tricache-sim --schedule " << path;
 }
+
+// A swarm seed, replayed exactly as `tricache-sim --seed S --runs 1 --nodes N --swarm` runs it.
+void replay_seed(std::uint64_t seed, std::uint32_t nodes) {
+    RunConfig config = swarm_config(seed, nodes);
+    config.sim_ms = 2000;
+    config.quiesce_bound_ms = 30000;
+    const RunResult r = run(config);
+    EXPECT_EQ(r.verdict.kind, VerdictKind::Pass)
+        << r.verdict.violation.property << ": " << r.verdict.violation.detail << "\n  replay: tricache-sim --seed "
+        << seed << " --runs 1 --nodes " << nodes << " --swarm --transcript";
+    EXPECT_GT(r.cluster.crashes, 0u);  // the scenario still has its crash
+}
+
+// Engine bug, finding 1 of /work/notes/sim-findings-2.md: the only full member
+// of a view crashes; the syncing member can fetch the boundary snapshot only
+// from a node left out of the view (fixed in the engine).
+TEST(SimRegression, SyncingMemberFetchesFromANonMember) { replay_seed(541, 3); }
 
 // Engine bug, finding 1 of /work/notes/sim-findings.md (fixed in the engine).
 TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
