@@ -322,6 +322,58 @@ TEST(FailureScenarios, falsely_suspected_slow_coordinator_commits_nothing_the_vi
     EXPECT_EQ(copies_in_log(h, 2, 1, 1), 1u);
 }
 
+// The same stall, but the late PreCommits land while 2 and 3 have promised the
+// view change and its record is not yet accepted: the promise alone must stop
+// them acking, or 1 would commit t while the record (built from W reports)
+// aborts it.
+TEST(FailureScenarios, falsely_suspected_coordinator_is_nacked_between_promise_and_install) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    h.request(1, 1, 1, {set("k", "v")});
+    const TxId t{1, 1, seq_of(1, 1)};
+    std::deque<InFlight> held;
+    h.run([&](const InFlight& m) {
+        if (!is<PreCommit>(m)) return true;
+        held.push_back(m);
+        return false;
+    });
+    ASSERT_EQ(held.size(), 2u);
+    h.pause(1);
+    std::deque<InFlight> accepts;  // the view change's second phase waits
+    for (int i = 0; i < 60; ++i) {
+        h.advance(10);
+        h.run([&](const InFlight& m) {
+            if (!is<VcAccept>(m)) return true;
+            accepts.push_back(m);
+            return false;
+        });
+        if (h.node(2).node_status() == NodeStatus::ViewChange && h.node(3).node_status() == NodeStatus::ViewChange &&
+            !accepts.empty()) {
+            break;
+        }
+    }
+    ASSERT_FALSE(accepts.empty()) << "a proposer has its promises";
+    ASSERT_EQ(h.node(2).view().epoch, 1u);
+    ASSERT_EQ(h.node(3).view().epoch, 1u);
+    h.resume(1);
+    for (auto& m : held) h.inflight().push_back(std::move(m));
+    std::size_t acks = 0;
+    h.run([&](const InFlight& m) {
+        acks += is<Ack>(m) ? 1u : 0u;
+        return !is<VcAccept>(m);
+    });
+    EXPECT_EQ(acks, 0u) << "a promised member acks nothing more in the old epoch";
+    EXPECT_FALSE(delivered_tx(h, 1, t));
+    for (auto& m : accepts) h.inflight().push_back(std::move(m));
+    h.settle(10, 250);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(decisions(h, t).size(), 1u);
+    for (NodeId n = 1; n <= 3; ++n) EXPECT_EQ(delivered_tx(h, n, t), delivered_tx(h, 2, t)) << n;
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(copies_in_log(h, 2, 1, 1), 1u) << "applied exactly once";
+}
+
 // t is PreCommitted at 1 and 2 when 5 crashes; the four survivors all suspect
 // it at the same tick and race. Any majority of them includes 1 or 2, so
 // whichever proposal wins commits t, and exactly one record closes epoch 1.
