@@ -428,7 +428,9 @@ inline choose(n) {
 
 /* a proposer takes one promise (on_promise) */
 inline collect(n, p) {
+#ifndef NO_P8
   assert(!prx[p]);                        /* P8: a node without memory is never counted */
+#endif
   pprom[n] = pprom[n] | (1 << p);
   pmem[n] = pmem[n] | (pri[p] << (2*p));
   xt = 0;
@@ -623,7 +625,9 @@ inline do_acc(p, n) {
 
 #define ACCD_OK(n,p) (up[n] && pb[n] != 0 && pacc[n] && adb[p] == pb[n] && !BIT(pad[n],p) && RD(p, adi[p], n))
 inline do_accd(n, p) {
+#ifndef NO_P8
   assert(!adx[p]);                         /* P8 */
+#endif
   pad[n] = pad[n] | (1 << p);
   if :: POP(pad[n]) >= MAJ -> choose(n) :: else fi
 }
