@@ -133,6 +133,9 @@ if [ "$nodes" = 3 ]; then
   check mut-snapshot-before-ecr fail 'snap' exhaustive "$base1 -DMUT_CUT" "$SAFE0" "$DEPTH"
   check mut-amnesiac-answers fail 'prx|adx' exhaustive \
     "-DNSTART=1 -DCRASHES=1 -DPROPOSERS=6 -DMUT_AMNESIA" "$SAFE0" "$DEPTH"
+  # without the P8 assertion the same mutant must break agreement (the consequence)
+  check mut-amnesiac-answers-p1 fail "$P1" exhaustive \
+    "-DNSTART=1 -DCRASHES=1 -DPROPOSERS=6 -DMUT_AMNESIA -DNO_P8" "$SAFE0" "$DEPTH"
   check mut-no-suspicion fail 'acceptance cycle' "ltl live, -a" \
     "-DLIVE -DNSTART=1 -DCRASHES=1 -DPROPOSERS=6 -DMUT_NO_SUSPECT" "$LIVE0" "-a $DEPTH"
   if [ "$soak" = 1 ]; then
@@ -140,6 +143,8 @@ if [ "$nodes" = 3 ]; then
       "-DNSTART=2 -DCRASHES=0 -DPROPOSERS=4" "$SAFE" "$DEPTH"
     check soak-all-faults pass - "bitstate -w30, partial" \
       "-DNSTART=2 -DCRASHES=1 -DCUTS=2 -DPROPOSERS=7 -DMAXB=2" "$SAFE -DBITSTATE" "-w30 $DEPTH"
+    check soak-liveness-two-tx pass - "bitstate -w30, ltl live, -a, partial" \
+      "-DLIVE -DNSTART=2 -DCRASHES=1 -DPROPOSERS=6" "$LIVE -DBITSTATE" "-a -w30 $DEPTH"
   fi
 else
   # The 5-node model is far larger: bitstate only, labelled as such.
