@@ -475,13 +475,13 @@ void Cluster::heal_links() {
     note("heal every partition and cut");
 }
 
-// A live node that only missed a view (no data, but its promises intact) is
-// not memoryless: it still counts in the engines' quorums, and crashing it
-// makes one more amnesiac node.
+// A live node that missed a view and waits for a snapshot counts too: its
+// promises are intact, but it holds no data, and once every node holding the
+// data has crashed the data is gone (total-failure territory).
 bool Cluster::memoryless(NodeId node) const {
     if (crashed(node)) return true;
     const auto& e = engine(node);
-    return e.amnesiac() || (e.incarnation() > 1 && !e.full_state());
+    return e.amnesiac() || !e.full_state();
 }
 
 std::uint32_t Cluster::memoryless_count() const {
@@ -492,7 +492,10 @@ std::uint32_t Cluster::memoryless_count() const {
 
 bool Cluster::crash(NodeId node) {
     if (node < 1 || node > options_.nodes || crashed(node)) return false;
-    if (!options_.allow_total_loss && !memoryless(node) && memoryless_count() + 1 > max_memoryless()) return false;
+    // Judged after the crash: crashing a node that is already without data
+    // still turns it amnesiac, so a majority already without data refuses too.
+    const std::uint32_t after = memoryless_count() + (memoryless(node) ? 0u : 1u);
+    if (!options_.allow_total_loss && after > max_memoryless()) return false;
     network_.crash(node);
     slot(node).inbox.clear();  // requests sent to a dead node are never read
     for (std::uint32_t c = 0; c < clients_.count(); ++c) {  // their connections break

@@ -140,7 +140,8 @@ public:
     bool restart(NodeId node);
     bool crashed(NodeId node) const { return !network_.node(node).up; }
     // Without memory: crashed, or restarted and not yet re-added by a view
-    // change, or re-added and not yet synced by snapshot.
+    // change, or without the data (a member waiting for a snapshot, or a node
+    // left out of a view).
     bool memoryless(NodeId node) const;
     std::uint32_t memoryless_count() const;
     // The most nodes that may be without memory at once: a minority.
