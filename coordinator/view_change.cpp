@@ -326,8 +326,13 @@ EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
         if (now - j.heard_ms < config_.suspect_ms) next.emplace(node, j.incarnation);
     }
     for (const auto& m : view_.members) {
-        auto heard = last_heard_.find(m.node);
-        if (heard != last_heard_.end() && now - heard->second < config_.suspect_ms) next.emplace(m.node, m.incarnation);
+        // Heard means a message of that incarnation arrived: last_heard_ also holds the failure
+        // detector's grace start, which would name a member nobody has heard from.
+        auto heard = seen_.find(m.node);
+        if (heard != seen_.end() && heard->second.incarnation == m.incarnation &&
+            now - heard->second.at_ms < config_.suspect_ms) {
+            next.emplace(m.node, m.incarnation);
+        }
     }
     for (const auto& [node, inc] : next) ecr.next.members.push_back({node, inc});
     ecr.next.base_ts = Timestamp{top + 1, 0};
