@@ -118,6 +118,7 @@ TEST(FailureScenarios, classic_split_majority_aborts_minority_answers_no_quorum_
     ASSERT_EQ(ecrs.size(), 1u) << "one record closes epoch 1";
     EXPECT_NE(std::find(ecrs[0].aborted.begin(), ecrs[0].aborted.end(), t), ecrs[0].aborted.end());
     EXPECT_TRUE(ecrs[0].committed.empty());
+    EXPECT_EQ(ecrs[0].next.members.size(), 3u) << "M' names only nodes the proposer heard from";
     // The PreCommitted minority decides nothing and says why.
     for (NodeId n : {1u, 2u}) {
         EXPECT_EQ(h.node(n).node_status(), NodeStatus::ViewChange) << n;
