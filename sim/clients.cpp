@@ -50,6 +50,7 @@ protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol
     req.body = std::move(body);
     s.current = req;
     s.tried.assign(1, node);
+    s.last_node = node;
     s.waiting = true;
     s.first_send = time;
     s.last_send = time;
@@ -77,6 +78,7 @@ protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uin
     s.last_reply = ReplyKind::Ignored;
     ++s.attempts;
     if (std::find(s.tried.begin(), s.tried.end(), node) == s.tried.end()) s.tried.push_back(node);
+    s.last_node = node;
     ++counters_.attempts;
     const auto& ops = std::get<protocol::OpsRequest>(req.body);
     history_.record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops.ops)});

@@ -50,6 +50,8 @@ public:
     bool can_retry(std::uint32_t slot) const;
     // Nodes the current request was already sent to.
     const std::vector<NodeId>& tried(std::uint32_t slot) const { return slots_.at(slot).tried; }
+    // The node the latest attempt went to (0: none): the connection the client waits on.
+    NodeId last_node(std::uint32_t slot) const { return slots_.at(slot).last_node; }
     std::uint32_t attempts(std::uint32_t slot) const { return slots_.at(slot).attempts; }
     // How the client's last wait ended (Ignored: it has not ended, or it gave up).
     ReplyKind last_reply(std::uint32_t slot) const { return slots_.at(slot).last_reply; }
@@ -83,6 +85,7 @@ private:
         bool waiting = false;
         std::optional<protocol::ClientRequest> current;
         std::vector<NodeId> tried;
+        NodeId last_node = 0;
         std::uint64_t first_send = 0;
         std::uint64_t last_send = 0;
         std::uint32_t attempts = 0;

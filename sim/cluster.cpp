@@ -499,7 +499,7 @@ bool Cluster::crash(NodeId node) {
     network_.crash(node);
     slot(node).inbox.clear();  // requests sent to a dead node are never read
     for (std::uint32_t c = 0; c < clients_.count(); ++c) {  // their connections break
-        if (clients_.waiting(c) && !clients_.tried(c).empty() && clients_.tried(c).back() == node) {
+        if (clients_.waiting(c) && clients_.last_node(c) == node) {
             clients_.give_up(c);
         }
     }
@@ -568,7 +568,29 @@ void Cluster::clog(Link link, std::uint64_t until_ms) {
 
 // ------------------------------------------------------------------ end of run
 
-bool Cluster::quiet() const { return why_not_quiet().empty(); }
+// The same conditions as why_not_quiet(), without building the text: it runs
+// every simulated millisecond of a quiesce.
+bool Cluster::quiet() const {
+    const std::uint64_t len0 = engine(1).state().log_length();
+    const protocol::Epoch epoch0 = engine(1).view().epoch;
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        const auto& e = engine(n);
+        if (e.node_status() != coordinator::NodeStatus::Normal || e.view().epoch != epoch0 ||
+            e.view().members.size() != options_.nodes || e.undecided_count() != 0 || e.waiting_clients() != 0 ||
+            e.queued_requests() != 0 || !nodes_[n - 1].inbox.empty() || e.state().log_length() != len0) {
+            return false;
+        }
+    }
+    for (NodeId a = 1; a <= options_.nodes; ++a) {
+        for (NodeId b = 1; b <= options_.nodes; ++b) {
+            if (a == b) continue;
+            for (const auto& m : network_.queue(Link{a, b})) {
+                if (!std::holds_alternative<protocol::Heartbeat>(m.msg.body)) return false;
+            }
+        }
+    }
+    return !clients_.any_waiting();
+}
 
 std::string Cluster::why_not_quiet() const {
     std::string why;

@@ -61,6 +61,9 @@ void replay_seed(std::uint64_t seed, std::uint32_t nodes) {
 // from a node left out of the view (fixed in the engine).
 TEST(SimRegression, SyncingMemberFetchesFromANonMember) { replay_seed(541, 3); }
 
+// Harness bug, finding 2-3 of /work/notes/sim-findings-2.md (fixed in sim/clients).
+TEST(SimRegression, ClientRetryToCrashedNode) { replay("client_retry_to_crashed_node.sched"); }
+
 // Open, finding 2-2 of /work/notes/sim-findings-2.md: every node holding the
 // data crashes; the cluster hangs instead of reporting NEEDS_REBOOTSTRAP. A
 // total-failure scenario the simulator does not judge yet (see sim/README.md).
