@@ -148,14 +148,14 @@ if [ "$nodes" = 3 ]; then
   fi
 else
   # The 5-node model is far larger: bitstate only, labelled as such.
-  check n5-safety-commit-order pass - "bitstate -w28, partial" \
-    "-DNSTART=2 -DCRASHES=0 -DPROPOSERS=6" "$SAFE -DBITSTATE" "-w28 $DEPTH"
-  check n5-safety-viewchange-crash pass - "bitstate -w28, partial" \
-    "-DNSTART=1 -DCRASHES=2 -DPROPOSERS=6" "$SAFE -DBITSTATE" "-w28 $DEPTH"
-  check n5-liveness pass - "bitstate -w28, ltl live, -a, partial" \
-    "-DLIVE -DNSTART=1 -DCRASHES=2 -DPROPOSERS=6" "$LIVE -DBITSTATE" "-a -w28 $DEPTH"
-  check n5-mut-minority-quorum fail "$P1" exhaustive \
-    "-DNSTART=1 -DCRASHES=0 -DPROPOSERS=6 -DMUT_MINQ" "$SAFE0" "$DEPTH"
+  check n5-safety-commit-order pass - "bitstate -w28, 3 min, partial" \
+    "-DNSTART=2 -DCRASHES=0 -DPROPOSERS=6" "$SAFE -DBITSTATE" "-w28 -Q3 $DEPTH"
+  check n5-safety-viewchange-crash pass - "bitstate -w28, 3 min, partial" \
+    "-DNSTART=1 -DCRASHES=2 -DPROPOSERS=6" "$SAFE -DBITSTATE" "-w28 -Q3 $DEPTH"
+  check n5-liveness pass - "bitstate -w28, ltl live, -a, 3 min, partial" \
+    "-DLIVE -DNSTART=1 -DCRASHES=2 -DPROPOSERS=6" "$LIVE -DBITSTATE" "-a -w28 -Q3 $DEPTH"
+  # The mutants run at N=3 only: at N=5 their counterexamples lie deeper than a
+  # few minutes of search reach (MUT_MINQ: none within 3.4 M states by BFS).
 fi
 
 total=$(( $(date +%s) - t_start ))

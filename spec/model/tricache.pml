@@ -14,11 +14,13 @@
  * the environment is calm the graph is acyclic and every run ends in a state
  * where nothing is enabled, which is what the liveness claim inspects.
  *
- * Parameters (-D): N (3 or 5), MAXE (epochs, 2..3), MAXB (ballot counters
- * before calm), CALMB (extra counters after calm), CRASHES, CUTS (fault
- * budgets), TXMAXE (last epoch in which a transaction starts), OVERLOAD
- * (members may vote no for a named reason), LIVE (the environment may turn
- * calm; needed by the liveness claim). MUT_* break one rule each.
+ * Parameters (-D): N (3 or 5), NSTART (1 or 2 transactions), PROPOSERS (mask
+ * of nodes that may start a view change), MAXE (epochs, 2..3), MAXB (ballot
+ * counters before calm), CALMB (extra counters after calm), CRASHES, CUTS
+ * (fault budgets), TXMAXE (last epoch in which a transaction starts),
+ * OVERLOAD (members may vote no for a named reason), LIVE (the environment may
+ * turn calm; needed by the liveness claim). MUT_* break one rule each;
+ * NO_P8 drops the P8 assertions (to see what a mutant breaks next).
  */
 #ifndef N
 #define N 3
