@@ -320,6 +320,10 @@ private:
         std::uint32_t next_chunk = 0;
         std::uint32_t total = 0;
         std::string data;
+        // A reordering network can deliver a window's chunks out of order: keep the
+        // ones ahead of next_chunk (at most one window) instead of refetching them.
+        std::map<std::uint32_t, std::string> ahead;
+        bool progressed = false;  // a chunk arrived since the last request: the donor is alive
         std::uint64_t last_request_ms = 0;
     };
     std::optional<Fetch> fetch_;

@@ -583,9 +583,10 @@ void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
         fetch_->donor_index = static_cast<std::size_t>(random_below(donors.size()));
     } else if (fetch_->last_request_ms != 0 && now - fetch_->last_request_ms < config_.join_retry_ms) {
         return;
-    } else if (fetch_->last_request_ms != 0) {
+    } else if (fetch_->last_request_ms != 0 && !fetch_->progressed) {
         ++fetch_->donor_index;  // that donor did not answer in time
     }
+    fetch_->progressed = false;
     fetch_->last_request_ms = now;
     send(donors[fetch_->donor_index % donors.size()], SnapshotRequest{fetch_->epoch, fetch_->next_chunk});
 }
@@ -601,13 +602,21 @@ void Engine::handle(const PeerHeader& h, const SnapshotRequest& m, std::uint64_t
 
 void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t now) {
     if (status_ != NodeStatus::Syncing || !fetch_ || m.epoch != fetch_->epoch) return;
-    if (m.index != fetch_->next_chunk || m.total == 0 || (fetch_->total != 0 && m.total != fetch_->total)) return;
+    if (m.total == 0 || (fetch_->total != 0 && m.total != fetch_->total) || m.index >= m.total) return;
+    if (m.index < fetch_->next_chunk || m.index >= fetch_->next_chunk + std::max(1u, config_.snapshot_window)) return;
     fetch_->total = m.total;
-    fetch_->data += m.data;
-    ++fetch_->next_chunk;
+    fetch_->progressed = true;
+    fetch_->ahead.try_emplace(m.index, m.data);
+    bool window_done = false;
+    for (auto it = fetch_->ahead.begin(); it != fetch_->ahead.end() && it->first == fetch_->next_chunk;
+         it = fetch_->ahead.erase(it)) {
+        fetch_->data += it->second;
+        ++fetch_->next_chunk;
+        window_done = window_done || fetch_->next_chunk % std::max(1u, config_.snapshot_window) == 0;
+    }
     if (fetch_->next_chunk == fetch_->total) {
         install_snapshot(now);
-    } else if (fetch_->next_chunk % config_.snapshot_window == 0) {
+    } else if (window_done) {
         fetch_->last_request_ms = now;
         send(h.from, SnapshotRequest{fetch_->epoch, fetch_->next_chunk});
     }
