@@ -405,7 +405,9 @@ inline install(n, v) {
   od;
   mx(clk[n], xk + 1);                     /* base_ts */
   ep[n] = E_CL(v) + 1; myv[n] = E_MEM(v);
-  vaccb[n] = 0; vacce[n] = 0;
+  /* forget an accepted ECR only if its instance is over (enter_view): one
+   * accepted while behind, for a later instance, must still be reported */
+  if :: vacce[n] != 0 && E_CL(vacce[n]) < ep[n] -> vaccb[n] = 0; vacce[n] = 0 :: else fi;
   drop_proposal(n);
   xi = (VINC(E_MEM(v), n) == inc[n]);   /* named at this incarnation */
   if
