@@ -615,7 +615,12 @@ inline do_prom(p, n) {
 #else
 #define PROMISE_CHECK(p,n) (axb[n] >= vprom[p])
 #endif
-#define ACC_OK(p,n) ((p) != (n) && MEMORY(p) && axb[n] != 0 && RD(n, axi[n], p) && E_CL(axe[n]) >= ep[p] && \
+#ifdef FIX_F1
+#define ACC_EPOCH(p,n) (E_CL(axe[n]) == ep[p])   /* candidate fix for finding F1 (notes/spin-findings.md) */
+#else
+#define ACC_EPOCH(p,n) (E_CL(axe[n]) >= ep[p])   /* handle(VcAccept): nack only if closes < view_.epoch */
+#endif
+#define ACC_OK(p,n) ((p) != (n) && MEMORY(p) && axb[n] != 0 && RD(n, axi[n], p) && ACC_EPOCH(p,n) && \
                      PROMISE_CHECK(p,n) && vaccb[p] != axb[n])
 inline do_acc(p, n) {
   mx(vseen[p], CNT(axb[n]));
