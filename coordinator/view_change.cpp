@@ -416,7 +416,11 @@ void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
         push_new_view(h.from, now);
         return;
     }
-    if (m.ballot < vc_promised_) {
+    // Behind (R-VC-ACCEPT): one accepted slot serves the instance of our own epoch. Accepting a later
+    // instance's record here would overwrite a value that may already be chosen for ours, and our next
+    // promise in our instance would no longer report it (Spin finding F1). The nack's epoch header makes
+    // the proposer push its NewView to us (R-CATCH-UP).
+    if (m.ecr.closes > view_.epoch || m.ballot < vc_promised_) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
         return;
     }

@@ -190,6 +190,44 @@ TEST(ViewChange, R_SNAPSHOT_chunks_arriving_out_of_order_are_kept_not_refetched)
     expect_converged(h, {1, 2, 3});
 }
 
+// Spin finding F1: with one accepted slot, an acceptor still in epoch 1 that accepted
+// a record closing epoch 2 lost the record it had accepted for epoch 1, and a later
+// proposer for epoch 1 could choose a second, different record for the same epoch.
+TEST(ViewChange, R_VC_ACCEPT_an_acceptor_behind_keeps_the_record_of_its_own_instance) {
+    Harness h(3, failure_detection);
+    Engine& n1 = h.node(1);
+    auto deliver = [&](NodeId from, Epoch epoch, PeerBody body) {
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", from, 1, epoch}, std::move(body)}, h.now());
+        return n1.take_output();
+    };
+    EpochClosingRecord closes_1;
+    closes_1.closes = 1;
+    closes_1.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}};
+    EpochClosingRecord closes_2;
+    closes_2.closes = 2;
+    closes_2.next = View{3, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{200, 0}};
+
+    deliver(2, 1, VcPrepare{Ballot{1, 2}, 2});
+    auto out = deliver(2, 1, VcAccept{Ballot{1, 2}, closes_1});
+    ASSERT_EQ(out.messages.size(), 1u);
+    ASSERT_TRUE(std::holds_alternative<VcAccepted>(out.messages[0].msg.body));
+    // Node 2 installed epoch 2 and runs the next instance; node 1 never heard of epoch 2.
+    deliver(2, 2, VcPrepare{Ballot{2, 2}, 3});
+    out = deliver(2, 2, VcAccept{Ballot{2, 2}, closes_2});
+    ASSERT_EQ(out.messages.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<VcNack>(out.messages[0].msg.body)) << "a record of a later instance is refused";
+    // Node 3 now runs epoch 1's instance: node 1's promise must still report what it accepted there.
+    out = deliver(3, 1, VcPrepare{Ballot{3, 3}, 2});
+    const VcPromise* promise = nullptr;
+    for (const auto& m : out.messages) {
+        if (m.to == 3) promise = std::get_if<VcPromise>(&m.msg.body);
+    }
+    ASSERT_NE(promise, nullptr);
+    EXPECT_EQ(promise->accepted, (Ballot{1, 2}));
+    ASSERT_TRUE(promise->accepted_ecr.has_value());
+    EXPECT_EQ(*promise->accepted_ecr, closes_1);
+}
+
 TEST(ViewChange, R_REQUEUE_refused_request_is_queued_once_and_not_retried_at_once) {
     Harness h(3, failure_detection);
     // Node 3 has promised someone's view change: it refuses every CanCommit of epoch 1.
