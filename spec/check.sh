@@ -118,6 +118,8 @@ if [ "$nodes" = 3 ]; then
     "-DNSTART=1 -DCRASHES=1 -DPROPOSERS=6 -DMAXB=1" "$SAFE" "$DEPTH"
   check liveness pass - "exhaustive, ltl live, -a" \
     "-DLIVE -DNSTART=1 -DCRASHES=1 -DPROPOSERS=6" "$LIVE" "-a $DEPTH"
+  check safety-two-view-changes pass - "bitstate -w22, 1 min, partial" \
+    "-DNSTART=1 -DTXMAXE=2 -DMAXE=3 -DMAXB=2 -DCRASHES=1 -DPROPOSERS=6" "$SAFE -DBITSTATE" "-w22 -Q1 $DEPTH"
   check safety-all-faults pass - "bitstate -w22, partial" \
     "-DNSTART=2 -DCRASHES=1 -DCUTS=1 -DPROPOSERS=6 -DMAXB=2" "$SAFE -DBITSTATE" "-w22 $DEPTH"
   # ---------------------------------------------------------------- mutants
@@ -136,6 +138,9 @@ if [ "$nodes" = 3 ]; then
   # without the P8 assertion the same mutant must break agreement (the consequence)
   check mut-amnesiac-answers-p1 fail "$P1" exhaustive \
     "-DNSTART=1 -DCRASHES=1 -DPROPOSERS=6 -DMUT_AMNESIA -DNO_P8" "$SAFE0" "$DEPTH"
+  # finding F1: two view changes; the old acceptance rule chooses two records for one epoch
+  check mut-accept-ahead fail "$P1" exhaustive \
+    "-DNSTART=1 -DTXMAXE=2 -DMAXE=3 -DMAXB=2 -DCRASHES=1 -DPROPOSERS=6 -DMUT_ACCEPT_AHEAD" "$SAFE0" "$DEPTH"
   check mut-no-suspicion fail 'acceptance cycle' "ltl live, -a" \
     "-DLIVE -DNSTART=1 -DCRASHES=1 -DPROPOSERS=6 -DMUT_NO_SUSPECT" "$LIVE0" "-a $DEPTH"
   if [ "$soak" = 1 ]; then

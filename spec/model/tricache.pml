@@ -615,10 +615,10 @@ inline do_prom(p, n) {
 #else
 #define PROMISE_CHECK(p,n) (axb[n] >= vprom[p])
 #endif
-#ifdef FIX_F1
-#define ACC_EPOCH(p,n) (E_CL(axe[n]) == ep[p])   /* candidate fix for finding F1 (notes/spin-findings.md) */
+#ifdef MUT_ACCEPT_AHEAD
+#define ACC_EPOCH(p,n) (E_CL(axe[n]) >= ep[p])   /* the rule before finding F1: an acceptor behind accepted */
 #else
-#define ACC_EPOCH(p,n) (E_CL(axe[n]) >= ep[p])   /* handle(VcAccept): nack only if closes < view_.epoch */
+#define ACC_EPOCH(p,n) (E_CL(axe[n]) == ep[p])   /* handle(VcAccept): only the record closing our own epoch */
 #endif
 #define ACC_OK(p,n) ((p) != (n) && MEMORY(p) && axb[n] != 0 && RD(n, axi[n], p) && ACC_EPOCH(p,n) && \
                      PROMISE_CHECK(p,n) && vaccb[p] != axb[n])
