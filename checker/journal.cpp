@@ -95,23 +95,25 @@ CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs
     for (const NodeLog& log : logs) {
         for (std::size_t i = 0; i < log.entries.size(); ++i) {
             const LogEntry& e = log.entries[i];
-            const std::string where = "node " + std::to_string(log.node) + " (incarnation " +
-                                      std::to_string(log.incarnation) + ") delivered " + to_string(e.tx) +
-                                      " at index " + std::to_string(log.start_index + i);
+            // Built only for a report: this runs for every delivery of every step.
+            const auto where = [&] {
+                return "node " + std::to_string(log.node) + " (incarnation " + std::to_string(log.incarnation) +
+                       ") delivered " + to_string(e.tx) + " at index " + std::to_string(log.start_index + i);
+            };
             const auto c = commits.find(e.tx);
             if (c == commits.end()) {
                 const auto a = aborts.find(e.tx);
-                return Violation{kP2, where + " but " +
+                return Violation{kP2, where() + " but " +
                                           (a != aborts.end() ? decision_name(*a->second) + " and no node committed it"
                                                              : std::string("the journal has no commit for it"))};
             }
             if (c->second->final_ts != e.final_ts) {
-                return Violation{kP2, where + " with final_ts " + to_string(e.final_ts) + " but " +
+                return Violation{kP2, where() + " with final_ts " + to_string(e.final_ts) + " but " +
                                           decision_name(*c->second)};
             }
             const auto epoch = journal.tx_epochs.find(e.tx);
             if (epoch != journal.tx_epochs.end() && epoch->second.epoch != e.epoch) {
-                return Violation{kP2, where + " in epoch " + std::to_string(e.epoch) +
+                return Violation{kP2, where() + " in epoch " + std::to_string(e.epoch) +
                                           " but the journal puts it in epoch " +
                                           std::to_string(epoch->second.epoch)};
             }

@@ -186,7 +186,14 @@ void Engine::reply_error(const RequestKey& key, ErrorCode code, std::string deta
 
 // ------------------------------------------------------------------ input
 
-void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
+void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) { receive(msg, nullptr, now_ms); }
+
+void Engine::on_message(PeerMessage&& msg, std::uint64_t now_ms) {
+    auto* cc = std::get_if<CanCommit>(&msg.body);
+    receive(msg, cc != nullptr ? &cc->batch : nullptr, now_ms);
+}
+
+void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t now_ms) {
     now_ms_ = std::max(now_ms_, now_ms);
     const PeerHeader& h = msg.header;
     if (h.version != kProtocolVersion || h.cluster_id != config_.cluster_id) return;
@@ -217,6 +224,10 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
     }
     // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member.
     if (!is_member(h.from, h.incarnation)) return;
+    if (movable_batch != nullptr) {
+        on_can_commit(h, std::get<CanCommit>(msg.body), movable_batch, now);
+        return;
+    }
     std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
 }
 
@@ -252,28 +263,28 @@ std::optional<ErrorCode> Engine::admission_error(const OpsRequest& req, std::str
         std::visit(
             [&](const auto& o) {
                 using T = std::decay_t<decltype(o)>;
-                const std::string where = "op " + std::to_string(i) + ": ";
+                const auto where = [i] { return "op " + std::to_string(i) + ": "; };  // built only on error
                 if (o.key.empty()) {
-                    detail = where + "empty key";
+                    detail = where() + "empty key";
                     err = ErrorCode::BadRequest;
                 } else if (o.key.size() > config_.max_key_bytes) {
-                    detail = where + "key of " + std::to_string(o.key.size()) + " bytes over max_key_bytes " +
+                    detail = where() + "key of " + std::to_string(o.key.size()) + " bytes over max_key_bytes " +
                              std::to_string(config_.max_key_bytes);
                     err = ErrorCode::TooLarge;
                 }
                 if constexpr (std::is_same_v<T, Set> || std::is_same_v<T, Cas>) {
                     if (!err && o.value.size() > config_.max_value_bytes) {
-                        detail = where + "value of " + std::to_string(o.value.size()) +
+                        detail = where() + "value of " + std::to_string(o.value.size()) +
                                  " bytes over max_value_bytes " + std::to_string(config_.max_value_bytes);
                         err = ErrorCode::TooLarge;
                     } else if (!err && store::entry_charge(o.key, o.value) > config_.store_limits.max_bytes) {
-                        detail = where + "entry larger than the store's byte limit";
+                        detail = where() + "entry larger than the store's byte limit";
                         err = ErrorCode::TooLarge;
                     }
                 }
                 if constexpr (std::is_same_v<T, Cas>) {
                     if (!err && o.expected && o.expected->size() > config_.max_value_bytes) {
-                        detail = where + "expected value over max_value_bytes";
+                        detail = where() + "expected value over max_value_bytes";
                         err = ErrorCode::TooLarge;
                     }
                 }
@@ -373,6 +384,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
         return;
     }
     waiting_[key] = Waiting{now + config_.client_timeout_ms};
+    deadlines_.emplace_back(now + config_.client_timeout_ms, key);
     QueuedRequest q;
     q.command = Command{req.client, req.request, ops.ops};
     q.bytes = command_bytes(q.command);
@@ -383,9 +395,14 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
 
 void Engine::expire_clients(std::uint64_t now) {  // R-CLIENT-TIMEOUT
     std::vector<RequestKey> expired;
-    for (const auto& [key, w] : waiting_) {
-        if (w.deadline_ms <= now) expired.push_back(key);
+    while (!deadlines_.empty() && deadlines_.front().first <= now) {
+        const auto& [deadline, key] = deadlines_.front();
+        auto it = waiting_.find(key);
+        if (it != waiting_.end() && it->second.deadline_ms == deadline) expired.push_back(key);
+        deadlines_.pop_front();
     }
+    std::sort(expired.begin(), expired.end());
+    expired.erase(std::unique(expired.begin(), expired.end()), expired.end());
     for (const auto& key : expired) {
         reply_error(key, ErrorCode::TimeoutOutcomeUnknown,
                     "no outcome within " + std::to_string(config_.client_timeout_ms) + " ms; it may still apply");
@@ -399,6 +416,7 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
     if (now < hold_batches_until_ms_) return;
     while (own_undecided_ < config_.max_in_flight && !queue_.empty()) {
         auto batch = std::make_shared<Batch>();
+        batch->reserve(std::min<std::size_t>(queue_.size(), config_.max_batch_commands));
         std::uint64_t bytes = 0;
         while (!queue_.empty() && batch->size() < config_.max_batch_commands) {
             QueuedRequest& q = queue_.front();
@@ -422,10 +440,11 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
         ++own_undecided_;
         auto [it, inserted] = coord_.emplace(tx, std::move(ct));
         assert(inserted);
-        CanCommit cc{tx, *batch};
-        broadcast_others(cc);  // R-CANCOMMIT
+        for (const auto& m : view_.members) {  // R-CANCOMMIT
+            if (m.node != config_.self) send(m.node, CanCommit{tx, *batch});
+        }
         const PeerHeader self_header{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch};
-        const Vote own = cast_vote(config_.self, self_header, cc, now);
+        const Vote own = cast_vote(config_.self, self_header, tx, batch, now);
         on_vote(it->second, config_.self, own, now);
     }
 }
@@ -533,14 +552,15 @@ void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
 
 // ------------------------------------------------------------------ participant role
 
-Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
+Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const TxId& tx, BatchPtr batch,
+                       std::uint64_t now) {
     TxRecord rec;
-    rec.id = m.tx;
+    rec.id = tx;
     rec.epoch = h.epoch;
-    auto own = coord_.find(m.tx);
-    rec.batch = own != coord_.end() ? own->second.batch : std::make_shared<const Batch>(m.batch);
+    rec.batch = std::move(batch);
+    const Batch& commands = *rec.batch;
     std::uint64_t bytes = 0;
-    for (const auto& c : m.batch) bytes += command_bytes(c);
+    for (const auto& c : commands) bytes += command_bytes(c);
 
     VoteNoReason reason = VoteNoReason::None;
     if (h.epoch != view_.epoch) {
@@ -551,31 +571,33 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const CanCo
         reason = VoteNoReason::NotMember;
     } else if (undecided_.size() >= config_.max_undecided) {
         reason = VoteNoReason::Overloaded;
-    } else if (m.batch.size() > config_.max_batch_commands || bytes > config_.max_batch_bytes) {
+    } else if (commands.size() > config_.max_batch_commands || bytes > config_.max_batch_bytes) {
         reason = VoteNoReason::TooLarge;
     }
 
-    Vote v{m.tx, reason == VoteNoReason::None, {}, reason};
+    Vote v{tx, reason == VoteNoReason::None, {}, reason};
     if (reason == VoteNoReason::WrongEpoch) return v;  // no record: the transaction belongs to no epoch we hold
     if (v.yes) {  // R-VOTE-YES
         clock_ = Hlc::next(clock_, now);
         rec.proposed = Timestamp{clock_, config_.self};
         rec.state = TxState::Waiting;
         rec.undecided_since_ms = now;
-        undecided_.insert({rec.proposed, m.tx});
+        undecided_.insert({rec.proposed, tx});
         v.proposed = rec.proposed;
     } else {  // R-VOTE-NO: a no is this node's own abort
         rec.state = TxState::Aborted;
-        mark_decided(m.tx);
+        mark_decided(tx);
     }
     rec.voted_yes = v.yes;
     rec.no_reason = reason;
-    if (config_.record_deliveries) out_.journal.push_back(VotedEvent{m.tx, h.epoch, v.yes});
-    txs_.emplace(m.tx, std::move(rec));
+    if (config_.record_deliveries) out_.journal.push_back(VotedEvent{tx, h.epoch, v.yes});
+    txs_.emplace(tx, std::move(rec));
     return v;
 }
 
-void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
+void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) { on_can_commit(h, m, nullptr, now); }
+
+void Engine::on_can_commit(const PeerHeader& h, const CanCommit& m, Batch* movable_batch, std::uint64_t now) {
     if (m.tx.coordinator != h.from || m.tx.incarnation != h.incarnation) return;
     if (h.epoch != view_.epoch) {  // R-EPOCH-FILTER: a no that leaves no record behind
         send(h.from, Vote{m.tx, false, {}, VoteNoReason::WrongEpoch});
@@ -588,7 +610,9 @@ void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) 
         return;
     }
     if (is_stale(m.tx)) return;  // R-STALE
-    send(h.from, cast_vote(h.from, h, m, now));
+    BatchPtr batch = movable_batch != nullptr ? std::make_shared<const Batch>(std::move(*movable_batch))
+                                              : std::make_shared<const Batch>(m.batch);
+    send(h.from, cast_vote(h.from, h, m.tx, std::move(batch), now));
 }
 
 void Engine::handle(const PeerHeader& h, const Vote& m, std::uint64_t now) {

@@ -13,11 +13,15 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "coordinator/config.hpp"
+#include "coordinator/flat_map.hpp"
+#include "coordinator/hash.hpp"
 #include "coordinator/state_machine.hpp"
 #include "protocol/messages.hpp"
 
@@ -93,6 +97,8 @@ public:
     static Engine join(EngineConfig config, protocol::Incarnation incarnation);
 
     void on_message(const protocol::PeerMessage& msg, std::uint64_t now_ms);
+    // The same; a CanCommit's batch is taken over instead of copied.
+    void on_message(protocol::PeerMessage&& msg, std::uint64_t now_ms);
     void on_client_request(const protocol::ClientRequest& req, std::uint64_t now_ms);
     void on_tick(std::uint64_t now_ms);
     Output take_output();
@@ -162,11 +168,19 @@ private:
         std::uint64_t deadline_ms = 0;
     };
     using RequestKey = std::pair<protocol::ClientId, protocol::RequestId>;
+    struct RequestKeyHash {
+        std::size_t operator()(const RequestKey& k) const noexcept {
+            return static_cast<std::size_t>(mix64(k.first * 0x9e3779b97f4a7c15ULL ^ k.second));
+        }
+    };
 
     Engine(EngineConfig config, protocol::Incarnation incarnation);
 
     // Participant role.
+    void receive(const protocol::PeerMessage& msg, protocol::Batch* movable_batch, std::uint64_t now_ms);
     void handle(const protocol::PeerHeader& h, const protocol::CanCommit& m, std::uint64_t now);
+    void on_can_commit(const protocol::PeerHeader& h, const protocol::CanCommit& m, protocol::Batch* movable_batch,
+                       std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::Vote& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::PreCommit& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::Ack& m, std::uint64_t now);
@@ -214,7 +228,7 @@ private:
     void send_to(protocol::NodeId to, protocol::PeerBody body) { send(to, std::move(body)); }
 
     protocol::Vote cast_vote(protocol::NodeId coordinator_node, const protocol::PeerHeader& h,
-                             const protocol::CanCommit& m, std::uint64_t now);
+                             const protocol::TxId& tx, BatchPtr batch, std::uint64_t now);
     void precommit_local(TxRecord& rec, protocol::Ballot b, protocol::Timestamp f);
     void learn_commit(const protocol::TxId& tx, protocol::Timestamp f);
     void learn_abort(const protocol::TxId& tx);
@@ -268,9 +282,15 @@ private:
     std::uint64_t last_gc_ms_ = 0;
 
     std::deque<QueuedRequest> queue_;
-    std::set<RequestKey> queued_;  // the keys in queue_: a request is queued at most once
+    std::unordered_set<RequestKey, RequestKeyHash> queued_;  // the keys in queue_: a request is queued at most once
     std::uint64_t hold_batches_until_ms_ = 0;
-    std::map<RequestKey, Waiting> waiting_;  // every client request this node owes an answer
+    // Every client request this node owes an answer. Unordered: whoever walks
+    // it in bulk sorts the keys first, so replies still leave in key order.
+    FlatMap<RequestKey, Waiting, RequestKeyHash> waiting_;
+    // (deadline, key) in admission order; deadlines never decrease, so the
+    // expired ones are at the front. Stale rows (answered, or re-admitted with
+    // a later deadline) are skipped.
+    std::deque<std::pair<std::uint64_t, RequestKey>> deadlines_;
 
     Output out_;
 

@@ -1,6 +1,8 @@
 #include "coordinator/state_machine.hpp"
 
+#include <algorithm>
 #include <cassert>
+#include <functional>
 #include <type_traits>
 
 #include "coordinator/hash.hpp"
@@ -12,36 +14,69 @@ using protocol::OpResult;
 const std::vector<OpResult>* RetryTable::find(protocol::ClientId client, protocol::RequestId request) const {
     auto it = clients_.find(client);
     if (it == clients_.end()) return nullptr;
-    for (const auto& [req, results] : it->second.recent) {
-        if (req == request) return &results;
+    const Window& w = it->second;
+    if (request > w.max_request) return nullptr;
+    for (std::size_t i = 0; i < w.ids.size(); ++i) {
+        if (w.ids[i] == request) return &w.results[i];
     }
     return nullptr;
 }
 
 void RetryTable::record(protocol::ClientId client, protocol::RequestId request, std::vector<OpResult> results,
                         std::uint64_t log_index) {
-    auto [it, inserted] = clients_.try_emplace(client);
-    Window& w = it->second;
-    if (!inserted) by_recency_.erase({w.last_index, client});
-    w.last_index = log_index;
-    by_recency_.insert({w.last_index, client});
-    w.recent.emplace_back(request, std::move(results));
-    if (w.recent.size() > kWindow) w.recent.pop_front();
-    if (clients_.size() > kMaxClients) {
-        // Deterministic: the client idle longest (smallest last index, then id) goes.
-        auto victim = by_recency_.begin();
-        clients_.erase(victim->second);
-        by_recency_.erase(victim);
+    Window& w = clients_[client];
+    if (w.last_index != log_index || w.ids.empty()) {
+        w.last_index = log_index;
+        recency_.emplace_back(log_index, client);
+        std::push_heap(recency_.begin(), recency_.end(), std::greater<>{});
+    }
+    w.max_request = std::max(w.max_request, request);
+    if (w.ids.size() < kWindow) {
+        w.ids.push_back(request);
+        w.results.push_back(std::move(results));
+    } else {
+        w.ids[w.oldest] = request;
+        w.results[w.oldest] = std::move(results);
+        w.oldest = (w.oldest + 1) % kWindow;
+    }
+    if (clients_.size() > kMaxClients) evict_idlest();
+    if (recency_.size() > 2 * clients_.size() + 64) {  // drop the stale heap entries
+        std::erase_if(recency_, [&](const Recency& r) {
+            const auto it = clients_.find(r.second);
+            return it == clients_.end() || it->second.last_index != r.first;
+        });
+        std::make_heap(recency_.begin(), recency_.end(), std::greater<>{});
     }
 }
 
+// Deterministic: the client idle longest (smallest last index, then id) goes.
+void RetryTable::evict_idlest() {
+    while (!recency_.empty()) {
+        std::pop_heap(recency_.begin(), recency_.end(), std::greater<>{});
+        const Recency top = recency_.back();
+        recency_.pop_back();
+        auto it = clients_.find(top.second);
+        if (it != clients_.end() && it->second.last_index == top.first) {
+            clients_.erase(it);
+            return;
+        }
+    }
+    assert(false && "every client has a live recency entry");
+}
+
 std::vector<protocol::RetryEntry> RetryTable::export_entries() const {
-    // Ordered by each client's last apply index so that import reproduces the
-    // same eviction order; within a client, oldest request first.
+    // Ordered by each client's last apply index (then id) so that import
+    // reproduces the same eviction order; within a client, oldest request first.
+    std::vector<Recency> order;
+    order.reserve(clients_.size());
+    for (const auto& [client, w] : clients_) order.emplace_back(w.last_index, client);
+    std::sort(order.begin(), order.end());
     std::vector<protocol::RetryEntry> out;
-    for (const auto& [index, client] : by_recency_) {
-        for (const auto& [req, results] : clients_.at(client).recent) {
-            out.push_back({client, req, results});
+    for (const auto& [index, client] : order) {
+        const Window& w = clients_.find(client)->second;
+        for (std::size_t k = 0; k < w.ids.size(); ++k) {
+            const std::size_t i = (w.oldest + k) % w.ids.size();
+            out.push_back({client, w.ids[i], w.results[i]});
         }
     }
     return out;
@@ -49,7 +84,7 @@ std::vector<protocol::RetryEntry> RetryTable::export_entries() const {
 
 void RetryTable::import_entries(const std::vector<protocol::RetryEntry>& entries) {
     clients_.clear();
-    by_recency_.clear();
+    recency_.clear();
     std::uint64_t index = 0;
     protocol::ClientId previous = 0;
     bool first = true;

@@ -7,10 +7,12 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "coordinator/flat_map.hpp"
+#include "coordinator/hash.hpp"
 #include "protocol/messages.hpp"
 #include "store/lru_store.hpp"
 
@@ -30,12 +32,29 @@ public:
     std::size_t clients() const { return clients_.size(); }
 
 private:
+    // A ring of at most kWindow requests; the ids sit apart from the results so
+    // that a lookup scans one small contiguous array.
     struct Window {
-        std::deque<std::pair<protocol::RequestId, std::vector<protocol::OpResult>>> recent;  // oldest first
+        std::vector<protocol::RequestId> ids;
+        std::vector<std::vector<protocol::OpResult>> results;
+        std::size_t oldest = 0;  // ring position of the oldest request once full
         std::uint64_t last_index = 0;
+        // The largest request id ever recorded: requests are mostly new and
+        // numbered upwards, so most lookups end here without a scan.
+        protocol::RequestId max_request = 0;
     };
-    std::map<protocol::ClientId, Window> clients_;
-    std::set<std::pair<std::uint64_t, protocol::ClientId>> by_recency_;  // (last_index, client): evicts the idlest
+    using Recency = std::pair<std::uint64_t, protocol::ClientId>;  // (last_index, client): evicts the idlest
+
+    void evict_idlest();
+
+    struct ClientHash {
+        std::size_t operator()(protocol::ClientId c) const noexcept { return static_cast<std::size_t>(mix64(c)); }
+    };
+    FlatMap<protocol::ClientId, Window, ClientHash> clients_;
+    // A min-heap of (last_index, client) with lazy deletion: an entry is live
+    // while it matches its client's last_index. Recording is then O(1) amortized
+    // (indices grow), with no tree node to allocate per command.
+    std::vector<Recency> recency_;
 };
 
 class ReplicatedState {

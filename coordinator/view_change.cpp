@@ -152,6 +152,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     // Nothing of the abandoned history can be answered truthfully any more.
     std::vector<RequestKey> abandoned;
     for (const auto& [key, w] : waiting_) abandoned.push_back(key);
+    std::sort(abandoned.begin(), abandoned.end());
     for (const auto& key : abandoned) {
         reply_error(key, ErrorCode::TimeoutOutcomeUnknown, "the cluster was rebootstrapped; its old history is gone");
     }

@@ -320,7 +320,7 @@ void Cluster::deliver_message(Link link, InFlight message) {
     ++counters_.messages_delivered;
     network_.count_delivered();
     flush_inbox(link.to);
-    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(message.msg, t); });
+    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(std::move(message.msg), t); });
 }
 
 std::optional<Link> Cluster::pick_link(NodeId from, NodeId to, bool need_receiver) const {

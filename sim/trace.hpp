@@ -4,7 +4,9 @@
 // change it by accident.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace tricache::sim {
@@ -16,19 +18,23 @@ public:
         h_ = mix(h_);
         return *this;
     }
+    // Bytes in groups of eight, each read big-endian; a last short group is
+    // read the same way (its first byte most significant).
     TraceHash& add(std::string_view bytes) {
         add(bytes.size());
-        std::uint64_t acc = 0;
-        unsigned n = 0;
-        for (char ch : bytes) {
-            acc = (acc << 8) | static_cast<unsigned char>(ch);
-            if (++n == 8) {
-                add(acc);
-                acc = 0;
-                n = 0;
-            }
+        const char* p = bytes.data();
+        std::size_t n = bytes.size();
+        for (; n >= 8; p += 8, n -= 8) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, p, sizeof word);
+            if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+            add(word);
         }
-        if (n != 0) add(acc);
+        if (n != 0) {
+            std::uint64_t acc = 0;
+            for (std::size_t i = 0; i < n; ++i) acc = (acc << 8) | static_cast<unsigned char>(p[i]);
+            add(acc);
+        }
         return *this;
     }
     std::uint64_t value() const { return h_; }

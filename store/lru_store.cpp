@@ -516,7 +516,11 @@ bool LruStore::check_invariants() const {
     if (in_table != size_ || free_count + size_ != slots_used_ || !table_has_room(size_, table_.size())) {
         return false;
     }
-    return digest() == digest_of(snapshot_mru_first());
+    // The from-scratch digest (digest_of over the contents). Every cached hash
+    // was just checked against the bytes, so the walk's edge sum is that
+    // definition's sum; no copy of the contents is needed.
+    const std::uint64_t head_hash = head_ == kNil ? kEmptyHeadSentinel : key_hash_of(at(head_).key());
+    return digest() == combine(edge_sum, head_hash, count);
 }
 
 }  // namespace tricache::store

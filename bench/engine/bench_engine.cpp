@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "sim/cluster.hpp"
 #include "sim/rng.hpp"
@@ -52,9 +53,30 @@ private:
     std::uint64_t calls_ = 0;
 };
 
+// What the timer itself adds to one measured call: an empty call measured the
+// same way. Reading the thread CPU clock is a system call, and one measured
+// interval contains about one of them.
+struct TimerOverhead {
+    double wall_ns = 0;
+    double cpu_ns = 0;
+};
+
+TimerOverhead timer_overhead() {
+    EngineTimer t;
+    constexpr std::uint64_t kCalls = 200000;
+    for (std::uint64_t i = 0; i < kCalls; ++i) {
+        t.before_call();
+        t.after_call();
+    }
+    return {static_cast<double>(t.wall_ns()) / kCalls, static_cast<double>(t.cpu_ns()) / kCalls};
+}
+
 struct EngineFigures {
     double ns_per_op_per_node = 0;  // wall
     double cpu_ns_per_op_per_node = 0;
+    double net_wall_ns_per_op_per_node = 0;  // less the timer's own overhead
+    double net_cpu_ns_per_op_per_node = 0;
+    TimerOverhead overhead;
     std::uint64_t calls = 0;
     double messages_per_op = 0;
     double commands_per_tx = 0;
@@ -65,6 +87,7 @@ struct EngineFigures {
 
 EngineFigures engine_cost(std::uint32_t clients, std::uint64_t sim_ms) {
     using namespace tricache;
+    const TimerOverhead overhead = timer_overhead();
     EngineTimer timer;
     sim::ClusterOptions o;
     o.nodes = 3;
@@ -110,9 +133,15 @@ EngineFigures engine_cost(std::uint32_t clients, std::uint64_t sim_ms) {
     if (f.ops > 0) {
         f.ns_per_op_per_node = static_cast<double>(timer.wall_ns()) / static_cast<double>(f.ops * 3);
         f.cpu_ns_per_op_per_node = static_cast<double>(timer.cpu_ns()) / static_cast<double>(f.ops * 3);
+        const double calls = static_cast<double>(timer.calls());
+        f.net_wall_ns_per_op_per_node = (static_cast<double>(timer.wall_ns()) - calls * overhead.wall_ns) /
+                                        static_cast<double>(f.ops * 3);
+        f.net_cpu_ns_per_op_per_node =
+            (static_cast<double>(timer.cpu_ns()) - calls * overhead.cpu_ns) / static_cast<double>(f.ops * 3);
         f.messages_per_op = static_cast<double>(cluster.network().counters().sent) / static_cast<double>(f.ops);
     }
     f.calls = timer.calls();
+    f.overhead = overhead;
     if (f.transactions > 0) f.commands_per_tx = static_cast<double>(f.ops) / static_cast<double>(f.transactions);
     return f;
 }
@@ -121,14 +150,16 @@ struct SimFigures {
     std::uint64_t runs = 0;
     std::uint64_t ops = 0;
     double wall_s = 0;
+    double cpu_s = 0;  // thread CPU: wall time on a shared machine also counts time preempted
     double sim_s = 0;
     std::uint64_t failures = 0;
 };
 
-SimFigures simulator_speed(std::uint64_t runs, std::uint64_t sim_ms) {
+SimFigures simulator_speed(std::uint64_t runs, std::uint64_t sim_ms, std::uint32_t clients) {
     using namespace tricache;
     SimFigures f;
     const auto start = Clock::now();
+    const std::uint64_t cpu_start = thread_cpu_ns();
     for (std::uint64_t seed = 1; seed <= runs; ++seed) {
         sim::RunConfig c = sim::plain_config(seed, 3);
         c.faults.loss = 0.05;
@@ -137,7 +168,7 @@ SimFigures simulator_speed(std::uint64_t runs, std::uint64_t sim_ms) {
         c.faults.clog_rate = 0.002;
         c.faults.clog_max_ms = 100;
         c.cluster.codec_rate = 0.2;
-        c.cluster.clients = 8;
+        c.cluster.clients = clients;
         c.request_rate = 0.2;
         c.sim_ms = sim_ms;
         const auto r = sim::run(c);
@@ -147,6 +178,7 @@ SimFigures simulator_speed(std::uint64_t runs, std::uint64_t sim_ms) {
         ++f.runs;
     }
     f.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+    f.cpu_s = static_cast<double>(thread_cpu_ns() - cpu_start) / 1e9;
     return f;
 }
 
@@ -158,10 +190,12 @@ int main(int argc, char** argv) {
     std::uint64_t engine_ms = 1000;
     std::uint64_t runs = 20;
     std::uint64_t run_ms = 2000;
+    std::vector<std::uint32_t> sim_clients{8, 64};
     app.add_option("--clients", clients, "concurrent clients in the engine-cost run");
     app.add_option("--engine-ms", engine_ms, "simulated ms of the engine-cost run");
     app.add_option("--runs", runs, "simulator-speed runs (seeds 1..runs)");
     app.add_option("--run-ms", run_ms, "simulated ms of load per simulator-speed run");
+    app.add_option("--sim-clients", sim_clients, "concurrent clients per simulator-speed run; one figure per value");
     CLI11_PARSE(app, argc, argv);
 
     const EngineFigures e = engine_cost(clients, engine_ms);
@@ -172,14 +206,22 @@ int main(int argc, char** argv) {
                 e.commands_per_tx, static_cast<unsigned long long>(e.max_batch));
     std::printf("  engine time per op per node: %.0f ns wall, %.0f ns thread CPU (%llu engine calls)\n",
                 e.ns_per_op_per_node, e.cpu_ns_per_op_per_node, static_cast<unsigned long long>(e.calls));
+    std::printf("  less the timer's own cost (%.0f ns wall, %.0f ns CPU per call): %.0f ns wall, %.0f ns thread CPU\n",
+                e.overhead.wall_ns, e.overhead.cpu_ns, e.net_wall_ns_per_op_per_node, e.net_cpu_ns_per_op_per_node);
     std::printf("  messages per op        %.3f\n", e.messages_per_op);
 
-    const SimFigures s = simulator_speed(runs, run_ms);
-    std::printf("simulator speed (3 nodes, loss 5%%, dup 5%%, delay <=10 ms, clogs, codec 20%%, %llu runs):\n",
-                static_cast<unsigned long long>(s.runs));
-    std::printf("  simulated client ops   %llu in %.2f s wall (%.1f simulated s; %llu runs failed)\n",
-                static_cast<unsigned long long>(s.ops), s.wall_s, s.sim_s,
-                static_cast<unsigned long long>(s.failures));
-    std::printf("  ops per wall second    %.0f\n", s.wall_s > 0 ? static_cast<double>(s.ops) / s.wall_s : 0.0);
+    for (const std::uint32_t n : sim_clients) {
+        const SimFigures s = simulator_speed(runs, run_ms, n);
+        std::printf(
+            "simulator speed (3 nodes, loss 5%%, dup 5%%, delay <=10 ms, clogs, codec 20%%, %u clients, %llu runs of "
+            "%llu ms):\n",
+            n, static_cast<unsigned long long>(s.runs), static_cast<unsigned long long>(run_ms));
+        std::printf("  simulated client ops   %llu in %.2f s wall (%.1f simulated s; %llu runs failed)\n",
+                    static_cast<unsigned long long>(s.ops), s.wall_s, s.sim_s,
+                    static_cast<unsigned long long>(s.failures));
+        std::printf("  ops per wall second    %.0f (per thread CPU second %.0f)\n",
+                    s.wall_s > 0 ? static_cast<double>(s.ops) / s.wall_s : 0.0,
+                    s.cpu_s > 0 ? static_cast<double>(s.ops) / s.cpu_s : 0.0);
+    }
     return 0;
 }
