@@ -6,6 +6,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -227,10 +228,21 @@ inline int soak_factor() {
     return soak != nullptr && std::strcmp(soak, "0") != 0 && *soak != '\0' ? 20 : 1;
 }
 
-// Runs a property with `runs` successful cases unless RC_PARAMS names
-// max_success itself. Honours RC_PARAMS reproduce= like RC_GTEST_PROP does.
+// The sanitizer pass hunts memory and undefined-behaviour errors, which the
+// first few hundred schedules reach; breadth is the release pass's job, which
+// runs the full counts. A sanitized build (10x slower) runs a fifth of them.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr int kSanitizedShare = 5;
+#else
+inline constexpr int kSanitizedShare = 1;
+#endif
+
+// Runs a property with `runs` successful cases (a fifth when sanitized) unless
+// RC_PARAMS names max_success itself. Honours RC_PARAMS reproduce= like
+// RC_GTEST_PROP does.
 template <class Property>
 void check_property(Property&& property, int runs) {
+    runs = std::max(1, runs / kSanitizedShare);
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     rc::detail::TestMetadata metadata;
     metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
