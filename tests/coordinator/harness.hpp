@@ -2,6 +2,8 @@
 // until the test delivers, drops or duplicates it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <deque>
 #include <functional>
 #include <set>
@@ -157,6 +159,48 @@ inline protocol::Op get(std::string k) { return protocol::Get{std::move(k)}; }
 inline protocol::Op del(std::string k) { return protocol::Del{std::move(k)}; }
 inline protocol::Op cas(std::string k, std::optional<std::string> e, std::string v) {
     return protocol::Cas{std::move(k), std::move(e), std::move(v)};
+}
+
+
+// Shared by the scenario tests: what a reply is, what a message is, who is in a view.
+inline const protocol::OpsReply* ops_reply(const protocol::ClientResponse& r) {
+    return std::get_if<protocol::OpsReply>(&r.body);
+}
+inline const protocol::ErrorReply* error_reply(const protocol::ClientResponse& r) {
+    return std::get_if<protocol::ErrorReply>(&r.body);
+}
+template <class M>
+bool is(const InFlight& m) {
+    return std::holds_alternative<M>(m.msg.body);
+}
+inline std::vector<protocol::NodeId> member_ids(const Engine& e) {
+    std::vector<protocol::NodeId> ids;
+    for (const auto& m : e.view().members) ids.push_back(m.node);
+    return ids;
+}
+
+// Timeouts short enough that a scenario sees suspicion and view changes within a few hundred simulated ms.
+inline void failure_detection(EngineConfig& c) {
+    c.suspect_ms = 200;
+    c.vc_timeout_ms = 150;
+    c.vc_backoff_ms = 100;
+    c.no_quorum_ms = 600;
+    c.heartbeat_ms = 20;
+    c.client_timeout_ms = 100000;
+}
+
+// Every node in `ids` is NORMAL in one epoch with equal logs and stores.
+inline void expect_converged(Harness& h, const std::vector<protocol::NodeId>& ids) {
+    const Engine& first = h.node(ids.front());
+    for (protocol::NodeId n : ids) {
+        const Engine& e = h.node(n);
+        EXPECT_EQ(e.node_status(), NodeStatus::Normal) << "node " << n << " is " << to_string(e.node_status());
+        EXPECT_EQ(e.view().epoch, first.view().epoch) << "node " << n;
+        EXPECT_EQ(e.state().log_length(), first.state().log_length()) << "node " << n;
+        EXPECT_EQ(e.state().log_hash(), first.state().log_hash()) << "node " << n;
+        EXPECT_EQ(e.state().store().snapshot_mru_first(), first.state().store().snapshot_mru_first()) << "node " << n;
+        EXPECT_EQ(e.state().store().digest(), first.state().store().digest()) << "node " << n;
+    }
 }
 
 }  // namespace tricache::coordinator::testing

@@ -8,13 +8,7 @@ namespace {
 
 using namespace tricache::protocol;
 
-const OpsReply* ops_reply(const ClientResponse& r) { return std::get_if<OpsReply>(&r.body); }
-const ErrorReply* error_reply(const ClientResponse& r) { return std::get_if<ErrorReply>(&r.body); }
 
-template <class M>
-bool is(const InFlight& m) {
-    return std::holds_alternative<M>(m.msg.body);
-}
 
 TEST(Rules, R_ADMIT_CLUSTER_wrong_cluster_id_is_refused) {
     Harness h(3);

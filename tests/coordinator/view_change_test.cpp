@@ -11,42 +11,10 @@ namespace {
 
 using namespace tricache::protocol;
 
-template <class M>
-bool is(const InFlight& m) {
-    return std::holds_alternative<M>(m.msg.body);
-}
 
-void failure_detection(EngineConfig& c) {
-    c.suspect_ms = 200;
-    c.vc_timeout_ms = 150;
-    c.vc_backoff_ms = 100;
-    c.no_quorum_ms = 600;
-    c.heartbeat_ms = 20;
-    c.client_timeout_ms = 100000;
-}
 
-std::vector<NodeId> member_ids(const Engine& e) {
-    std::vector<NodeId> ids;
-    for (const auto& m : e.view().members) ids.push_back(m.node);
-    return ids;
-}
 
-const ErrorReply* error_reply(const ClientResponse& r) { return std::get_if<ErrorReply>(&r.body); }
-const OpsReply* ops_reply(const ClientResponse& r) { return std::get_if<OpsReply>(&r.body); }
 
-// Every node in `ids` is NORMAL in one epoch with equal logs and stores.
-void expect_converged(Harness& h, const std::vector<NodeId>& ids) {
-    const Engine& first = h.node(ids.front());
-    for (NodeId n : ids) {
-        const Engine& e = h.node(n);
-        EXPECT_EQ(e.node_status(), NodeStatus::Normal) << "node " << n << " is " << to_string(e.node_status());
-        EXPECT_EQ(e.view().epoch, first.view().epoch) << "node " << n;
-        EXPECT_EQ(e.state().log_length(), first.state().log_length()) << "node " << n;
-        EXPECT_EQ(e.state().log_hash(), first.state().log_hash()) << "node " << n;
-        EXPECT_EQ(e.state().store().snapshot_mru_first(), first.state().store().snapshot_mru_first()) << "node " << n;
-        EXPECT_EQ(e.state().store().digest(), first.state().store().digest()) << "node " << n;
-    }
-}
 
 TEST(ViewChange, R_SUSPECT_silent_member_is_removed_and_writes_go_on) {
     Harness h(3, failure_detection);
