@@ -56,25 +56,25 @@ void replay_seed(std::uint64_t seed, std::uint32_t nodes) {
     EXPECT_GT(r.cluster.crashes, 0u);  // the scenario still has its crash
 }
 
-// Engine bug, finding 1 of /work/notes/sim-findings-2.md: the only full member
+// Engine bug, finding 1 of tests/sim/regressions/FINDINGS.md, part 2: the only full member
 // of a view crashes; the syncing member can fetch the boundary snapshot only
 // from a node left out of the view (fixed in the engine).
 TEST(SimRegression, SyncingMemberFetchesFromANonMember) { replay_seed(541, 3); }
 
-// Harness bug, finding 2-3 of /work/notes/sim-findings-2.md (fixed in sim/clients).
+// Harness bug, finding 2-3 of tests/sim/regressions/FINDINGS.md, part 2 (fixed in sim/clients).
 TEST(SimRegression, ClientRetryToCrashedNode) { replay("client_retry_to_crashed_node.sched"); }
 
-// Open, finding 2-2 of /work/notes/sim-findings-2.md: every node holding the
+// Open, finding 2-2 of tests/sim/regressions/FINDINGS.md, part 2: every node holding the
 // data crashes; the cluster hangs instead of reporting NEEDS_REBOOTSTRAP. A
 // total-failure scenario the simulator does not judge yet (see sim/README.md).
 TEST(SimRegression, DISABLED_LastFullMemberCrashes) { replay("last_full_member_crashes.sched", true); }
 
-// Engine bug, finding 1 of /work/notes/sim-findings.md (fixed in the engine).
+// Engine bug, finding 1 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
     replay("coordinator_commits_after_promising.sched");
 }
 
-// Engine bug, finding 2 of /work/notes/sim-findings.md (fixed in the engine).
+// Engine bug, finding 2 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, FiveNodeMembershipChurn) { replay("five_node_membership_churn.sched"); }
 
 }  // namespace
