@@ -611,13 +611,19 @@ void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t n
     if (m.index < fetch_->next_chunk || m.index >= fetch_->next_chunk + std::max(1u, config_.snapshot_window)) return;
     fetch_->total = m.total;
     fetch_->progressed = true;
-    fetch_->ahead.try_emplace(m.index, m.data);
-    bool window_done = false;
+    if (m.index != fetch_->next_chunk) {
+        fetch_->ahead.try_emplace(m.index, m.data);
+        return;
+    }
+    const std::uint32_t window = std::max(1u, config_.snapshot_window);
+    fetch_->data += m.data;  // in order, the usual case: no detour through `ahead`
+    ++fetch_->next_chunk;
+    bool window_done = fetch_->next_chunk % window == 0;
     for (auto it = fetch_->ahead.begin(); it != fetch_->ahead.end() && it->first == fetch_->next_chunk;
          it = fetch_->ahead.erase(it)) {
         fetch_->data += it->second;
         ++fetch_->next_chunk;
-        window_done = window_done || fetch_->next_chunk % std::max(1u, config_.snapshot_window) == 0;
+        window_done = window_done || fetch_->next_chunk % window == 0;
     }
     if (fetch_->next_chunk == fetch_->total) {
         install_snapshot(now);

@@ -255,21 +255,28 @@ TEST(FailureScenarios, cascading_failures_leader_of_the_view_change_crashes_then
 
 // ---------------------------------------------------------------- false suspicion, concurrent view changes
 
-// Coordinator 1 has every vote, then stalls (a long GC pause, not a crash)
-// before its PreCommits leave. 2 and 3 suspect it and close epoch 1 without it,
-// aborting t. When 1 wakes up its PreCommits arrive: nobody may ack them, so
-// 1 can never commit t (R-TARGET-EPOCH); it adopts the abort instead.
-TEST(FailureScenarios, falsely_suspected_slow_coordinator_commits_nothing_the_view_change_aborted) {
-    Harness h(3, failure_detection);
+// Coordinator 1 gets every vote for one SET; its PreCommits are held back
+// instead of sent, as if it stalled right there.
+std::deque<InFlight> stall_first_write_before_precommit(Harness& h) {
     h.settle(10, 3);
     h.request(1, 1, 1, {set("k", "v")});
-    const TxId t{1, 1, seq_of(1, 1)};
     std::deque<InFlight> held;
     h.run([&](const InFlight& m) {
         if (!is<PreCommit>(m)) return true;
         held.push_back(m);
         return false;
     });
+    return held;
+}
+
+// Coordinator 1 has every vote, then stalls (a long GC pause, not a crash)
+// before its PreCommits leave. 2 and 3 suspect it and close epoch 1 without it,
+// aborting t. When 1 wakes up its PreCommits arrive: nobody may ack them, so
+// 1 can never commit t (R-TARGET-EPOCH); it adopts the abort instead.
+TEST(FailureScenarios, falsely_suspected_slow_coordinator_commits_nothing_the_view_change_aborted) {
+    Harness h(3, failure_detection);
+    const TxId t{1, 1, seq_of(1, 1)};
+    std::deque<InFlight> held = stall_first_write_before_precommit(h);
     ASSERT_EQ(held.size(), 2u) << "the two PreCommits";
     h.pause(1);
     h.settle(10, 60);
@@ -298,15 +305,8 @@ TEST(FailureScenarios, falsely_suspected_slow_coordinator_commits_nothing_the_vi
 // aborts it.
 TEST(FailureScenarios, falsely_suspected_coordinator_is_nacked_between_promise_and_install) {
     Harness h(3, failure_detection);
-    h.settle(10, 3);
-    h.request(1, 1, 1, {set("k", "v")});
     const TxId t{1, 1, seq_of(1, 1)};
-    std::deque<InFlight> held;
-    h.run([&](const InFlight& m) {
-        if (!is<PreCommit>(m)) return true;
-        held.push_back(m);
-        return false;
-    });
+    std::deque<InFlight> held = stall_first_write_before_precommit(h);
     ASSERT_EQ(held.size(), 2u);
     h.pause(1);
     std::deque<InFlight> accepts;  // the view change's second phase waits
