@@ -121,6 +121,7 @@ void Engine::enter_view(const View& v, std::uint64_t now) {
         vc_accepted_ecr_.reset();
     }
     proposal_.reset();
+    loss_ = Loss::None;  // a view installed: whatever was lost, this node is past it
     observe(v.base_ts);
 }
 
@@ -212,7 +213,10 @@ void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t
     if (h.epoch < view_.epoch && !std::holds_alternative<NewView>(msg.body)) push_new_view(h.from, now);  // R-CATCH-UP
     if (auto inc = member_incarnation(h.from)) {
         if (*inc == h.incarnation) {
-            last_heard_[h.from] = now;
+            // A member in another epoch is not taking part in this one. Catch-up
+            // moves a member that is behind, or us when it is ahead; if neither
+            // can (one of us refuses a rebootstrap record), it must be suspected.
+            if (h.epoch == view_.epoch) last_heard_[h.from] = now;
         } else if (h.incarnation != 0 && status_ == NodeStatus::Normal) {
             // A member speaks with another incarnation: it restarted and forgot. R-SUSPECT.
             joiners_[h.from] = Joiner{h.incarnation, now, true};
@@ -368,7 +372,9 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
             return;
         case NodeStatus::NeedsRebootstrap:
             direct(ErrorReply{ErrorCode::NeedsRebootstrap,
-                              "a majority of the cluster lost its memory; an operator must rebootstrap"});
+                              loss_ == Loss::Data
+                                  ? "every node that held the data lost it; an operator must rebootstrap"
+                                  : "a majority of the cluster lost its memory; an operator must rebootstrap"});
             return;
         case NodeStatus::ViewChange:
             if (now - view_change_since_ms_ >= config_.no_quorum_ms) {  // R-NO-QUORUM
@@ -830,7 +836,11 @@ StatusReply Engine::status() const {
         case NodeStatus::ViewChange: s.why_not_ready = "view change in progress"; break;
         case NodeStatus::Syncing: s.why_not_ready = "rejoining: waiting for the snapshot"; break;
         case NodeStatus::Joining: s.why_not_ready = "not a member: waiting to be re-added"; break;
-        case NodeStatus::NeedsRebootstrap: s.why_not_ready = "a majority lost memory: needs rebootstrap"; break;
+        case NodeStatus::NeedsRebootstrap:
+            s.why_not_ready = loss_ == Loss::Data ? "the data of epoch " + std::to_string(view_.epoch) +
+                                                        " is lost (every node that held it lost it): needs rebootstrap"
+                                                  : "a majority lost memory: needs rebootstrap";
+            break;
     }
     s.delivered = state_.log_length();
     s.log_hash = state_.log_hash();

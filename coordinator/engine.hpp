@@ -218,6 +218,9 @@ private:
     void request_snapshot(std::uint64_t now);
     void install_snapshot(std::uint64_t now);
     void update_total_loss(std::uint64_t now);
+    bool data_lost(std::uint64_t now) const;
+    bool may_hold_snapshot(protocol::Epoch epoch) const;
+    std::vector<protocol::NodeId> snapshot_donors() const;
     bool rebootstrap(std::uint64_t now, std::string& detail);
     void install_rebootstrap(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
     void requeue(const protocol::Batch& batch, bool maybe_applied);
@@ -313,6 +316,9 @@ private:
     std::map<protocol::NodeId, Seen> seen_;  // every node of C we heard from, any incarnation
     protocol::Epoch max_epoch_seen_ = 0;
     NodeStatus status_before_loss_ = NodeStatus::Joining;
+    // Why this node reports NEEDS_REBOOTSTRAP: R-TOTAL-LOSS (memory) or R-DATA-LOSS (data).
+    enum class Loss : std::uint8_t { None, Memory, Data };
+    Loss loss_ = Loss::None;
     struct Joiner {
         protocol::Incarnation incarnation = 0;
         std::uint64_t heard_ms = 0;
@@ -345,6 +351,8 @@ private:
         std::map<std::uint32_t, std::string> ahead;
         bool progressed = false;  // a chunk arrived since the last request: the donor is alive
         std::uint64_t last_request_ms = 0;
+        // R-DATA-LOSS: when each node last answered that it holds no snapshot of `epoch`.
+        std::map<protocol::NodeId, std::uint64_t> none_ms;
     };
     std::optional<Fetch> fetch_;
 };

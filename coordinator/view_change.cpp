@@ -92,20 +92,49 @@ void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
     if (needed && now >= next_attempt_ms_) start_view_change(now);
 }
 
-void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS
+void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOSS
     std::size_t amnesiac = amnesiac_ ? 1 : 0;
     for (const auto& [node, j] : joiners_) {
         if (node != config_.self && j.amnesiac && now - j.heard_ms < 2 * config_.suspect_ms) ++amnesiac;
     }
+    Loss loss = Loss::None;
     if (amnesiac >= majority() && status_ != NodeStatus::Normal) {
+        loss = Loss::Memory;
+    } else if (data_lost(now)) {
+        loss = Loss::Data;
+    }
+    if (loss != Loss::None) {
         if (status_ != NodeStatus::NeedsRebootstrap) {
-            refuse_queued(ErrorCode::NeedsRebootstrap, "a majority of the cluster lost its memory");
+            refuse_queued(ErrorCode::NeedsRebootstrap, loss == Loss::Memory
+                                                           ? "a majority of the cluster lost its memory"
+                                                           : "every node that held the data lost it");
             status_before_loss_ = status_;
         }
         status_ = NodeStatus::NeedsRebootstrap;
-    } else if (status_ == NodeStatus::NeedsRebootstrap && amnesiac < majority()) {
+        loss_ = loss;
+    } else if (status_ == NodeStatus::NeedsRebootstrap) {
         status_ = status_before_loss_;  // the evidence went stale (a restarted node was re-added or went quiet)
+        loss_ = Loss::None;
     }
+}
+
+// R-DATA-LOSS: this node needs the snapshot of its view's epoch and every
+// other node of C said lately that it holds none and cannot come to, or that
+// it lost its memory.
+bool Engine::data_lost(std::uint64_t now) const {
+    const bool fetching = status_ == NodeStatus::Syncing ||
+                          (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data);
+    if (!fetching || !fetch_ || fetch_->epoch != view_.epoch || config_.cluster.size() < 2) return false;
+    const std::uint64_t fresh = 2 * config_.suspect_ms;
+    for (NodeId n : config_.cluster) {
+        if (n == config_.self) continue;
+        const auto none = fetch_->none_ms.find(n);
+        if (none != fetch_->none_ms.end() && now - none->second < fresh) continue;
+        const auto j = joiners_.find(n);
+        if (j != joiners_.end() && j->second.amnesiac && now - j->second.heard_ms < fresh) continue;
+        return false;
+    }
+    return true;
 }
 
 // R-TOTAL-LOSS: the operator's way out. It starts a new, empty history whose
@@ -118,7 +147,15 @@ bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
         return false;
     }
     View v;
-    v.epoch = std::max(view_.epoch, max_epoch_seen_) + 1;
+    // R-REBOOTSTRAP: far above every epoch seen, so no epoch of the old history,
+    // even one decided out of our sight, names a view or a transaction of the
+    // new; in a lane of this node and incarnation, so that rebootstraps that
+    // did not see each other (the first one's adopters crashed) are unlikely to
+    // share an epoch even when one node started both, before and after a crash.
+    constexpr std::uint64_t kHistoryGap = std::uint64_t{1} << 20;
+    constexpr std::uint64_t kLane = std::uint64_t{1} << 12;
+    const std::uint64_t lane = mix64((std::uint64_t{config_.self} << 32) ^ incarnation_) % (kHistoryGap / kLane);
+    v.epoch = (std::max(view_.epoch, max_epoch_seen_) / kHistoryGap + 2) * kHistoryGap + lane * kLane;
     v.members.push_back({config_.self, incarnation_});
     for (const auto& [node, seen] : seen_) {
         if (node != config_.self && now - seen.at_ms < 2 * config_.suspect_ms) {
@@ -145,7 +182,10 @@ bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
 }
 
 void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t now) {
-    if (!(status_ == NodeStatus::NeedsRebootstrap || amnesiac_) || ecr.next.epoch <= view_.epoch) return;
+    // Such a record exists only once a node saw the old history lose a
+    // majority's memory or its data; a node that cannot serve there has
+    // nothing left in it. A NORMAL node goes on until its view fails.
+    if ((status_ == NodeStatus::Normal && !amnesiac_) || ecr.next.epoch <= view_.epoch) return;
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
@@ -158,6 +198,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     }
     queue_.clear();
     queued_.clear();
+    fetch_.reset();
     txs_.clear();
     undecided_.clear();
     committed_.clear();
@@ -209,8 +250,8 @@ void Engine::drive_view_change(std::uint64_t now) {
         }
         return;
     }
-    if (status_ == NodeStatus::Syncing) {
-        request_snapshot(now);
+    if (status_ == NodeStatus::Syncing || (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data)) {
+        request_snapshot(now);  // R-DATA-LOSS: keep asking; a late chunk ends the loss
         return;
     }
     if (status_ != NodeStatus::ViewChange || amnesiac_) return;
@@ -572,7 +613,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
 
 // ------------------------------------------------------------------ snapshot transfer
 
-void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
+std::vector<NodeId> Engine::snapshot_donors() const {  // R-SNAPSHOT
     std::vector<NodeId> donors;
     for (const auto& m : view_.members) {
         if (m.node != config_.self) donors.push_back(m.node);
@@ -581,6 +622,11 @@ void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
     for (NodeId n : config_.cluster) {
         if (n != config_.self && std::find(donors.begin(), donors.end(), n) == donors.end()) donors.push_back(n);
     }
+    return donors;
+}
+
+void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
+    const std::vector<NodeId> donors = snapshot_donors();
     if (donors.empty()) return;
     if (!fetch_ || fetch_->epoch != view_.epoch) {
         fetch_ = Fetch{};
@@ -596,8 +642,21 @@ void Engine::request_snapshot(std::uint64_t now) {  // R-SNAPSHOT
     send(donors[fetch_->donor_index % donors.size()], SnapshotRequest{fetch_->epoch, fetch_->next_chunk});
 }
 
+// R-DATA-LOSS: whether this node, not holding the snapshot of `epoch`, may
+// still come to hold it, so that a "none" from it would be premature.
+bool Engine::may_hold_snapshot(Epoch epoch) const {
+    if (view_.epoch > epoch) return true;  // past it: R-CATCH-UP moves the asker on, not a "none"
+    const bool missed_only_the_new_view =
+        view_.epoch + 1 == epoch && full_state_ && !amnesiac_ && status_ != NodeStatus::Joining;
+    const bool receiving = status_ == NodeStatus::Syncing && fetch_ && fetch_->epoch == epoch && fetch_->total != 0;
+    return missed_only_the_new_view || receiving;
+}
+
 void Engine::handle(const PeerHeader& h, const SnapshotRequest& m, std::uint64_t /*now*/) {
-    if (frozen_epoch_ != m.epoch || frozen_snapshot_.empty()) return;
+    if (frozen_epoch_ != m.epoch || frozen_snapshot_.empty()) {
+        if (!may_hold_snapshot(m.epoch)) send(h.from, SnapshotChunk{m.epoch, 0, 0, {}});  // "none"
+        return;
+    }
     const std::uint64_t chunk = std::max<std::uint64_t>(1, config_.snapshot_chunk_bytes);
     const auto total = static_cast<std::uint32_t>((frozen_snapshot_.size() + chunk - 1) / chunk);
     for (std::uint32_t i = m.from_chunk; i < total && i < m.from_chunk + config_.snapshot_window; ++i) {
@@ -606,9 +665,32 @@ void Engine::handle(const PeerHeader& h, const SnapshotRequest& m, std::uint64_t
 }
 
 void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t now) {
-    if (status_ != NodeStatus::Syncing || !fetch_ || m.epoch != fetch_->epoch) return;
-    if (m.total == 0 || (fetch_->total != 0 && m.total != fetch_->total) || m.index >= m.total) return;
+    const bool fetching = status_ == NodeStatus::Syncing ||
+                          (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data);
+    if (!fetching || !fetch_ || m.epoch != fetch_->epoch) return;
+    if (m.total == 0) {  // "none": R-DATA-LOSS evidence
+        fetch_->none_ms[h.from] = now;
+        update_total_loss(now);
+        const std::vector<NodeId> donors = snapshot_donors();
+        if (donors.empty() || donors[fetch_->donor_index % donors.size()] != h.from) return;  // a stale answer
+        // Ask the next donor at once, unless it said "none" within the retry
+        // interval too: then this pass is over and the usual timer paces the next.
+        ++fetch_->donor_index;
+        const auto next = fetch_->none_ms.find(donors[fetch_->donor_index % donors.size()]);
+        if (next == fetch_->none_ms.end() || now - next->second >= config_.join_retry_ms) {
+            fetch_->last_request_ms = 0;
+            request_snapshot(now);
+        } else {
+            fetch_->progressed = true;  // the timer must not skip a donor: it was just advanced
+        }
+        return;
+    }
+    if ((fetch_->total != 0 && m.total != fetch_->total) || m.index >= m.total) return;
     if (m.index < fetch_->next_chunk || m.index >= fetch_->next_chunk + std::max(1u, config_.snapshot_window)) return;
+    if (status_ == NodeStatus::NeedsRebootstrap) {  // someone holds the data after all
+        status_ = NodeStatus::Syncing;
+        loss_ = Loss::None;
+    }
     fetch_->total = m.total;
     fetch_->progressed = true;
     if (m.index != fetch_->next_chunk) {

@@ -350,5 +350,74 @@ TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
     expect_converged(h, {1, 2, 3});
 }
 
+// R-DATA-LOSS (sim finding 2-2): {1, 3} make a view without 2, then {2, 3} one
+// without 1, so 3 is the only node holding the data while 2 waits for the
+// snapshot. 3 crashes before it sends a chunk. Only one node lost its memory,
+// yet the data is gone: 2 must say so, not wait forever.
+TEST(ViewChange, R_DATA_LOSS_syncing_member_reports_needs_rebootstrap_when_every_holder_crashed) {
+    Harness h(3, failure_detection);
+    h.request(1, 1, 1, {set("a", "1")});
+    h.settle(10, 3);
+    h.partition({1, 3});
+    h.settle(10, 60);
+    ASSERT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 3}));
+    h.request(1, 1, 2, {set("b", "2")});
+    h.settle(10, 5);
+    h.heal();
+    h.partition({2, 3});
+    const auto no_chunks_from_3 = [](const InFlight& m) {
+        const auto* c = std::get_if<SnapshotChunk>(&m.msg.body);
+        return !(m.from == 3 && c != nullptr && c->total != 0);
+    };
+    for (int i = 0; i < 60 && h.node(2).node_status() != NodeStatus::Syncing; ++i) {
+        h.advance(10);
+        h.run(no_chunks_from_3);
+    }
+    ASSERT_EQ(h.node(2).node_status(), NodeStatus::Syncing) << "2 is a member of the new view without the data";
+    // 1 is one epoch behind with full data: it could still apply the record and
+    // serve the snapshot. One more view change of {2, 3} puts it out of reach.
+    h.pause(2);
+    for (int i = 0; i < 30; ++i) {
+        h.advance(10);
+        h.run(no_chunks_from_3);
+    }
+    h.resume(2);
+    const Epoch epoch_of_2 = h.node(2).view().epoch;
+    for (int i = 0; i < 60 && !(h.node(2).view().epoch > epoch_of_2 && h.node(3).node_status() == NodeStatus::Normal);
+         ++i) {
+        h.advance(10);
+        h.run(no_chunks_from_3);
+    }
+    ASSERT_GE(h.node(3).view().epoch, h.node(1).view().epoch + 2);
+    ASSERT_EQ(h.node(2).node_status(), NodeStatus::Syncing);
+    ASSERT_EQ(h.node(3).node_status(), NodeStatus::Normal);
+    h.crash(3);
+    h.heal();
+    h.restart(3, 31);
+    for (int i = 0; i < 100; ++i) {
+        h.advance(10);
+        h.run(no_chunks_from_3);
+    }
+    EXPECT_EQ(h.node(2).node_status(), NodeStatus::NeedsRebootstrap);
+    EXPECT_NE(h.node(2).status().why_not_ready.find("lost"), std::string::npos) << h.node(2).status().why_not_ready;
+    EXPECT_NE(h.node(3).node_status(), NodeStatus::NeedsRebootstrap) << "one amnesiac node is no majority";
+    h.request(2, 1, 3, {set("k", "v")});
+    ASSERT_NE(error_reply(h.replies(2).back()), nullptr);
+    EXPECT_EQ(error_reply(h.replies(2).back())->code, ErrorCode::NeedsRebootstrap);
+
+    // The operator's way out: a new, empty history that every node ends up in.
+    ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
+    h.request(2, rb);
+    ASSERT_NE(std::get_if<AdminReply>(&h.replies(2).back().body), nullptr) << error_reply(h.replies(2).back())->detail;
+    EXPECT_GE(h.node(2).view().epoch, Epoch{1} << 21) << "far above every epoch of the old history";
+    h.settle(10, 150);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(h.node(1).state().store().peek("a"), std::nullopt) << "the cache restarted empty";
+    h.request(1, 1, 4, {set("k", "v")});
+    h.settle(10, 10);
+    EXPECT_NE(ops_reply(h.replies(1).back()), nullptr);
+    expect_converged(h, {1, 2, 3});
+}
+
 }  // namespace
 }  // namespace tricache::coordinator::testing
