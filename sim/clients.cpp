@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include "sim/convert.hpp"
 
@@ -26,7 +27,7 @@ bool definitely_not_applied(protocol::ErrorCode code) {
 }  // namespace
 
 Clients::Clients(std::uint32_t count, protocol::ClientId first_id, std::string cluster_id)
-    : cluster_id_(std::move(cluster_id)), slots_(count) {
+    : cluster_id_(std::move(cluster_id)), slots_(count), histories_(1) {
     for (std::uint32_t i = 0; i < count; ++i) slots_[i].id = first_id + i;
 }
 
@@ -40,7 +41,7 @@ bool Clients::can_retry(std::uint32_t slot) const {
 }
 
 protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol::ClientRequestBody body,
-                                       bool wrong_cluster, std::uint64_t time) {
+                                       bool wrong_cluster, std::uint64_t time, std::size_t history) {
     Slot& s = slots_.at(slot);
     assert(!s.waiting);
     protocol::ClientRequest req;
@@ -58,9 +59,9 @@ protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol
     s.last_reply = ReplyKind::Ignored;
     ++counters_.requests;
     ++counters_.attempts;
-    Open open{slot, node, time, false, {}};
+    Open open{slot, node, time, false, {}, history};
     if (const auto* ops = std::get_if<protocol::OpsRequest>(&req.body)) {
-        history_.record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops->ops)});
+        histories_.at(history).record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops->ops)});
     } else if (const auto* local = std::get_if<protocol::LocalGetRequest>(&req.body)) {
         open.local_read = true;
         open.key = local->key;
@@ -69,7 +70,7 @@ protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol
     return req;
 }
 
-protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uint64_t time) {
+protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uint64_t time, std::size_t history) {
     Slot& s = slots_.at(slot);
     assert(can_retry(slot));
     const protocol::ClientRequest& req = *s.current;
@@ -81,8 +82,8 @@ protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uin
     s.last_node = node;
     ++counters_.attempts;
     const auto& ops = std::get<protocol::OpsRequest>(req.body);
-    history_.record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops.ops)});
-    open_.emplace(Key{req.client, req.request}, Open{slot, node, time, false, {}});
+    histories_.at(history).record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops.ops)});
+    open_.emplace(Key{req.client, req.request}, Open{slot, node, time, false, {}, history});
     return req;
 }
 
@@ -92,8 +93,23 @@ void Clients::give_up(std::uint32_t slot) {
     s.last_reply = ReplyKind::Ignored;
 }
 
+std::size_t Clients::begin_new_history() {
+    for (std::uint32_t slot = 0; slot < count(); ++slot) {
+        if (slots_[slot].waiting) give_up(slot);
+    }
+    histories_.emplace_back();
+    return histories_.size() - 1;
+}
+
+checker::CheckResult Clients::recording_error() const {
+    for (const auto& h : histories_) {
+        if (auto e = h.recording_error()) return e;
+    }
+    return std::nullopt;
+}
+
 ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
-                             std::uint64_t node_start_index) {
+                             std::uint64_t node_start_index, std::size_t node_history) {
     ReplyEvent ev;
     const Key key{response.client, response.request};
     auto [lo, hi] = open_.equal_range(key);
@@ -107,8 +123,11 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
     ev.slot = open.slot;
 
     if (open.local_read) {
-        if (const auto* r = std::get_if<protocol::LocalGetReply>(&response.body)) {
-            history_.record_local_read(
+        if (node_history != open.history && std::holds_alternative<protocol::LocalGetReply>(response.body)) {
+            ev.kind = ReplyKind::Info;
+            ++counters_.info;
+        } else if (const auto* r = std::get_if<protocol::LocalGetReply>(&response.body)) {
+            histories_.at(open.history).record_local_read(
                 checker::LocalRead{open.sent, time, node, open.key, r->found, r->value, r->delivered, node_start_index});
             ev.kind = ReplyKind::LocalRead;
             ++counters_.local_reads;
@@ -125,7 +144,7 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
             c.outcome = checker::Outcome::Ok;
             c.results = to_checker(ok->results);
         } else if (const auto* err = std::get_if<protocol::ErrorReply>(&response.body)) {
-            const checker::LogicalOp* op = history_.find(response.client, response.request);
+            const checker::LogicalOp* op = histories_.at(open.history).find(response.client, response.request);
             const bool sent_once = op != nullptr && op->attempts == 1;
             // Another attempt of the same request may still apply it.
             c.outcome = definitely_not_applied(err->code) && sent_once ? checker::Outcome::Fail
@@ -133,7 +152,7 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
         } else {
             c.outcome = checker::Outcome::Info;  // no such answer to an ops request; unknown
         }
-        history_.record_complete(c);
+        histories_.at(open.history).record_complete(c);
         switch (c.outcome) {
             case checker::Outcome::Ok: ev.kind = ReplyKind::Ok; ++counters_.ok; break;
             case checker::Outcome::Fail: ev.kind = ReplyKind::Fail; ++counters_.fail; break;

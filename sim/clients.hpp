@@ -60,20 +60,32 @@ public:
 
     // A new request from an idle client, with a fresh request id; records the
     // invocation. `wrong_cluster` names another cluster (an admission test).
+    // `history`: which of the cluster's histories the node is in (0 until a
+    // rebootstrap); the attempt and its answer are recorded there.
     protocol::ClientRequest start(std::uint32_t slot, NodeId node, protocol::ClientRequestBody body,
-                                  bool wrong_cluster, std::uint64_t time);
+                                  bool wrong_cluster, std::uint64_t time, std::size_t history = 0);
     // The slot's last ops request again, same request id, to `node`.
-    protocol::ClientRequest retry(std::uint32_t slot, NodeId node, std::uint64_t time);
+    protocol::ClientRequest retry(std::uint32_t slot, NodeId node, std::uint64_t time, std::size_t history = 0);
     // The client stops waiting; its attempts stay open (an answer may still
     // come, and is recorded) and count as "never answered" otherwise.
     void give_up(std::uint32_t slot);
 
     // `node_start_index`: where the replying node's current log begins (past 0
     // once it installed a snapshot), the floor of a local read's staleness label.
+    // `node_history`: the history the node is in now. A local read it serves
+    // after it changed history (a rebootstrap) since the attempt was sent is
+    // not recorded: its position belongs to a log the attempt's history lacks.
     ReplyEvent on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
-                        std::uint64_t node_start_index);
+                        std::uint64_t node_start_index, std::size_t node_history = 0);
+    // A rebootstrap started a new, empty history (its index is returned):
+    // every waiting client gives up, as when an operator restarts the cache.
+    // Answers to earlier attempts are still recorded in their own history.
+    std::size_t begin_new_history();
 
-    const checker::History& history() const { return history_; }
+    const checker::History& history(std::size_t index = 0) const { return histories_.at(index); }
+    std::size_t histories() const { return histories_.size(); }
+    // The first recording error of any history.
+    checker::CheckResult recording_error() const;
     const ClientCounters& counters() const { return counters_; }
     // A human description of every client still waiting, for liveness reports.
     std::string describe_waiting() const;
@@ -97,13 +109,14 @@ private:
         std::uint64_t sent = 0;
         bool local_read = false;
         std::string key;  // local reads
+        std::size_t history = 0;
     };
     using Key = std::pair<protocol::ClientId, protocol::RequestId>;
 
     std::string cluster_id_;
     std::vector<Slot> slots_;
     std::multimap<Key, Open> open_;  // attempts in send order within a key
-    checker::History history_;
+    std::vector<checker::History> histories_;  // by the cluster's history index
     ClientCounters counters_;
 };
 

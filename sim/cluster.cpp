@@ -98,34 +98,101 @@ Cluster::Cluster(ClusterOptions options)
       network_(options_.nodes),
       clients_(options_.clients, options_.first_client_id, "tricache"),
       rng_(derive_seed(options_.seed, 1)),
-      safety_([&] {
-          std::vector<std::uint32_t> ids;
-          for (NodeId n = 1; n <= options_.nodes; ++n) ids.push_back(n);
-          return ids;
-      }()),
-      engine_monitor_(options_.nodes, options_.deep_store_checks),
-      chains_(options_.nodes) {
+      engine_monitor_(options_.nodes, options_.deep_store_checks) {
     assert(options_.nodes >= 1);
     assert(options_.tick_every_ms >= 1);
     Rng skews(derive_seed(options_.seed, 2));
     nodes_.reserve(options_.nodes);
+    gens_.push_back(make_generation(1));
+    Generation& g = gens_.back();
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         nodes_.push_back(NodeSlot{coordinator::Engine::bootstrap(engine_config(options_, n, 1)),
                                   skews.below(options_.max_skew_ms + 1), 0, {}});
-        current_.push_back(logs_.size());
-        segments_.push_back(0);
-        logs_.push_back(checker::NodeLog{n, nodes_.back().engine.incarnation(), 0, {}, std::nullopt});
+        g.current.at(n - 1) = g.logs.size();
+        g.logs.push_back(checker::NodeLog{n, nodes_.back().engine.incarnation(), 0, {}, std::nullopt});
+        log_gen_.push_back(0);
         last_incarnation_.push_back(nodes_.back().engine.incarnation());
         installed_.push_back({1});
         named_.push_back(true);
     }
 }
 
-void Cluster::start_segment(NodeId node, std::uint64_t start_index) {
-    const std::uint64_t segment = ++segments_.at(node - 1);
-    current_.at(node - 1) = logs_.size();
-    logs_.push_back(checker::NodeLog{node, engine(node).incarnation() + segment * kSegmentStride, start_index, {},
-                                     std::nullopt});
+Cluster::Generation Cluster::make_generation(protocol::Epoch first_epoch) const {
+    std::vector<std::uint32_t> ids;
+    for (NodeId n = 1; n <= options_.nodes; ++n) ids.push_back(n);
+    return Generation{first_epoch, first_epoch, {}, false, SafetyMonitor(std::move(ids)), LogChains(options_.nodes), {},
+                      std::vector<std::optional<std::size_t>>(options_.nodes), std::vector<std::uint64_t>(options_.nodes, 0)};
+}
+
+// Histories are kept in the order they started, which need not be the order
+// of their first epochs (a rebootstrap may start below a dead one it never saw).
+std::size_t Cluster::generation_of(protocol::Epoch epoch) const {
+    std::size_t best = 0;
+    for (std::size_t g = 1; g < gens_.size(); ++g) {
+        if (!gens_[g].retired && gens_[g].first_epoch <= epoch && gens_[g].first_epoch > gens_[best].first_epoch) {
+            best = g;
+        }
+    }
+    return best;
+}
+
+bool Cluster::generation_alive(std::size_t gen) const {
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        if (!crashed(n) && gens_[gen].current.at(n - 1)) return true;
+    }
+    return false;
+}
+
+// A rebootstrap was adopted: the clients' world restarts with the new, empty
+// history. Whoever waited gives up (its outcome is unknown), and the history
+// so far is kept for the end-of-run checks of the history it belongs to.
+void Cluster::start_generation(const protocol::View& view) {
+    const protocol::Epoch first_epoch = view.epoch;
+    const std::size_t same = generation_of(first_epoch);
+    if (same != 0 && gens_[same].first_epoch == first_epoch) {
+        // Another rebootstrap chose this epoch before. Harmless only if nobody
+        // alive is in that history any more; then it is set aside.
+        if (generation_alive(same)) {
+            fail(checker::Violation{"P8 two live histories share an epoch",
+                                    "a rebootstrap started a history at epoch " + std::to_string(first_epoch) +
+                                        " while another history that started there still has a live node"});
+        }
+        gens_[same].retired = true;
+    }
+    // R-REBOOTSTRAP: a new history's epochs lie above every epoch an older
+    // history used, or one epoch would name views of two histories.
+    for (std::size_t i = 0; i < gens_.size(); ++i) {
+        Generation& g = gens_[i];
+        if (g.retired || g.first_epoch >= first_epoch || g.max_epoch < first_epoch) continue;
+        if (generation_alive(i)) {
+            fail(checker::Violation{"P8 histories overlap",
+                                    "a rebootstrap started a history at epoch " + std::to_string(first_epoch) +
+                                        ", but the live history of epoch " + std::to_string(g.first_epoch) +
+                                        " already installed epoch " + std::to_string(g.max_epoch)});
+        }
+        g.retired = true;
+    }
+    const std::size_t index = clients_.begin_new_history();
+    gens_.push_back(make_generation(first_epoch));
+    gens_.back().record = view;
+    assert(index + 1 == gens_.size());
+    trace_.add(22).add(first_epoch);
+    note("a new history starts at epoch " + std::to_string(first_epoch) + " (rebootstrap)");
+}
+
+void Cluster::start_segment(NodeId node, std::size_t gen, std::uint64_t start_index) {
+    Generation& g = gens_.at(gen);
+    log_gen_.at(node - 1) = gen;
+    const std::uint64_t segment = ++g.segments.at(node - 1);
+    g.current.at(node - 1) = g.logs.size();
+    g.logs.push_back(checker::NodeLog{node, engine(node).incarnation() + segment * kSegmentStride, start_index, {},
+                                      std::nullopt});
+}
+
+checker::NodeLog* Cluster::growing_log(NodeId node, std::size_t gen) {
+    Generation& g = gens_.at(gen);
+    const auto& i = g.current.at(node - 1);
+    return i ? &g.logs.at(*i) : nullptr;
 }
 
 std::uint64_t Cluster::node_time(NodeId node) const {
@@ -180,30 +247,44 @@ void Cluster::route(NodeId node, coordinator::Output out) {
             [&](const auto& e) {
                 using T = std::decay_t<decltype(e)>;
                 if constexpr (std::is_same_v<T, coordinator::VotedEvent>) {
-                    fail(safety_.on_vote(checker::VoteRec{node, to_checker(e.tx), e.yes, e.epoch}));
+                    fail(gens_[generation_of(e.epoch)].safety.on_vote(
+                        checker::VoteRec{node, to_checker(e.tx), e.yes, e.epoch}));
                 } else if constexpr (std::is_same_v<T, coordinator::DecidedEvent>) {
-                    fail(safety_.on_decision(
+                    fail(gens_[generation_of(e.tx.seq >> 32)].safety.on_decision(  // R-SEQ-EPOCH
                         checker::DecisionRec{node, to_checker(e.tx), e.commit, to_checker(e.final_ts)}));
                 } else if constexpr (std::is_same_v<T, coordinator::ViewInstalledEvent>) {
+                    if (e.ecr.closes == 0) {  // R-REBOOTSTRAP: the node adopted a new, empty history
+                        const std::size_t same = generation_of(e.ecr.next.epoch);
+                        if (gens_[same].first_epoch != e.ecr.next.epoch || gens_[same].record != e.ecr.next) {
+                            start_generation(e.ecr.next);
+                        }
+                        const std::size_t g = generation_of(e.ecr.next.epoch);
+                        gens_[g].chains.reset(node);
+                        start_segment(node, g, 0);
+                        snapshot_length = 0;  // the log restarts empty
+                    }
                     checker::ViewRec v{node, e.ecr.next.epoch, {}};
                     for (const auto& m : e.ecr.next.members) v.members.push_back(m.node);
                     trace_.add(12).add(node).add(v.epoch);
                     note("node " + std::to_string(node) + " installed epoch " + std::to_string(v.epoch) +
                          (e.member ? " as a member" : " as a non-member") +
                          (e.full_state ? "" : " (will sync by snapshot)"));
-                    fail(safety_.on_view(v));
+                    Generation& vg = gens_[generation_of(v.epoch)];
+                    vg.max_epoch = std::max(vg.max_epoch, v.epoch);
+                    fail(vg.safety.on_view(v));
                     installed_.at(node - 1).push_back(v.epoch);
                     if (e.member) named_.at(node - 1) = true;
                 } else if constexpr (std::is_same_v<T, coordinator::SnapshotInstalledEvent>) {
                     trace_.add(13).add(node).add(e.log_length).add(e.log_hash);
                     note("node " + std::to_string(node) + " installed a snapshot of epoch " +
                          std::to_string(e.epoch) + " at log length " + std::to_string(e.log_length));
-                    if (options_.engine_monitors) fail(chains_.on_snapshot(node, e.log_length, e.log_hash));
-                    start_segment(node, e.log_length);
+                    const std::size_t g = generation_of(e.epoch);
+                    if (options_.engine_monitors) fail(gens_[g].chains.on_snapshot(node, e.log_length, e.log_hash));
+                    start_segment(node, g, e.log_length);
                     snapshot_length = e.log_length;
                 } else if constexpr (std::is_same_v<T, coordinator::EcrChosenEvent>) {
                     trace_.add(14).add(node).add(e.ecr.closes);
-                    fail(safety_.on_ecr_chosen(node, e.ecr));
+                    fail(gens_[generation_of(e.ecr.closes)].safety.on_ecr_chosen(node, e.ecr));
                 } else {
                     static_assert(sizeof(T) == 0, "a journal event the simulator does not record");
                 }
@@ -211,6 +292,7 @@ void Cluster::route(NodeId node, coordinator::Output out) {
             ev);
     }
 
+    std::size_t touched = 0;  // bit g: history g got a delivery
     for (const auto& d : out.delivered) {
         const auto& installed = installed_.at(node - 1);
         if (std::find(installed.begin(), installed.end(), d.epoch) == installed.end()) {
@@ -219,10 +301,19 @@ void Cluster::route(NodeId node, coordinator::Output out) {
                                         " of epoch " + std::to_string(d.epoch) +
                                         ", which this incarnation never installed"});
         }
-        checker::NodeLog& log = logs_.at(current_.at(node - 1));
-        log.entries.push_back(to_checker(d));
-        fail(safety_.on_delivered(log, log.entries.size() - 1));
-        if (options_.engine_monitors) fail(chains_.on_delivered(node, d));
+        const std::size_t g = generation_of(d.epoch);
+        touched |= std::size_t{1} << std::min<std::size_t>(g, 63);
+        checker::NodeLog* log = growing_log(node, g);
+        if (log == nullptr) {
+            fail(checker::Violation{"P8 delivered in a history it never joined",
+                                    "node " + std::to_string(node) + " delivered " + protocol::to_string(d.tx) +
+                                        " of epoch " + std::to_string(d.epoch) + ", in the history of epoch " +
+                                        std::to_string(gens_[g].first_epoch) + ", which it never started or synced"});
+            continue;
+        }
+        log->entries.push_back(to_checker(d));
+        fail(gens_[g].safety.on_delivered(*log, log->entries.size() - 1));
+        if (options_.engine_monitors) fail(gens_[g].chains.on_delivered(node, d));
         trace_.add(8).add(node).add(tx_fingerprint(d.tx));
         trace_.add(d.final_ts.counter).add(d.final_ts.node).add(d.index);
         ++counters_.transactions_delivered;
@@ -232,11 +323,16 @@ void Cluster::route(NodeId node, coordinator::Output out) {
                  std::to_string(d.batch ? d.batch->size() : 0) + " commands)");
         }
     }
-    if (!out.delivered.empty()) fail(safety_.on_logs(logs_));
+    for (std::size_t g = 0; g < gens_.size(); ++g) {
+        if ((touched >> std::min<std::size_t>(g, 63)) & 1u) fail(gens_[g].safety.on_logs(gens_[g].logs));
+    }
     const coordinator::Engine& engine = slot(node).engine;
+    // The engine's log is the one it last started: until a snapshot replaces
+    // it, a node that moved to another history still holds the old one.
+    const std::size_t node_gen = log_gen_.at(node - 1);
     if (options_.engine_monitors) {
         fail(engine_monitor_.after_call(node, engine, out.delivered, snapshot_length));
-        fail(chains_.check_engine(node, engine.state().log_length(), engine.state().log_hash()));
+        fail(gens_[node_gen].chains.check_engine(node, engine.state().log_length(), engine.state().log_hash()));
     }
 
     for (auto& m : out.messages) {
@@ -257,9 +353,10 @@ void Cluster::route(NodeId node, coordinator::Output out) {
             note("node " + std::to_string(node) + " replies to client " + std::to_string(r.client) + " request " +
                  std::to_string(r.request) + ": " + describe_response(r));
         }
-        clients_.on_reply(node, r, history_time(), logs_.at(current_.at(node - 1)).start_index);
+        const checker::NodeLog* log = growing_log(node, node_gen);
+        clients_.on_reply(node, r, history_time(), log ? log->start_index : 0, node_gen);
     }
-    fail(clients_.history().recording_error());
+    fail(clients_.recording_error());
 }
 
 // R-AMNESIA, judged from the wire: an incarnation that has not installed a
@@ -388,8 +485,10 @@ void Cluster::advance(std::uint64_t ms) {
 bool Cluster::client(NodeId node, std::uint32_t slot_index, protocol::ClientRequestBody body, bool wrong_cluster) {
     if (node < 1 || node > options_.nodes || slot_index >= clients_.count()) return false;
     if (clients_.waiting(slot_index)) return false;
-    protocol::ClientRequest req = clients_.start(slot_index, node, std::move(body), wrong_cluster, history_time());
-    fail(clients_.history().recording_error());
+    const std::size_t gen = crashed(node) ? gens_.size() - 1 : generation_of_node(node);
+    protocol::ClientRequest req =
+        clients_.start(slot_index, node, std::move(body), wrong_cluster, history_time(), gen);
+    fail(clients_.recording_error());
     if (refused_by_crash(node, slot_index)) return true;
     submit(node, std::move(req));
     return true;
@@ -408,8 +507,9 @@ bool Cluster::refused_by_crash(NodeId node, std::uint32_t slot_index) {
 bool Cluster::retry(NodeId node, std::uint32_t slot_index) {
     if (node < 1 || node > options_.nodes || slot_index >= clients_.count()) return false;
     if (!clients_.can_retry(slot_index)) return false;
-    protocol::ClientRequest req = clients_.retry(slot_index, node, history_time());
-    fail(clients_.history().recording_error());
+    const std::size_t gen = crashed(node) ? gens_.size() - 1 : generation_of_node(node);
+    protocol::ClientRequest req = clients_.retry(slot_index, node, history_time(), gen);
+    fail(clients_.recording_error());
     if (options_.transcript) note("retry by client " + std::to_string(req.client));
     if (refused_by_crash(node, slot_index)) return true;
     submit(node, std::move(req));
@@ -517,14 +617,40 @@ bool Cluster::restart(NodeId node) {
     network_.restart(node);
     network_.node(node).paused_until_ms = 0;
     engine_monitor_.reset(node);
-    chains_.reset(node);
+    for (Generation& g : gens_) {
+        g.chains.reset(node);
+        g.current.at(node - 1).reset();
+    }
     installed_.at(node - 1).clear();
-    named_.at(node - 1) = false;
-    current_.at(node - 1) = logs_.size();
-    logs_.push_back(checker::NodeLog{node, inc, 0, {}, std::nullopt});
+    named_.at(node - 1) = false;  // no log either, until a snapshot or a rebootstrap gives it one
     trace_.add(20).add(node).add(inc);
     note("restart node " + std::to_string(node) + " as incarnation " + std::to_string(inc));
     return true;
+}
+
+bool Cluster::rebootstrap(NodeId node) {
+    if (node < 1 || node > options_.nodes || crashed(node)) return false;
+    protocol::ClientRequest req{protocol::kProtocolVersion, "tricache", kOperatorClient, ++operator_requests_,
+                                protocol::AdminRequest{protocol::AdminKind::Rebootstrap, {}}};
+    trace_.add(23).add(node);
+    note("operator: rebootstrap at node " + std::to_string(node) + " (it is " +
+         coordinator::to_string(engine(node).node_status()) + ")");
+    submit(node, std::move(req));
+    return true;
+}
+
+// In a total-failure run the end of the run plays the operator: a node that
+// reports NEEDS_REBOOTSTRAP gets the request (R-REBOOTSTRAP), once per
+// suspect_ms. Elsewhere nobody rebootstraps, so such a node stays not quiet.
+void Cluster::operator_rebootstrap_if_needed() {
+    if (!options_.allow_total_loss || now_ms_ - last_operator_ms_ < options_.suspect_ms) return;
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        if (!crashed(n) && can_step(n) && engine(n).node_status() == coordinator::NodeStatus::NeedsRebootstrap) {
+            last_operator_ms_ = now_ms_;
+            rebootstrap(n);
+            return;
+        }
+    }
 }
 
 // ------------------------------------------------------------------ automatic mode
@@ -645,6 +771,7 @@ bool Cluster::run_until_quiet(std::uint64_t bound_ms, Verdict& verdict, const st
         set_time(now_ms_ + 1);
         deliver_ready();
         tick_due();
+        operator_rebootstrap_if_needed();
     }
     return true;
 }
@@ -688,11 +815,31 @@ Verdict Cluster::finish(std::uint64_t bound_ms) {
 }
 
 checker::CheckResult Cluster::final_checks(checker::LinearizabilityStats& stats) const {
+    const checker::Limits limits{options_.store_limits.max_entries, options_.store_limits.max_bytes, 64};
+    // The history every node ended in gets every check. Any other (a history
+    // a rebootstrap abandoned, or one whose every node moved on) is judged as
+    // far as it went: P1-P4, P6's first half and P7 over its own logs and
+    // clients; it has no final state, and what it acknowledged is gone by the
+    // operator's choice (R-TOTAL-LOSS).
+    const std::size_t live = generation_of_node(1);
+    for (std::size_t g = 0; g < gens_.size(); ++g) {
+        if (g == live) continue;
+        checker::RunRecord run;
+        run.limits = limits;
+        run.logs = gens_[g].logs;
+        run.journal = gens_[g].safety.journal();
+        run.history = clients_.history(g);
+        checker::LinearizabilityStats ignored;
+        if (auto v = checker::check_run(run, &ignored)) {
+            v->detail = "in the history that started at epoch " + std::to_string(gens_[g].first_epoch) + ": " + v->detail;
+            return v;
+        }
+    }
     checker::RunRecord run;
-    run.limits = checker::Limits{options_.store_limits.max_entries, options_.store_limits.max_bytes, 64};
-    run.logs = logs_;
-    run.journal = safety_.journal();
-    run.history = clients_.history();
+    run.limits = limits;
+    run.logs = gens_[live].logs;
+    run.journal = gens_[live].safety.journal();
+    run.history = clients_.history(live);
     const std::uint64_t hash0 = engine(1).state().log_hash();
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         const auto& e = engine(n);

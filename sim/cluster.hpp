@@ -34,6 +34,9 @@ public:
     virtual void after_call() = 0;
 };
 
+// The client id the operator's admin requests use (no simulated client has it).
+inline constexpr protocol::ClientId kOperatorClient = 1;
+
 struct ClusterOptions {
     std::uint32_t nodes = 3;  // ids 1..nodes
     std::uint64_t seed = 1;   // skews, codec choices, link fault draws, engine seeds
@@ -138,6 +141,11 @@ public:
     // A crashed node starts again as a new engine, Engine::join with an
     // incarnation above every earlier one of that node. False if it is up.
     bool restart(NodeId node);
+    // The operator's `rebootstrap` sent to the node (R-REBOOTSTRAP). False if
+    // the node is down; the engine itself refuses unless it needs one.
+    bool rebootstrap(NodeId node);
+    // Histories started so far: 1, plus one per rebootstrap some node adopted.
+    std::size_t histories() const { return gens_.size(); }
     bool crashed(NodeId node) const { return !network_.node(node).up; }
     // Without memory: crashed, or restarted and not yet re-added by a view
     // change, or without the data (a member waiting for a snapshot, or a node
@@ -187,8 +195,9 @@ public:
     // i is named incarnation i + s x kSegmentStride (the checker tells logs
     // apart by (node, incarnation), and a log may not jump).
     static constexpr std::uint64_t kSegmentStride = 1000000;
-    const std::vector<checker::NodeLog>& logs() const { return logs_; }
-    const checker::Journal& journal() const { return safety_.journal(); }
+    // Of the latest history (a rebootstrap starts a new one, checked on its own).
+    const std::vector<checker::NodeLog>& logs() const { return gens_.back().logs; }
+    const checker::Journal& journal() const { return gens_.back().safety.journal(); }
     std::uint64_t trace_hash() const { return trace_.value(); }
     const std::vector<std::string>& transcript() const { return transcript_; }
     std::string transcript_tail(std::size_t lines) const;
@@ -204,7 +213,30 @@ private:
         std::deque<protocol::ClientRequest> inbox;  // client requests held while the node is paused
     };
 
+    // One history of the cluster: the bootstrap's, then one per rebootstrap.
+    // Its epochs start at first_epoch and lie below the next history's
+    // (R-REBOOTSTRAP), so every event is judged in the history of its epoch.
+    struct Generation {
+        protocol::Epoch first_epoch = 0;
+        protocol::Epoch max_epoch = 0;  // the highest epoch a node installed in this history
+        protocol::View record;          // the rebootstrap's view (empty for the bootstrap history)
+        bool retired = false;           // dead, and its first epoch reused by a later rebootstrap
+        SafetyMonitor safety;
+        LogChains chains;
+        std::vector<checker::NodeLog> logs;  // every segment, in creation order
+        // by node - 1: its segment in logs that grows (none: it has no log in this history)
+        std::vector<std::optional<std::size_t>> current;
+        std::vector<std::uint64_t> segments;  // by node - 1: segments started after the first
+    };
+
     NodeSlot& slot(NodeId node) { return nodes_.at(node - 1); }
+    Generation make_generation(protocol::Epoch first_epoch) const;
+    std::size_t generation_of(protocol::Epoch epoch) const;
+    // The node's history now: the one of its installed epoch.
+    std::size_t generation_of_node(NodeId node) const { return generation_of(engine(node).view().epoch); }
+    void start_generation(const protocol::View& view);
+    bool generation_alive(std::size_t gen) const;
+    checker::NodeLog* growing_log(NodeId node, std::size_t gen);
     bool can_step(NodeId node) const { return network_.can_step(node, now_ms_); }
     // One call into an engine, then everything it produced is routed and checked.
     void step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call);
@@ -218,20 +250,20 @@ private:
     checker::CheckResult check_sent(NodeId node, const protocol::PeerMessage& msg) const;
     bool run_until_quiet(std::uint64_t bound_ms, Verdict& verdict, const std::string& what);
     void note(const std::string& line);
-    void start_segment(NodeId node, std::uint64_t start_index);
+    void start_segment(NodeId node, std::size_t gen, std::uint64_t start_index);
     checker::CheckResult final_checks(checker::LinearizabilityStats& stats) const;
+    void operator_rebootstrap_if_needed();
 
     ClusterOptions options_;
     std::vector<NodeSlot> nodes_;
     Network network_;
     Clients clients_;
     Rng rng_;
-    SafetyMonitor safety_;
     EngineMonitor engine_monitor_;
-    LogChains chains_;
-    std::vector<checker::NodeLog> logs_;  // every segment, in creation order
-    std::vector<std::size_t> current_;    // by node - 1: its segment in logs_ that grows
-    std::vector<std::uint64_t> segments_;  // by node - 1: segments started after the first
+    std::vector<Generation> gens_;  // oldest first; never empty
+    std::vector<std::size_t> log_gen_;  // by node - 1: the history of the log its engine holds
+    std::uint64_t last_operator_ms_ = 0;
+    protocol::RequestId operator_requests_ = 0;
     TraceHash trace_;
     std::vector<std::string> transcript_;
     std::optional<checker::Violation> violation_;

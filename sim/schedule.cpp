@@ -150,6 +150,7 @@ std::string describe(const Step& s) {
         case StepKind::Heal: return "heal";
         case StepKind::Crash: return "crash " + std::to_string(s.node);
         case StepKind::Restart: return "restart " + std::to_string(s.node);
+        case StepKind::Rebootstrap: return "rebootstrap " + std::to_string(s.node);
     }
     return "?";
 }
@@ -211,11 +212,12 @@ std::optional<Step> parse_step(const std::string& raw) {
         step.groups = std::move(*groups);
         return step;
     }
-    if (verb == "pause" || verb == "resume" || verb == "crash" || verb == "restart") {
-        step.kind = verb == "pause"    ? StepKind::Pause
-                    : verb == "resume" ? StepKind::Resume
-                    : verb == "crash"  ? StepKind::Crash
-                                       : StepKind::Restart;
+    if (verb == "pause" || verb == "resume" || verb == "crash" || verb == "restart" || verb == "rebootstrap") {
+        step.kind = verb == "pause"     ? StepKind::Pause
+                    : verb == "resume"  ? StepKind::Resume
+                    : verb == "crash"   ? StepKind::Crash
+                    : verb == "restart" ? StepKind::Restart
+                                        : StepKind::Rebootstrap;
         in >> a;
         const auto n = number(a);
         if (!n) return std::nullopt;
@@ -298,7 +300,7 @@ ClusterOptions scripted_options(std::uint32_t nodes, std::uint64_t seed) {
     return o;
 }
 
-bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed) {
+bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed, bool* total_loss) {
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
@@ -314,6 +316,8 @@ bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::u
         if (!s || n < 1 || n > 64) return false;
         nodes = static_cast<std::uint32_t>(n);
         seed = *s;
+        std::string flag;
+        if (total_loss != nullptr) *total_loss = (fields >> flag) && flag == "total-loss";
         return true;
     }
     return false;
@@ -343,6 +347,7 @@ bool apply(Cluster& c, const Step& s) {
         case StepKind::Heal: c.heal_links(); return true;
         case StepKind::Crash: return c.crash(s.node);
         case StepKind::Restart: return c.restart(s.node);
+        case StepKind::Rebootstrap: return c.rebootstrap(s.node);
     }
     return false;
 }

@@ -16,6 +16,7 @@
 //   heal                 (every partition and cut ends; pauses and crashes stay)
 //   crash 2              (memory lost; refused if a majority would be without memory)
 //   restart 2            (a crashed node starts again with a new incarnation)
+//   rebootstrap 2        (the operator's admin rebootstrap, sent to node 2)
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,7 @@ enum class StepKind : std::uint8_t {
     Heal,
     Crash,
     Restart,
+    Rebootstrap,
 };
 
 struct Step {
@@ -70,8 +72,10 @@ std::optional<std::vector<Step>> parse_schedule(const std::string& text, std::st
 // through the codec.
 ClusterOptions scripted_options(std::uint32_t nodes, std::uint64_t seed);
 
-// Reads "# nodes=N seed=S" from a schedule's text, if present.
-bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed);
+// Reads "# nodes=N seed=S" from a schedule's text, if present. A trailing
+// word "total-loss" marks a total-failure scenario (ClusterOptions::allow_total_loss).
+bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed,
+                           bool* total_loss = nullptr);
 
 // Applies one step; returns whether it changed anything.
 bool apply(Cluster& cluster, const Step& step);

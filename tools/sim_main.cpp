@@ -141,10 +141,13 @@ int main(int argc, char** argv) {
         }
         std::uint32_t script_nodes = nodes->front();
         std::uint64_t script_seed = seed;
-        if (tricache::sim::parse_schedule_header(text.str(), script_nodes, script_seed)) {
-            std::cout << "schedule header: nodes=" << script_nodes << " seed=" << script_seed << "\n";
+        bool total_loss = false;
+        if (tricache::sim::parse_schedule_header(text.str(), script_nodes, script_seed, &total_loss)) {
+            std::cout << "schedule header: nodes=" << script_nodes << " seed=" << script_seed
+                      << (total_loss ? " total-loss" : "") << "\n";
         }
         tricache::sim::ClusterOptions options = tricache::sim::scripted_options(script_nodes, script_seed);
+        options.allow_total_loss = total_loss;
         options.transcript = true;
         tricache::sim::Cluster cluster(options);
         for (const auto& step : *steps) {

@@ -24,17 +24,20 @@ struct Schedule {
     std::uint32_t nodes = 3;
     std::uint64_t seed = 0;  // skews and codec choices
     std::vector<Step> steps;
+    bool total_loss = false;  // a total-failure scenario: crashes are not limited
 };
 
 inline void showValue(const Schedule& s, std::ostream& os) {
-    os << "\n# nodes=" << s.nodes << " seed=" << s.seed << " (" << s.steps.size() << " steps)\n";
+    os << "\n# nodes=" << s.nodes << " seed=" << s.seed << (s.total_loss ? " total-loss" : "") << " ("
+       << s.steps.size() << " steps)\n";
     for (const Step& step : s.steps) os << describe(step) << "\n";
 }
 
 // TRICACHE_SIM_CHECKER_ONLY=1 turns the simulator's own engine monitors off,
 // so that only the checker's properties judge (mutation experiments).
-inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed) {
+inline ClusterOptions property_options(std::uint32_t nodes, std::uint64_t seed, bool total_loss = false) {
     ClusterOptions o = scripted_options(nodes, seed);
+    o.allow_total_loss = total_loss;
     const char* only = std::getenv("TRICACHE_SIM_CHECKER_ONLY");
     o.engine_monitors = only == nullptr || *only == '\0' || std::strcmp(only, "0") == 0;
     return o;
@@ -85,7 +88,10 @@ inline rc::Gen<protocol::ClientRequestBody> gen_body() {
     });
 }
 
-inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
+// total_loss: a total-failure scenario. Crashes are not limited and come
+// more often, and the operator's rebootstrap is one of the steps (finish()
+// also plays the operator for a node that still needs it at the end).
+inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients, bool total_loss = false) {
     using namespace rc;
     const auto n = static_cast<int>(nodes);
     auto link_step = [n](StepKind kind) {
@@ -197,6 +203,10 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
         {3, node_step(StepKind::Restart, 0, 0)},
         {2, long_advance_step},
     };
+    if (total_loss) {
+        choices.push_back({3, node_step(StepKind::Crash, 0, 0)});
+        choices.push_back({1, node_step(StepKind::Rebootstrap, 0, 0)});
+    }
     // The kind is picked by weight but shrinks towards the first choice, so
     // any step of a failing schedule may turn into a drain: shrunk schedules
     // then say "drain" where a run of single deliveries did not matter.
@@ -213,13 +223,15 @@ inline rc::Gen<Step> gen_step(std::uint32_t nodes, std::uint32_t clients) {
     return gen::mapcat(kind, [choices](std::size_t i) { return choices[i].second; });
 }
 
-inline rc::Gen<Schedule> gen_schedule(std::uint32_t nodes, std::uint32_t clients, double length_scale) {
+inline rc::Gen<Schedule> gen_schedule(std::uint32_t nodes, std::uint32_t clients, double length_scale,
+                                      bool total_loss = false) {
     using namespace rc;
-    return gen::map(gen::pair(gen::inRange<std::uint64_t>(0, 1000),
-                              gen::scale(length_scale, gen::container<std::vector<Step>>(gen_step(nodes, clients)))),
-                    [nodes](std::pair<std::uint64_t, std::vector<Step>> p) {
-                        return Schedule{nodes, p.first, std::move(p.second)};
-                    });
+    return gen::map(
+        gen::pair(gen::inRange<std::uint64_t>(0, 1000),
+                  gen::scale(length_scale, gen::container<std::vector<Step>>(gen_step(nodes, clients, total_loss)))),
+        [nodes, total_loss](std::pair<std::uint64_t, std::vector<Step>> p) {
+            return Schedule{nodes, p.first, std::move(p.second), total_loss};
+        });
 }
 
 // How many times longer soak runs are (TRICACHE_SOAK=1 -> 20x).

@@ -18,7 +18,7 @@ constexpr std::uint64_t kQuiesceBoundMs = 8000;
 
 // Replays the failing schedule with a transcript, for the report.
 std::string transcript_of(const Schedule& s, std::size_t steps) {
-    ClusterOptions o = property_options(s.nodes, s.seed);
+    ClusterOptions o = property_options(s.nodes, s.seed, s.total_loss);
     o.transcript = true;
     Cluster cluster(o);
     for (std::size_t i = 0; i < steps && i < s.steps.size() && !cluster.violation(); ++i) {
@@ -30,7 +30,7 @@ std::string transcript_of(const Schedule& s, std::size_t steps) {
 }
 
 void check_schedule(const Schedule& s) {
-    Cluster cluster(property_options(s.nodes, s.seed));
+    Cluster cluster(property_options(s.nodes, s.seed, s.total_loss));
     for (std::size_t i = 0; i < s.steps.size(); ++i) {
         apply(cluster, s.steps[i]);
         if (const auto& v = cluster.violation()) {
@@ -48,6 +48,7 @@ void check_schedule(const Schedule& s) {
                 "\n--- transcript (last events) ---\n" + transcript_of(s, s.steps.size()));
     }
     RC_CLASSIFY(verdict.stats.ok_operations > 0, "some operation acknowledged");
+    RC_CLASSIFY(cluster.histories() > 1, "rebootstrapped");
 }
 
 // 3,000 schedules by default over 3, 5 and 7 nodes; bigger clusters cost
@@ -62,6 +63,15 @@ TEST(SimProperty, FiveNodeSchedulesAreSafeAndConverge) {
 
 TEST(SimProperty, SevenNodeSchedulesAreSafeAndConverge) {
     check_property([] { check_schedule(*gen_schedule(7, 3, 24.0)); }, 500 * soak_factor());
+}
+
+// Total failure: crashes are not limited, so a majority may lose its memory
+// or every holder of the data may crash; the cluster must then report
+// NEEDS_REBOOTSTRAP (never answer wrongly), and after the operator's
+// rebootstrap the new history must converge and be linearizable on its own.
+TEST(SimProperty, TotalFailureSchedulesRebootstrapAndConverge) {
+    check_property([] { check_schedule(*gen_schedule(3, 3, 8.0, true)); }, 300 * soak_factor());
+    check_property([] { check_schedule(*gen_schedule(5, 3, 16.0, true)); }, 200 * soak_factor());
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::uint64_t kBoundMs = 20000;
 
-void replay(const std::string& name, bool allow_total_loss = false) {
+void replay(const std::string& name) {
     const std::string path = std::string(TRICACHE_REGRESSION_DIR) + "/" + name;
     std::ifstream in(path);
     ASSERT_TRUE(in) << "cannot open " << path;
@@ -29,12 +29,13 @@ void replay(const std::string& name, bool allow_total_loss = false) {
     text << in.rdbuf();
     std::uint32_t nodes = 0;
     std::uint64_t seed = 0;
-    ASSERT_TRUE(parse_schedule_header(text.str(), nodes, seed)) << path << " lacks '# nodes=N seed=S'";
+    bool total_loss = false;
+    ASSERT_TRUE(parse_schedule_header(text.str(), nodes, seed, &total_loss)) << path << " lacks '# nodes=N seed=S'";
     std::string bad;
     const auto steps = parse_schedule(text.str(), &bad);
     ASSERT_TRUE(steps.has_value()) << path << ": bad line '" << bad << "'";
     ClusterOptions options = scripted_options(nodes, seed);
-    options.allow_total_loss = allow_total_loss;
+    options.allow_total_loss = total_loss;
     const ScheduleOutcome out = run_schedule(options, *steps, kBoundMs);
     EXPECT_EQ(out.verdict.kind, VerdictKind::Pass)
         << out.verdict.violation.property << (out.during_schedule ? " after step " + std::to_string(out.failed_at) : "")
@@ -64,10 +65,11 @@ TEST(SimRegression, SyncingMemberFetchesFromANonMember) { replay_seed(541, 3); }
 // Harness bug, finding 2-3 of tests/sim/regressions/FINDINGS.md, part 2 (fixed in sim/clients).
 TEST(SimRegression, ClientRetryToCrashedNode) { replay("client_retry_to_crashed_node.sched"); }
 
-// Open, finding 2-2 of tests/sim/regressions/FINDINGS.md, part 2: every node holding the
-// data crashes; the cluster hangs instead of reporting NEEDS_REBOOTSTRAP. A
-// total-failure scenario the simulator does not judge yet (see sim/README.md).
-TEST(SimRegression, DISABLED_LastFullMemberCrashes) { replay("last_full_member_crashes.sched", true); }
+// Design limit, finding 2-2 of tests/sim/regressions/FINDINGS.md, part 2: every node holding
+// the data crashes while a majority keeps its memory. It hung in SYNCING/JOINING;
+// now the syncing member reports NEEDS_REBOOTSTRAP (R-DATA-LOSS), the run's
+// operator rebootstraps, and the new history is checked on its own.
+TEST(SimRegression, LastFullMemberCrashes) { replay("last_full_member_crashes.sched"); }
 
 // Engine bug, finding 1 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
