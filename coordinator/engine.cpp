@@ -388,7 +388,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
     QueuedRequest q;
     q.command = Command{req.client, req.request, ops.ops};
     q.bytes = command_bytes(q.command);
-    queued_.insert(key);
+    queued_.try_emplace(key);
     queue_.push_back(std::move(q));
     start_batches(now);
 }
