@@ -285,7 +285,8 @@ private:
     std::uint64_t last_gc_ms_ = 0;
 
     std::deque<QueuedRequest> queue_;
-    std::unordered_set<RequestKey, RequestKeyHash> queued_;  // the keys in queue_: a request is queued at most once
+    struct Queued {};
+    FlatMap<RequestKey, Queued, RequestKeyHash> queued_;  // the keys in queue_: a request is queued at most once
     std::uint64_t hold_batches_until_ms_ = 0;
     // Every client request this node owes an answer. Unordered: whoever walks
     // it in bulk sorts the keys first, so replies still leave in key order.

@@ -67,7 +67,11 @@ public:
     }
     std::size_t count(const Key& key) const { return position(key) == kAbsent ? 0 : 1; }
 
-    Value& operator[](const Key& key) {
+    Value& operator[](const Key& key) { return try_emplace(key).first->second; }
+
+    // Inserts {key, Value{}} unless the key is present; true when it inserted.
+    // One probe where find-then-insert would take two.
+    std::pair<iterator, bool> try_emplace(const Key& key) {
         if ((size_ + 1) * 2 > slots_.size()) grow();
         const std::size_t mask = slots_.size() - 1;
         for (std::size_t i = Hash{}(key) & mask;; i = (i + 1) & mask) {
@@ -76,9 +80,9 @@ public:
                 s.used = true;
                 s.kv = value_type{key, Value{}};
                 ++size_;
-                return s.kv.second;
+                return {iterator{&s, slots_.data() + slots_.size()}, true};
             }
-            if (s.kv.first == key) return s.kv.second;
+            if (s.kv.first == key) return {iterator{&s, slots_.data() + slots_.size()}, false};
         }
     }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <functional>
+#include <string_view>
 #include <type_traits>
 
 #include "coordinator/hash.hpp"
@@ -22,7 +23,26 @@ const std::vector<OpResult>* RetryTable::find(protocol::ClientId client, protoco
     return nullptr;
 }
 
-void RetryTable::record(protocol::ClientId client, protocol::RequestId request, std::vector<OpResult> results,
+namespace {
+
+// Assignment that keeps the destination's buffers (vector and strings) where it can.
+void assign_results(std::vector<OpResult>& to, const std::vector<OpResult>& from) {
+    to.resize(from.size());
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        to[i].ok = from[i].ok;
+        if (!from[i].value) {
+            to[i].value.reset();
+        } else if (to[i].value) {
+            to[i].value->assign(*from[i].value);
+        } else {
+            to[i].value.emplace(*from[i].value);
+        }
+    }
+}
+
+}  // namespace
+
+void RetryTable::record(protocol::ClientId client, protocol::RequestId request, const std::vector<OpResult>& results,
                         std::uint64_t log_index) {
     Window& w = clients_[client];
     if (w.last_index != log_index || w.ids.empty()) {
@@ -33,10 +53,10 @@ void RetryTable::record(protocol::ClientId client, protocol::RequestId request, 
     w.max_request = std::max(w.max_request, request);
     if (w.ids.size() < kWindow) {
         w.ids.push_back(request);
-        w.results.push_back(std::move(results));
+        w.results.push_back(results);
     } else {
         w.ids[w.oldest] = request;
-        w.results[w.oldest] = std::move(results);
+        assign_results(w.results[w.oldest], results);
         w.oldest = (w.oldest + 1) % kWindow;
     }
     if (clients_.size() > kMaxClients) evict_idlest();
@@ -98,18 +118,28 @@ void RetryTable::import_entries(const std::vector<protocol::RetryEntry>& entries
 
 ReplicatedState::ReplicatedState(store::Limits limits) : store_(limits) {}
 
-std::vector<OpResult> ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops) {
-    std::vector<OpResult> results;
-    results.reserve(ops.size());
-    for (const auto& op : ops) {
-        OpResult r;
+void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vector<OpResult>& results) {
+    results.resize(ops.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        const protocol::Op& op = ops[i];
+        OpResult& r = results[i];
+        r.ok = false;
+        const auto set_value = [&r](std::string_view v) {
+            if (r.value) {
+                r.value->assign(v);
+            } else {
+                r.value.emplace(v);
+            }
+        };
+        bool has_value = false;
         std::visit(
             [&](const auto& o) {
                 using T = std::decay_t<decltype(o)>;
                 if constexpr (std::is_same_v<T, protocol::Get>) {
                     if (auto v = store_.get(o.key)) {
                         r.ok = true;
-                        r.value = std::string(*v);
+                        set_value(*v);
+                        has_value = true;
                     }
                 } else if constexpr (std::is_same_v<T, protocol::Set>) {
                     r.ok = store_.put(o.key, o.value).outcome == store::PutOutcome::Stored;
@@ -122,15 +152,15 @@ std::vector<OpResult> ReplicatedState::apply_ops(const std::vector<protocol::Op>
                     if (match) {
                         r.ok = store_.put(o.key, o.value).outcome == store::PutOutcome::Stored;
                     } else if (cur) {
-                        r.value = std::string(*cur);
+                        set_value(*cur);
+                        has_value = true;
                         store_.touch(o.key);  // the comparison read it
                     }
                 }
             },
             op);
-        results.push_back(std::move(r));
+        if (!has_value) r.value.reset();
     }
-    return results;
 }
 
 std::vector<std::vector<OpResult>> ReplicatedState::apply(const protocol::TxId& tx,
@@ -145,9 +175,9 @@ std::vector<std::vector<OpResult>> ReplicatedState::apply(const protocol::TxId& 
             out.push_back(*earlier);
             continue;
         }
-        auto results = apply_ops(cmd.ops);
-        retries_.record(cmd.client, cmd.request, results, log_length_);
-        out.push_back(std::move(results));
+        apply_ops(cmd.ops, scratch_);
+        retries_.record(cmd.client, cmd.request, scratch_, log_length_);
+        out.push_back(scratch_);
     }
     return out;
 }

@@ -25,7 +25,9 @@ public:
     static constexpr std::size_t kMaxClients = 1u << 16;
 
     const std::vector<protocol::OpResult>* find(protocol::ClientId client, protocol::RequestId request) const;
-    void record(protocol::ClientId client, protocol::RequestId request, std::vector<protocol::OpResult> results,
+    // Copies `results` in: a full window overwrites its oldest row in place,
+    // reusing that row's buffers rather than allocating new ones.
+    void record(protocol::ClientId client, protocol::RequestId request, const std::vector<protocol::OpResult>& results,
                 std::uint64_t log_index);
     std::vector<protocol::RetryEntry> export_entries() const;
     void import_entries(const std::vector<protocol::RetryEntry>& entries);
@@ -77,9 +79,13 @@ public:
     static std::optional<ReplicatedState> restore(const protocol::Snapshot& snap);
 
 private:
-    std::vector<protocol::OpResult> apply_ops(const std::vector<protocol::Op>& ops);
+    // Fills `results` (one per op), reusing its buffers.
+    void apply_ops(const std::vector<protocol::Op>& ops, std::vector<protocol::OpResult>& results);
 
     store::LruStore store_;
+    // Scratch for one command's results between apply_ops and the retry table:
+    // kept so that its buffers are reused from command to command.
+    std::vector<protocol::OpResult> scratch_;
     RetryTable retries_;
     std::uint64_t log_length_ = 0;
     std::uint64_t log_hash_ = 0;

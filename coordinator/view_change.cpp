@@ -43,7 +43,7 @@ std::uint64_t Engine::random_below(std::uint64_t bound) {
 void Engine::requeue(const Batch& batch, bool maybe_applied) {  // R-REQUEUE
     for (const auto& cmd : batch) {
         const RequestKey key{cmd.client, cmd.request};
-        if (waiting_.count(key) == 0 || !queued_.insert(key).second) continue;  // R-ADMIT-RETRY: never twice
+        if (waiting_.count(key) == 0 || !queued_.try_emplace(key).second) continue;  // R-ADMIT-RETRY: never twice
         QueuedRequest q;
         q.command = cmd;
         q.bytes = command_bytes(cmd);

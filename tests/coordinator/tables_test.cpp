@@ -35,12 +35,20 @@ void random_ops_match_std_map(unsigned seed) {
     std::mt19937_64 rng(seed);
     for (std::uint64_t i = 0; i < 50000; ++i) {
         const std::uint64_t k = rng() % 300;
-        switch (rng() % 3) {
+        switch (rng() % 4) {
             case 0:
                 flat[k] = i;
                 ref[k] = i;
                 break;
             case 1: ASSERT_EQ(flat.erase(k), ref.erase(k)) << "step " << i; break;
+            case 2: {  // insert-if-absent keeps an existing value
+                const auto [it, inserted] = flat.try_emplace(k);
+                const auto [jt, ref_inserted] = ref.try_emplace(k);
+                ASSERT_EQ(inserted, ref_inserted) << "step " << i;
+                ASSERT_EQ(it->first, k);
+                ASSERT_EQ(it->second, jt->second) << "step " << i;
+                break;
+            }
             default: {
                 const auto it = flat.find(k);
                 const auto jt = ref.find(k);
