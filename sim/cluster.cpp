@@ -688,11 +688,8 @@ Verdict Cluster::finish(std::uint64_t bound_ms) {
 }
 
 checker::CheckResult Cluster::final_checks(checker::LinearizabilityStats& stats) const {
-    checker::RunRecord run;
-    run.limits = checker::Limits{options_.store_limits.max_entries, options_.store_limits.max_bytes, 64};
-    run.logs = logs_;
-    run.journal = safety_.journal();
-    run.history = clients_.history();
+    std::vector<checker::FinalNodeState> finals;
+    finals.reserve(options_.nodes);
     const std::uint64_t hash0 = engine(1).state().log_hash();
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         const auto& e = engine(n);
@@ -713,9 +710,10 @@ checker::CheckResult Cluster::final_checks(checker::LinearizabilityStats& stats)
                                                             std::to_string(hash0) + " (same length " +
                                                             std::to_string(f.log_length) + ")"};
         }
-        run.finals.push_back(std::move(f));
+        finals.push_back(std::move(f));
     }
-    return checker::check_run(run, &stats);
+    const checker::Limits limits{options_.store_limits.max_entries, options_.store_limits.max_bytes, 64};
+    return checker::check_run(checker::RunView{limits, logs_, safety_.journal(), clients_.history(), finals}, &stats);
 }
 
 }  // namespace tricache::sim

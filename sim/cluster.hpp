@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checker/checks.hpp"
@@ -188,6 +189,8 @@ public:
     // apart by (node, incarnation), and a log may not jump).
     static constexpr std::uint64_t kSegmentStride = 1000000;
     const std::vector<checker::NodeLog>& logs() const { return logs_; }
+    // Moves the logs out, for a caller done with the cluster (no check runs after).
+    std::vector<checker::NodeLog> release_logs() { return std::move(logs_); }
     const checker::Journal& journal() const { return safety_.journal(); }
     std::uint64_t trace_hash() const { return trace_.value(); }
     const std::vector<std::string>& transcript() const { return transcript_; }
