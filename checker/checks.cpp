@@ -74,6 +74,7 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
 
     // (a) every command of G is an invoked, not-failed operation, applied once.
     std::unordered_map<ReqKey, std::size_t, RequestKeyHash> first;  // effective application: ordinal into cmds
+    first.reserve(cmds.size());
     for (std::size_t ord = 0; ord < cmds.size(); ++ord) {
         const AppliedCommand& ac = cmds[ord];
         const Command& cmd = g.entries[ac.index - g.start].commands[ac.command];

@@ -108,7 +108,7 @@ std::optional<Link> Network::oldest_link(const std::function<bool(Link)>& accept
 }
 
 std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
-    std::vector<Arrival> out;
+    std::vector<Arrival> taken;
     for (std::size_t i = 0; i < queues_.size(); ++i) {
         auto& q = queues_[i];
         if (q.empty()) continue;
@@ -118,7 +118,7 @@ std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
         auto keep = q.begin();
         for (auto it = q.begin(); it != q.end(); ++it) {
             if (it->ready_ms <= now_ms) {
-                out.push_back(Arrival{l, std::move(*it)});
+                taken.push_back(Arrival{l, std::move(*it)});
             } else {
                 if (keep != it) *keep = std::move(*it);
                 ++keep;
@@ -126,9 +126,22 @@ std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
         }
         q.erase(keep, q.end());
     }
-    std::sort(out.begin(), out.end(), [](const Arrival& a, const Arrival& b) {
-        return std::tie(a.message.ready_ms, a.message.seq) < std::tie(b.message.ready_ms, b.message.seq);
-    });
+    // Sequence numbers are unique, so (ready, seq) is a total order: sorting
+    // small keys and moving each message once gives the same order as sorting
+    // the messages themselves.
+    struct Key {
+        std::uint64_t ready_ms;
+        std::uint64_t seq;
+        std::size_t at;
+    };
+    std::vector<Key> keys;
+    keys.reserve(taken.size());
+    for (std::size_t i = 0; i < taken.size(); ++i) keys.push_back(Key{taken[i].message.ready_ms, taken[i].message.seq, i});
+    std::sort(keys.begin(), keys.end(),
+              [](const Key& a, const Key& b) { return std::tie(a.ready_ms, a.seq) < std::tie(b.ready_ms, b.seq); });
+    std::vector<Arrival> out;
+    out.reserve(taken.size());
+    for (const Key& k : keys) out.push_back(std::move(taken[k.at]));
     return out;
 }
 
