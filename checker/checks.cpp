@@ -74,30 +74,32 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
 
     // (a) every command of G is an invoked, not-failed operation, applied once.
     std::unordered_map<ReqKey, std::size_t, RequestKeyHash> first;  // effective application: ordinal into cmds
+    first.reserve(cmds.size());
     for (std::size_t ord = 0; ord < cmds.size(); ++ord) {
         const AppliedCommand& ac = cmds[ord];
         const Command& cmd = g.entries[ac.index - g.start].commands[ac.command];
-        const std::string where = position(g, ac);
+        // Built only for a report: this runs for every command of G.
+        const auto where_text = [&] { return position(g, ac); };
         const LogicalOp* op = history.find(cmd.client, cmd.request);
         if (!op) {
-            return Violation{kP7, where + " (client " + std::to_string(cmd.client) + " request " +
+            return Violation{kP7, where_text() + " (client " + std::to_string(cmd.client) + " request " +
                                       std::to_string(cmd.request) + " " + to_string(cmd.ops) +
                                       ") was never invoked"};
         }
         if (op->ops != cmd.ops) {
-            return Violation{kP7, where + ": client " + std::to_string(cmd.client) + " request " +
+            return Violation{kP7, where_text() + ": client " + std::to_string(cmd.client) + " request " +
                                       std::to_string(cmd.request) + " was invoked as " + to_string(op->ops) +
                                       " but G holds " + to_string(cmd.ops)};
         }
         if (op->outcome() == Outcome::Fail) {
             return Violation{kP7, op_name(*op) + " was reported Fail (definitely not applied) but is in G at " +
-                                      where};
+                                      where_text()};
         }
         const auto [it, inserted] = first.emplace(ReqKey{cmd.client, cmd.request}, ord);
         if (ac.duplicate) ++st.duplicates;
         if (!inserted && !ac.duplicate) {
             return Violation{kP7, op_name(*op) + " took effect twice: at " + position(g, cmds[it->second]) +
-                                      " and again at " + where + " (beyond the retry window)"};
+                                      " and again at " + where_text() + " (beyond the retry window)"};
         }
     }
 
@@ -274,6 +276,10 @@ CheckResult check_linearizable(const History& history, const GlobalLog& g, Limit
 }
 
 CheckResult check_run(const RunRecord& run, LinearizabilityStats* stats) {
+    return check_run(RunView{run.limits, run.logs, run.journal, run.history, run.finals}, stats);
+}
+
+CheckResult check_run(const RunView& run, LinearizabilityStats* stats) {
     if (run.history.recording_error()) return run.history.recording_error();
     if (auto v = check_agreement(run.journal)) return v;
     if (auto v = check_view_agreement(run.journal)) return v;

@@ -73,4 +73,15 @@ struct RunRecord {
 // P4, P6 first half, P5 with P6 second half, P7. G is replayed once.
 CheckResult check_run(const RunRecord& run, LinearizabilityStats* stats = nullptr);
 
+// The same checks over records the caller keeps (a simulator that owns its
+// logs, journal and history need not copy them for the end of a run).
+struct RunView {
+    Limits limits;
+    std::span<const NodeLog> logs;
+    const Journal& journal;
+    const History& history;
+    std::span<const FinalNodeState> finals;
+};
+CheckResult check_run(const RunView& run, LinearizabilityStats* stats = nullptr);
+
 }  // namespace tricache::checker

@@ -29,28 +29,88 @@ std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
 
 }  // namespace
 
+CheckResult check_decision_pair(const DecisionRec& prev, const DecisionRec& d) {
+    if (prev.commit != d.commit) {
+        return Violation{"P1 agreement", to_string(d.tx) + ": " + decision_name(prev) + " but " + decision_name(d)};
+    }
+    if (d.commit && prev.final_ts != d.final_ts) {
+        return Violation{"P1 agreement", to_string(d.tx) + " committed with two final timestamps: " +
+                                             decision_name(prev) + " but " + decision_name(d)};
+    }
+    return std::nullopt;
+}
+
 CheckResult check_agreement(const Journal& journal) {
     std::map<TxKey, const DecisionRec*> first;
     for (const DecisionRec& d : journal.decisions) {
         const auto [it, inserted] = first.emplace(d.tx, &d);
         if (inserted) continue;
-        const DecisionRec& prev = *it->second;
-        if (prev.commit != d.commit) {
-            return Violation{"P1 agreement",
-                             to_string(d.tx) + ": " + decision_name(prev) + " but " + decision_name(d)};
+        if (auto v = check_decision_pair(*it->second, d)) return v;
+    }
+    return std::nullopt;
+}
+
+CheckResult check_commit_votes(const DecisionRec& d, const TxEpoch* epoch, std::span<const VoteRec> votes) {
+    constexpr const char* kP2 = "P2 validity";
+    if (epoch == nullptr) {
+        return Violation{kP2, to_string(d.tx) + " was committed (" + decision_name(d) +
+                                  ") but the journal knows no epoch or view for it"};
+    }
+    for (const std::uint32_t member : sorted_unique(epoch->members)) {
+        const VoteRec* yes = nullptr;
+        const VoteRec* other = nullptr;
+        for (const VoteRec& v : votes) {
+            if (v.node != member) continue;
+            if (v.yes && v.epoch == epoch->epoch) {
+                yes = &v;
+            } else if (!other) {
+                other = &v;
+            }
         }
-        if (d.commit && prev.final_ts != d.final_ts) {
-            return Violation{"P1 agreement", to_string(d.tx) + " committed with two final timestamps: " +
-                                                 decision_name(prev) + " but " + decision_name(d)};
+        if (yes) continue;
+        std::string why = "no vote from it";
+        if (other) {
+            why = other->yes ? "its yes vote is for epoch " + std::to_string(other->epoch)
+                             : "it voted no (epoch " + std::to_string(other->epoch) + ")";
         }
+        return Violation{kP2, to_string(d.tx) + " was committed (" + decision_name(d) + ") but member " +
+                                  std::to_string(member) + " of epoch " + std::to_string(epoch->epoch) + " view " +
+                                  members_string(epoch->members) + " gave no yes vote: " + why};
+    }
+    return std::nullopt;
+}
+
+CheckResult check_delivered(const NodeLog& log, std::size_t i, const DecisionRec* commit, const DecisionRec* abort,
+                            const TxEpoch* epoch) {
+    constexpr const char* kP2 = "P2 validity";
+    const LogEntry& e = log.entries[i];
+    // Built only for a report: this runs for every delivery of every step.
+    const auto where = [&] {
+        return "node " + std::to_string(log.node) + " (incarnation " + std::to_string(log.incarnation) +
+               ") delivered " + to_string(e.tx) + " at index " + std::to_string(log.start_index + i);
+    };
+    if (commit == nullptr) {
+        return Violation{kP2, where() + " but " +
+                                  (abort != nullptr ? decision_name(*abort) + " and no node committed it"
+                                                    : std::string("the journal has no commit for it"))};
+    }
+    if (commit->final_ts != e.final_ts) {
+        return Violation{kP2, where() + " with final_ts " + to_string(e.final_ts) + " but " + decision_name(*commit)};
+    }
+    if (epoch != nullptr && epoch->epoch != e.epoch) {
+        return Violation{kP2, where() + " in epoch " + std::to_string(e.epoch) + " but the journal puts it in epoch " +
+                                  std::to_string(epoch->epoch)};
     }
     return std::nullopt;
 }
 
 CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs) {
-    constexpr const char* kP2 = "P2 validity";
-    std::map<TxKey, std::vector<const VoteRec*>> votes;
-    for (const VoteRec& v : journal.votes) votes[v.tx].push_back(&v);
+    std::map<TxKey, std::vector<VoteRec>> votes;
+    for (const VoteRec& v : journal.votes) votes[v.tx].push_back(v);
+    const auto epoch_of = [&](const TxKey& tx) -> const TxEpoch* {
+        const auto it = journal.tx_epochs.find(tx);
+        return it == journal.tx_epochs.end() ? nullptr : &it->second;
+    };
 
     std::map<TxKey, const DecisionRec*> commits;
     std::map<TxKey, const DecisionRec*> aborts;
@@ -60,62 +120,20 @@ CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs
             continue;
         }
         if (!commits.emplace(d.tx, &d).second) continue;  // each transaction once, in journal order
-        const auto epoch = journal.tx_epochs.find(d.tx);
-        if (epoch == journal.tx_epochs.end()) {
-            return Violation{kP2, to_string(d.tx) + " was committed (" + decision_name(d) +
-                                      ") but the journal knows no epoch or view for it"};
-        }
         const auto tx_votes = votes.find(d.tx);
-        for (const std::uint32_t member : sorted_unique(epoch->second.members)) {
-            const VoteRec* yes = nullptr;
-            const VoteRec* other = nullptr;
-            if (tx_votes != votes.end()) {
-                for (const VoteRec* v : tx_votes->second) {
-                    if (v->node != member) continue;
-                    if (v->yes && v->epoch == epoch->second.epoch) {
-                        yes = v;
-                    } else if (!other) {
-                        other = v;
-                    }
-                }
-            }
-            if (yes) continue;
-            std::string why = "no vote from it";
-            if (other) {
-                why = other->yes ? "its yes vote is for epoch " + std::to_string(other->epoch)
-                                 : "it voted no (epoch " + std::to_string(other->epoch) + ")";
-            }
-            return Violation{kP2, to_string(d.tx) + " was committed (" + decision_name(d) + ") but member " +
-                                      std::to_string(member) + " of epoch " +
-                                      std::to_string(epoch->second.epoch) + " view " +
-                                      members_string(epoch->second.members) + " gave no yes vote: " + why};
-        }
+        const std::span<const VoteRec> on_tx =
+            tx_votes == votes.end() ? std::span<const VoteRec>{} : std::span<const VoteRec>(tx_votes->second);
+        if (auto v = check_commit_votes(d, epoch_of(d.tx), on_tx)) return v;
     }
 
     for (const NodeLog& log : logs) {
         for (std::size_t i = 0; i < log.entries.size(); ++i) {
-            const LogEntry& e = log.entries[i];
-            // Built only for a report: this runs for every delivery of every step.
-            const auto where = [&] {
-                return "node " + std::to_string(log.node) + " (incarnation " + std::to_string(log.incarnation) +
-                       ") delivered " + to_string(e.tx) + " at index " + std::to_string(log.start_index + i);
-            };
-            const auto c = commits.find(e.tx);
-            if (c == commits.end()) {
-                const auto a = aborts.find(e.tx);
-                return Violation{kP2, where() + " but " +
-                                          (a != aborts.end() ? decision_name(*a->second) + " and no node committed it"
-                                                             : std::string("the journal has no commit for it"))};
-            }
-            if (c->second->final_ts != e.final_ts) {
-                return Violation{kP2, where() + " with final_ts " + to_string(e.final_ts) + " but " +
-                                          decision_name(*c->second)};
-            }
-            const auto epoch = journal.tx_epochs.find(e.tx);
-            if (epoch != journal.tx_epochs.end() && epoch->second.epoch != e.epoch) {
-                return Violation{kP2, where() + " in epoch " + std::to_string(e.epoch) +
-                                          " but the journal puts it in epoch " +
-                                          std::to_string(epoch->second.epoch)};
+            const TxKey& tx = log.entries[i].tx;
+            const auto c = commits.find(tx);
+            const auto a = aborts.find(tx);
+            if (auto v = check_delivered(log, i, c == commits.end() ? nullptr : c->second,
+                                         a == aborts.end() ? nullptr : a->second, epoch_of(tx))) {
+                return v;
             }
         }
     }

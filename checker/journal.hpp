@@ -52,6 +52,18 @@ CheckResult check_agreement(const Journal& journal);
 // the journal with the same final timestamp (and epoch, when known).
 CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs);
 
+// The rules behind check_agreement and check_validity, one record at a time,
+// for a caller that judges records as they arrive (same verdicts, same texts).
+// P1 for a later decision on the transaction `first` decided.
+CheckResult check_decision_pair(const DecisionRec& first, const DecisionRec& later);
+// P2 for a commit: `epoch` is the journal's epoch of its transaction (nullptr:
+// unknown), `votes` every vote on that transaction, in journal order.
+CheckResult check_commit_votes(const DecisionRec& commit, const TxEpoch* epoch, std::span<const VoteRec> votes);
+// P2 for entry i of a log: `commit` and `abort` are the transaction's first
+// commit and first abort in the journal (nullptr: none), `epoch` as above.
+CheckResult check_delivered(const NodeLog& log, std::size_t i, const DecisionRec* commit, const DecisionRec* abort,
+                            const TxEpoch* epoch);
+
 // Part of P8: every install of one epoch names the same members, and the
 // members the simulator attributes to a transaction's epoch match them.
 CheckResult check_view_agreement(const Journal& journal);

@@ -118,7 +118,7 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
         ++counters_.unmatched_replies;
         return ev;
     }
-    const Open open = it->second;
+    Open open = it->second;
     open_.erase(it);
     ev.slot = open.slot;
 
@@ -140,6 +140,19 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
         c.time = time;
         c.client = response.client;
         c.request = response.request;
+        const Slot& s = slots_.at(open.slot);
+        if (node_history != open.history && std::holds_alternative<protocol::OpsReply>(response.body) && s.current &&
+            s.current->request == response.request) {
+            // The node moved to a new history (a rebootstrap) with the request
+            // still queued, and ran it there: it belongs to that history now.
+            const auto& ops = std::get<protocol::OpsRequest>(s.current->body);
+            open.history = node_history;
+            if (histories_.at(open.history).find(response.client, response.request) == nullptr) {
+                histories_.at(open.history)
+                    .record_invoke(
+                        checker::Invoke{open.sent, response.client, response.request, node, to_checker(ops.ops)});
+            }
+        }
         if (const auto* ok = std::get_if<protocol::OpsReply>(&response.body)) {
             c.outcome = checker::Outcome::Ok;
             c.results = to_checker(ok->results);

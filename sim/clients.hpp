@@ -72,9 +72,11 @@ public:
 
     // `node_start_index`: where the replying node's current log begins (past 0
     // once it installed a snapshot), the floor of a local read's staleness label.
-    // `node_history`: the history the node is in now. A local read it serves
-    // after it changed history (a rebootstrap) since the attempt was sent is
-    // not recorded: its position belongs to a log the attempt's history lacks.
+    // `node_history`: the history the node is in now. If it changed history (a
+    // rebootstrap) since the attempt was sent, a local read it serves is not
+    // recorded (its position belongs to a log the attempt's history lacks), and
+    // an Ok is recorded, invocation and all, in the node's new history: the
+    // request waited in its queue and ran there.
     ReplyEvent on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
                         std::uint64_t node_start_index, std::size_t node_history = 0);
     // A rebootstrap started a new, empty history (its index is returned):

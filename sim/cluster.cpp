@@ -824,22 +824,15 @@ checker::CheckResult Cluster::final_checks(checker::LinearizabilityStats& stats)
     const std::size_t live = generation_of_node(1);
     for (std::size_t g = 0; g < gens_.size(); ++g) {
         if (g == live) continue;
-        checker::RunRecord run;
-        run.limits = limits;
-        run.logs = gens_[g].logs;
-        run.journal = gens_[g].safety.journal();
-        run.history = clients_.history(g);
         checker::LinearizabilityStats ignored;
-        if (auto v = checker::check_run(run, &ignored)) {
+        const checker::RunView past{limits, gens_[g].logs, gens_[g].safety.journal(), clients_.history(g), {}};
+        if (auto v = checker::check_run(past, &ignored)) {
             v->detail = "in the history that started at epoch " + std::to_string(gens_[g].first_epoch) + ": " + v->detail;
             return v;
         }
     }
-    checker::RunRecord run;
-    run.limits = limits;
-    run.logs = gens_[live].logs;
-    run.journal = gens_[live].safety.journal();
-    run.history = clients_.history(live);
+    std::vector<checker::FinalNodeState> finals;
+    finals.reserve(options_.nodes);
     const std::uint64_t hash0 = engine(1).state().log_hash();
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         const auto& e = engine(n);
@@ -860,9 +853,10 @@ checker::CheckResult Cluster::final_checks(checker::LinearizabilityStats& stats)
                                                             std::to_string(hash0) + " (same length " +
                                                             std::to_string(f.log_length) + ")"};
         }
-        run.finals.push_back(std::move(f));
+        finals.push_back(std::move(f));
     }
-    return checker::check_run(run, &stats);
+    return checker::check_run(
+        checker::RunView{limits, gens_[live].logs, gens_[live].safety.journal(), clients_.history(live), finals}, &stats);
 }
 
 }  // namespace tricache::sim

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checker/checks.hpp"
@@ -195,9 +196,11 @@ public:
     // i is named incarnation i + s x kSegmentStride (the checker tells logs
     // apart by (node, incarnation), and a log may not jump).
     static constexpr std::uint64_t kSegmentStride = 1000000;
-    // Of the latest history (a rebootstrap starts a new one, checked on its own).
-    const std::vector<checker::NodeLog>& logs() const { return gens_.back().logs; }
-    const checker::Journal& journal() const { return gens_.back().safety.journal(); }
+    // Of the history node 1 is in (each rebootstrap starts one, checked on its own).
+    const std::vector<checker::NodeLog>& logs() const { return gens_[generation_of_node(1)].logs; }
+    // Moves those logs out, for a caller done with the cluster (no check runs after).
+    std::vector<checker::NodeLog> release_logs() { return std::move(gens_[generation_of_node(1)].logs); }
+    const checker::Journal& journal() const { return gens_[generation_of_node(1)].safety.journal(); }
     std::uint64_t trace_hash() const { return trace_.value(); }
     const std::vector<std::string>& transcript() const { return transcript_; }
     std::string transcript_tail(std::size_t lines) const;

@@ -108,27 +108,37 @@ std::optional<Link> Network::oldest_link(const std::function<bool(Link)>& accept
 }
 
 std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
-    std::vector<Arrival> out;
+    // Sequence numbers are unique, so (ready, seq) is a total order: sorting
+    // small keys and then moving each message once gives the same order as
+    // sorting the messages themselves.
+    struct Key {
+        std::uint64_t ready_ms;
+        std::uint64_t seq;
+        std::size_t queue;
+        std::size_t at;
+    };
+    std::vector<Key> keys;
+    std::vector<std::size_t> touched;  // queues that lose messages
     for (std::size_t i = 0; i < queues_.size(); ++i) {
-        auto& q = queues_[i];
+        const auto& q = queues_[i];
         if (q.empty()) continue;
-        const Link l = link_at(i);
         const LinkFaults& f = faults_[i];
-        if (f.blocked || now_ms < f.clogged_until_ms || !can_step(l.to, now_ms)) continue;
-        auto keep = q.begin();
-        for (auto it = q.begin(); it != q.end(); ++it) {
-            if (it->ready_ms <= now_ms) {
-                out.push_back(Arrival{l, std::move(*it)});
-            } else {
-                if (keep != it) *keep = std::move(*it);
-                ++keep;
-            }
+        if (f.blocked || now_ms < f.clogged_until_ms || !can_step(link_at(i).to, now_ms)) continue;
+        const std::size_t before = keys.size();
+        for (std::size_t at = 0; at < q.size(); ++at) {
+            if (q[at].ready_ms <= now_ms) keys.push_back(Key{q[at].ready_ms, q[at].seq, i, at});
         }
-        q.erase(keep, q.end());
+        if (keys.size() != before) touched.push_back(i);
     }
-    std::sort(out.begin(), out.end(), [](const Arrival& a, const Arrival& b) {
-        return std::tie(a.message.ready_ms, a.message.seq) < std::tie(b.message.ready_ms, b.message.seq);
-    });
+    std::sort(keys.begin(), keys.end(),
+              [](const Key& a, const Key& b) { return std::tie(a.ready_ms, a.seq) < std::tie(b.ready_ms, b.seq); });
+    std::vector<Arrival> out;
+    out.reserve(keys.size());
+    for (const Key& k : keys) out.push_back(Arrival{link_at(k.queue), std::move(queues_[k.queue][k.at])});
+    // The moved-from messages keep their ready times: drop exactly those, in order.
+    for (const std::size_t i : touched) {
+        std::erase_if(queues_[i], [now_ms](const InFlight& m) { return m.ready_ms <= now_ms; });
+    }
     return out;
 }
 

@@ -42,7 +42,7 @@ public:
         r.cluster = cluster_.counters();
         r.network = cluster_.network().counters();
         if (config_.cluster.transcript) r.transcript_tail = cluster_.transcript_tail(config_.transcript_lines);
-        r.logs = cluster_.logs();
+        r.logs = cluster_.release_logs();  // the run is over: nothing reads them here again
         return r;
     }
 

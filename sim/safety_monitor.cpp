@@ -82,20 +82,22 @@ checker::CheckResult SafetyMonitor::on_decision(const checker::DecisionRec& deci
     journal_.decisions.push_back(decision);
     const auto [first, inserted] = first_decision_.emplace(decision.tx, decision);
     if (!inserted) {
-        checker::Journal pair;
-        pair.decisions = {first->second, decision};
-        if (auto v = checker::check_agreement(pair)) return v;
+        if (auto v = checker::check_decision_pair(first->second, decision)) return v;
     }
     if (!decision.commit) return std::nullopt;
     if (!first_commit_.emplace(decision.tx, decision).second) return std::nullopt;
     // P2 for a new commit: every member of its epoch voted yes before.
-    checker::Journal slice;
-    slice.decisions = {decision};
-    if (const auto v = votes_.find(decision.tx); v != votes_.end()) slice.votes = v->second;
-    if (const auto e = journal_.tx_epochs.find(decision.tx); e != journal_.tx_epochs.end()) {
-        slice.tx_epochs.emplace(decision.tx, e->second);
-    }
-    return checker::check_validity(slice, {});
+    return checker::check_commit_votes(decision, tx_epoch(decision.tx), votes_on(decision.tx));
+}
+
+const checker::TxEpoch* SafetyMonitor::tx_epoch(const checker::TxKey& tx) const {
+    const auto e = journal_.tx_epochs.find(tx);
+    return e == journal_.tx_epochs.end() ? nullptr : &e->second;
+}
+
+std::span<const checker::VoteRec> SafetyMonitor::votes_on(const checker::TxKey& tx) const {
+    const auto v = votes_.find(tx);
+    return v == votes_.end() ? std::span<const checker::VoteRec>{} : std::span<const checker::VoteRec>(v->second);
 }
 
 checker::CheckResult SafetyMonitor::on_delivered(const checker::NodeLog& log, std::size_t i) {
@@ -110,22 +112,16 @@ checker::CheckResult SafetyMonitor::on_delivered(const checker::NodeLog& log, st
                                                       checker::to_string(log.entries[i - 1].tx) + " of epoch " +
                                                       std::to_string(log.entries[i - 1].epoch)};
     }
-    checker::Journal slice;
+    // P2 as check_validity judges this entry: its commit's votes (the
+    // transaction's epoch may have been learnt since the commit), then the
+    // entry against the commit, or against the abort when nothing committed it.
+    const checker::TxEpoch* epoch = tx_epoch(entry.tx);
     if (const auto c = first_commit_.find(entry.tx); c != first_commit_.end()) {
-        slice.decisions.push_back(c->second);
-        if (const auto v = votes_.find(entry.tx); v != votes_.end()) slice.votes = v->second;
-    } else if (const auto d = first_decision_.find(entry.tx); d != first_decision_.end()) {
-        slice.decisions.push_back(d->second);
+        if (auto v = checker::check_commit_votes(c->second, epoch, votes_on(entry.tx))) return v;
+        return checker::check_delivered(log, i, &c->second, nullptr, epoch);
     }
-    if (const auto e = journal_.tx_epochs.find(entry.tx); e != journal_.tx_epochs.end()) {
-        slice.tx_epochs.emplace(entry.tx, e->second);
-    }
-    checker::NodeLog one;
-    one.node = log.node;
-    one.incarnation = log.incarnation;
-    one.start_index = log.start_index + i;
-    one.entries = {entry};
-    return checker::check_validity(slice, std::span<const checker::NodeLog>(&one, 1));
+    const auto d = first_decision_.find(entry.tx);
+    return checker::check_delivered(log, i, nullptr, d != first_decision_.end() ? &d->second : nullptr, epoch);
 }
 
 }  // namespace tricache::sim

@@ -38,6 +38,9 @@ public:
     const checker::Journal& journal() const { return journal_; }
 
 private:
+    const checker::TxEpoch* tx_epoch(const checker::TxKey& tx) const;
+    std::span<const checker::VoteRec> votes_on(const checker::TxKey& tx) const;
+
     std::size_t cluster_size_;
     checker::Journal journal_;
     std::map<std::uint64_t, std::pair<std::uint32_t, protocol::EpochClosingRecord>> chosen_;  // by closed epoch

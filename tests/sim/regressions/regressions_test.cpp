@@ -71,6 +71,11 @@ TEST(SimRegression, ClientRetryToCrashedNode) { replay("client_retry_to_crashed_
 // operator rebootstraps, and the new history is checked on its own.
 TEST(SimRegression, LastFullMemberCrashes) { replay("last_full_member_crashes.sched"); }
 
+// Findings 2-4a/b/c of tests/sim/regressions/FINDINGS.md, part 2 (total-failure runs).
+TEST(SimRegression, OldHistorySurvivorAdoptsRebootstrap) { replay("old_history_survivor_adopts_rebootstrap.sched"); }
+TEST(SimRegression, TwoRebootstrapsOneEpoch) { replay("two_rebootstraps_one_epoch.sched"); }
+TEST(SimRegression, RequestQueuedAcrossRebootstrap) { replay("request_queued_across_rebootstrap.sched"); }
+
 // Engine bug, finding 1 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
     replay("coordinator_commits_after_promising.sched");
