@@ -485,7 +485,7 @@ void Cluster::advance(std::uint64_t ms) {
 bool Cluster::client(NodeId node, std::uint32_t slot_index, protocol::ClientRequestBody body, bool wrong_cluster) {
     if (node < 1 || node > options_.nodes || slot_index >= clients_.count()) return false;
     if (clients_.waiting(slot_index)) return false;
-    const std::size_t gen = crashed(node) ? gens_.size() - 1 : generation_of_node(node);
+    const std::size_t gen = client_history(node);
     protocol::ClientRequest req =
         clients_.start(slot_index, node, std::move(body), wrong_cluster, history_time(), gen);
     fail(clients_.recording_error());
@@ -507,7 +507,7 @@ bool Cluster::refused_by_crash(NodeId node, std::uint32_t slot_index) {
 bool Cluster::retry(NodeId node, std::uint32_t slot_index) {
     if (node < 1 || node > options_.nodes || slot_index >= clients_.count()) return false;
     if (!clients_.can_retry(slot_index)) return false;
-    const std::size_t gen = crashed(node) ? gens_.size() - 1 : generation_of_node(node);
+    const std::size_t gen = client_history(node);
     protocol::ClientRequest req = clients_.retry(slot_index, node, history_time(), gen);
     fail(clients_.recording_error());
     if (options_.transcript) note("retry by client " + std::to_string(req.client));

@@ -65,9 +65,10 @@ struct ClusterOptions {
     std::uint64_t no_quorum_ms = 1000;
     std::uint64_t join_retry_ms = 100;
     std::uint64_t snapshot_chunk_bytes = 256;  // small, so snapshots of even tiny stores travel in chunks
-    // A total-failure scenario: crash may leave a majority without memory
-    // (the cluster must then report NEEDS_REBOOTSTRAP). Off: crash refuses
-    // to make a majority of the cluster memoryless.
+    // A total-failure scenario: crash may leave a majority without memory or
+    // every holder of the data gone (the cluster must then report
+    // NEEDS_REBOOTSTRAP), and finish() plays the operator who rebootstraps.
+    // Off: crash refuses to leave a majority without memory or data.
     bool allow_total_loss = false;
 
     std::uint64_t tick_every_ms = 5;  // how often automatic mode and finish() tick each node
@@ -237,6 +238,8 @@ private:
     std::size_t generation_of(protocol::Epoch epoch) const;
     // The node's history now: the one of its installed epoch.
     std::size_t generation_of_node(NodeId node) const { return generation_of(engine(node).view().epoch); }
+    // Where a client's attempt at the node is recorded (a crashed node refuses it: the newest history).
+    std::size_t client_history(NodeId node) const { return crashed(node) ? gens_.size() - 1 : generation_of_node(node); }
     void start_generation(const protocol::View& view);
     bool generation_alive(std::size_t gen) const;
     checker::NodeLog* growing_log(NodeId node, std::size_t gen);
