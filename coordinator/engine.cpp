@@ -205,6 +205,7 @@ void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t
     const bool membership = std::holds_alternative<VcPrepare>(msg.body) || std::holds_alternative<VcPromise>(msg.body) ||
                             std::holds_alternative<VcAccept>(msg.body) || std::holds_alternative<VcAccepted>(msg.body) ||
                             std::holds_alternative<VcNack>(msg.body) || std::holds_alternative<NewView>(msg.body) ||
+                            std::holds_alternative<RbPrepare>(msg.body) || std::holds_alternative<RbPromise>(msg.body) ||
                             std::holds_alternative<JoinReq>(msg.body) ||
                             std::holds_alternative<SnapshotRequest>(msg.body) ||
                             std::holds_alternative<SnapshotChunk>(msg.body);
@@ -241,6 +242,7 @@ void Engine::on_tick(std::uint64_t now_ms) {
     expire_clients(now);
     check_failures(now);
     drive_view_change(now);
+    drive_rebootstrap(now);
     start_batches(now);
     resend(now);
     send_decision_queries(now);
@@ -855,6 +857,13 @@ StatusReply Engine::status() const {
             s.why_not_ready = loss_ == Loss::Data ? "the data of epoch " + std::to_string(view_.epoch) +
                                                         " is lost (every node that held it lost it): needs rebootstrap"
                                                   : "a majority lost memory: needs rebootstrap";
+            if (rb_proposal_) {
+                s.why_not_ready += "; rebootstrap proposed at epoch " + std::to_string(rb_proposal_->epoch) + ": " +
+                                   std::to_string(rb_proposal_->promised.size()) + " of " +
+                                   std::to_string(majority()) + " promises needed";
+            } else if (!rb_outcome_.empty()) {
+                s.why_not_ready += "; " + rb_outcome_;
+            }
             break;
     }
     s.delivered = state_.log_length();

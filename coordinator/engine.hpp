@@ -196,6 +196,8 @@ private:
     void handle(const protocol::PeerHeader& h, const protocol::VcAccepted& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::VcNack& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::NewView& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::RbPrepare& m, std::uint64_t now);
+    void handle(const protocol::PeerHeader& h, const protocol::RbPromise& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::JoinReq& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::SnapshotRequest& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::SnapshotChunk& m, std::uint64_t now);
@@ -222,6 +224,10 @@ private:
     bool may_hold_snapshot(protocol::Epoch epoch) const;
     std::vector<protocol::NodeId> snapshot_donors() const;
     bool rebootstrap(std::uint64_t now, std::string& detail);
+    void drive_rebootstrap(std::uint64_t now);
+    void finish_rebootstrap(std::uint64_t now);
+    bool holds_rb_promise(std::uint64_t now) const { return rb_promise_ && now < rb_promise_->until_ms; }
+    bool release_rb_promise(protocol::Epoch below, std::uint64_t now, const char* why);
     void install_rebootstrap(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
     void requeue(const protocol::Batch& batch, bool maybe_applied);
     void refuse_queued(protocol::ErrorCode code, const std::string& detail);
@@ -326,6 +332,22 @@ private:
         bool amnesiac = true;
     };
     std::map<protocol::NodeId, Joiner> joiners_;
+    // R-REBOOTSTRAP: this node's proposal of a new history, until a majority
+    // of C promised it (then it is installed) or vc_timeout_ms passed.
+    struct RbProposal {
+        protocol::Epoch epoch = 0;
+        std::uint64_t started_ms = 0;
+        std::uint64_t last_sent_ms = 0;
+        std::map<protocol::NodeId, protocol::Incarnation> promised;
+    };
+    std::optional<RbProposal> rb_proposal_;
+    struct RbPromiseHeld {  // R-RB-PROMISE
+        protocol::Epoch epoch = 0;
+        std::uint64_t until_ms = 0;
+        protocol::NodeId to = 0;  // the proposer; this node itself for its own proposal
+    };
+    std::optional<RbPromiseHeld> rb_promise_;
+    std::string rb_outcome_;  // how this node's last proposal ended, for status
     struct Proposal {
         protocol::Ballot ballot;
         bool accepting = false;

@@ -112,7 +112,8 @@ void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOS
         }
         status_ = NodeStatus::NeedsRebootstrap;
         loss_ = loss;
-    } else if (status_ == NodeStatus::NeedsRebootstrap) {
+    } else if (status_ == NodeStatus::NeedsRebootstrap &&
+               release_rb_promise(view_.epoch + 1, now, "the evidence went stale")) {  // R-RB-PROMISE binds
         status_ = status_before_loss_;  // the evidence went stale (a restarted node was re-added or went quiet)
         loss_ = Loss::None;
     }
@@ -137,16 +138,14 @@ bool Engine::data_lost(std::uint64_t now) const {
     return true;
 }
 
-// R-TOTAL-LOSS: the operator's way out. It starts a new, empty history whose
-// view holds every node heard from lately; the old history is abandoned. Only
-// a node that itself sees the loss may do it, and only a node that sees the
-// loss (or has no memory) installs it: a live history is never thrown away.
+// R-TOTAL-LOSS: the operator's way out. It proposes a new, empty history;
+// the old one is abandoned once a majority of C promised the proposal
+// (R-RB-PROMISE): this node's evidence may be stale, theirs is current.
 bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
     if (status_ != NodeStatus::NeedsRebootstrap) {
         detail = std::string("this node is ") + to_string(status_) + ", not NEEDS_REBOOTSTRAP";
         return false;
     }
-    View v;
     // R-REBOOTSTRAP: far above every epoch seen, so no epoch of the old history,
     // even one decided out of our sight, names a view or a transaction of the
     // new; in a lane of this node and incarnation, so that rebootstraps that
@@ -155,30 +154,97 @@ bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
     constexpr std::uint64_t kHistoryGap = std::uint64_t{1} << 20;
     constexpr std::uint64_t kLane = std::uint64_t{1} << 12;
     const std::uint64_t lane = mix64((std::uint64_t{config_.self} << 32) ^ incarnation_) % (kHistoryGap / kLane);
-    v.epoch = (std::max(view_.epoch, max_epoch_seen_) / kHistoryGap + 2) * kHistoryGap + lane * kLane;
-    v.members.push_back({config_.self, incarnation_});
-    for (const auto& [node, seen] : seen_) {
-        if (node != config_.self && now - seen.at_ms < 2 * config_.suspect_ms) {
-            v.members.push_back({node, seen.incarnation});
-        }
-    }
-    std::sort(v.members.begin(), v.members.end());
-    if (v.members.size() < majority()) {
-        detail = "only " + std::to_string(v.members.size()) + " of " + std::to_string(config_.cluster.size()) +
-                 " nodes are reachable; a new history needs a majority";
+    const Epoch epoch = (std::max(view_.epoch, max_epoch_seen_) / kHistoryGap + 2) * kHistoryGap + lane * kLane;
+    if (holds_rb_promise(now) && rb_promise_->epoch > epoch) {
+        detail = "this node promised a rebootstrap at epoch " + std::to_string(rb_promise_->epoch) + " of another node";
         return false;
     }
+    rb_proposal_ = RbProposal{epoch, now, now, {}};
+    rb_outcome_.clear();
+    rb_promise_ = RbPromiseHeld{epoch, now + 2 * config_.vc_timeout_ms, config_.self};
+    rb_proposal_->promised[config_.self] = incarnation_;
+    for (NodeId n : config_.cluster) {
+        if (n != config_.self) send(n, RbPrepare{epoch});
+    }
+    detail = "proposed a new empty history at epoch " + std::to_string(epoch) + "; it starts once " +
+             std::to_string(majority()) + " of " + std::to_string(config_.cluster.size()) +
+             " nodes promise it (see status)";
+    finish_rebootstrap(now);
+    return true;
+}
+
+void Engine::drive_rebootstrap(std::uint64_t now) {
+    if (!rb_proposal_) return;
+    if (now - rb_proposal_->started_ms >= config_.vc_timeout_ms) {
+        rb_outcome_ = "the rebootstrap proposed at epoch " + std::to_string(rb_proposal_->epoch) + " lapsed: " +
+                      std::to_string(rb_proposal_->promised.size()) + " of " + std::to_string(majority()) +
+                      " promises needed; retry it";
+        rb_proposal_.reset();
+        if (rb_promise_ && rb_promise_->to == config_.self) rb_promise_.reset();
+        return;
+    }
+    if (now - rb_proposal_->last_sent_ms < config_.resend_ms) return;
+    rb_proposal_->last_sent_ms = now;
+    for (NodeId n : config_.cluster) {
+        if (!rb_proposal_->promised.contains(n)) send(n, RbPrepare{rb_proposal_->epoch});
+    }
+}
+
+// R-RB-PROMISE: a node bound by another node's promise stays where it is;
+// its own proposal it gives up instead (a view of a running history named it,
+// or its evidence went stale). True if it may leave for a record below `below`.
+bool Engine::release_rb_promise(Epoch below, std::uint64_t now, const char* why) {
+    if (!holds_rb_promise(now) || below >= rb_promise_->epoch) return true;
+    if (rb_promise_->to != config_.self) return false;
+    rb_outcome_ = "the rebootstrap proposed at epoch " + std::to_string(rb_promise_->epoch) + " was given up: " + std::string(why);
+    rb_proposal_.reset();
+    rb_promise_.reset();
+    return true;
+}
+
+// A majority promised within vc_timeout_ms of the first prepare, so each of
+// their promises still binds now: the history this node abandons is dead.
+void Engine::finish_rebootstrap(std::uint64_t now) {
+    if (!rb_proposal_ || rb_proposal_->promised.size() < majority() ||
+        now - rb_proposal_->started_ms >= config_.vc_timeout_ms) {
+        return;
+    }
+    assert(amnesiac_ || status_ == NodeStatus::NeedsRebootstrap);  // else release_rb_promise dropped the proposal
+    View v;
+    v.epoch = rb_proposal_->epoch;
+    // Exactly the incarnations that promised: a node heard only before it
+    // crashed would make a view that can never commit.
+    for (const auto& [node, inc] : rb_proposal_->promised) v.members.push_back({node, inc});
+    std::sort(v.members.begin(), v.members.end());
     v.base_ts = Timestamp{clock_ + 1, 0};
     EpochClosingRecord ecr;
     ecr.closes = 0;  // marks a new history: nothing of the old one carries over
     ecr.next = v;
+    rb_proposal_.reset();
+    rb_outcome_.clear();
     for (NodeId n : config_.cluster) {
         if (n != config_.self) send(n, NewView{ecr});
     }
     install_rebootstrap(ecr, now);
-    detail = "new empty history at epoch " + std::to_string(v.epoch) + " with " + std::to_string(v.members.size()) +
-             " members";
-    return true;
+}
+
+void Engine::handle(const PeerHeader& h, const RbPrepare& m, std::uint64_t now) {  // R-RB-PROMISE
+    if (!amnesiac_ && status_ != NodeStatus::NeedsRebootstrap) return;  // it may serve a history: no promise
+    if (holds_rb_promise(now) && m.epoch < rb_promise_->epoch) return;
+    if (m.epoch <= view_.epoch) return;  // an old proposal; R-CATCH-UP moves its sender on
+    rb_promise_ = RbPromiseHeld{m.epoch, now + 2 * config_.vc_timeout_ms, h.from};
+    if (rb_proposal_ && rb_proposal_->epoch < m.epoch) {
+        rb_outcome_ = "the rebootstrap proposed at epoch " + std::to_string(rb_proposal_->epoch) +
+                      " gave way to node " + std::to_string(h.from) + "'s at epoch " + std::to_string(m.epoch);
+        rb_proposal_.reset();  // this node would refuse its own record now
+    }
+    send(h.from, RbPromise{m.epoch});
+}
+
+void Engine::handle(const PeerHeader& h, const RbPromise& m, std::uint64_t now) {
+    if (!rb_proposal_ || m.epoch != rb_proposal_->epoch) return;
+    rb_proposal_->promised[h.from] = h.incarnation;
+    finish_rebootstrap(now);
 }
 
 void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t now) {
@@ -186,6 +252,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     // majority's memory or its data; a node that cannot serve there has
     // nothing left in it. A NORMAL node goes on until its view fails.
     if ((status_ == NodeStatus::Normal && !amnesiac_) || ecr.next.epoch <= view_.epoch) return;
+    if (!release_rb_promise(ecr.next.epoch, now, "another node's rebootstrap came first")) return;
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
@@ -199,6 +266,8 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     queue_.clear();
     queued_.clear();
     fetch_.reset();
+    rb_promise_.reset();  // fulfilled: this record is at least the promised epoch
+    if (rb_proposal_ && rb_proposal_->epoch <= ecr.next.epoch) rb_proposal_.reset();
     txs_.clear();
     undecided_.clear();
     committed_.clear();
@@ -417,6 +486,7 @@ void Engine::freeze_epoch(std::uint64_t now) {
 
 void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) {
     if (amnesiac_) return;  // R-AMNESIA: a forgotten promise must not be counted
+    if (holds_rb_promise(now)) return;  // R-RB-PROMISE: out of the old history
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     if (m.target <= view_.epoch) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
@@ -451,7 +521,7 @@ void Engine::handle(const PeerHeader& h, const VcPromise& m, std::uint64_t now) 
 }
 
 void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
-    if (amnesiac_) return;
+    if (amnesiac_ || holds_rb_promise(now)) return;  // R-AMNESIA, R-RB-PROMISE
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     if (m.ecr.closes < view_.epoch) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
@@ -553,6 +623,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
         return;
     }
     if (ecr.next.epoch <= view_.epoch) return;
+    if (!release_rb_promise(ecr.next.epoch, now, "a view of the running history named this node")) return;
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
@@ -688,6 +759,7 @@ void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t n
     if ((fetch_->total != 0 && m.total != fetch_->total) || m.index >= m.total) return;
     if (m.index < fetch_->next_chunk || m.index >= fetch_->next_chunk + std::max(1u, config_.snapshot_window)) return;
     if (status_ == NodeStatus::NeedsRebootstrap) {  // someone holds the data after all
+        if (!release_rb_promise(view_.epoch + 1, now, "a node sends the data after all")) return;
         status_ = NodeStatus::Syncing;
         loss_ = Loss::None;
     }

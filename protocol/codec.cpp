@@ -22,7 +22,7 @@
 //       PeerBody:           1 CanCommit, 2 Vote, 3 PreCommit, 4 PreAbort, 5 Ack, 6 Nack,
 //                           7 DoCommit, 8 DoAbort, 9 DecisionQuery, 10 Decision, 11 StateReq,
 //                           12 StateResp, 20 VcPrepare, 21 VcPromise, 22 VcAccept, 23 VcAccepted,
-//                           24 VcNack, 25 NewView, 30 JoinReq, 31 SnapshotRequest,
+//                           24 VcNack, 25 NewView, 26 RbPrepare, 27 RbPromise, 30 JoinReq, 31 SnapshotRequest,
 //                           32 SnapshotChunk, 40 Heartbeat
 //     Enums are unsigned integers with their declared values; others are UnknownKind.
 //   * std::optional is nil or the value.
@@ -123,6 +123,8 @@ TRICACHE_WIRE(VcAccept, 22);
 TRICACHE_WIRE(VcAccepted, 23);
 TRICACHE_WIRE(VcNack, 24);
 TRICACHE_WIRE(NewView, 25);
+TRICACHE_WIRE(RbPrepare, 26);
+TRICACHE_WIRE(RbPromise, 27);
 TRICACHE_WIRE(JoinReq, 30);
 TRICACHE_WIRE(SnapshotRequest, 31);
 TRICACHE_WIRE(SnapshotChunk, 32);
@@ -444,6 +446,14 @@ TRICACHE_SCHEMA(VcNack) {
 TRICACHE_SCHEMA(NewView) {
     auto& [ecr] = m;
     v("ecr", ecr);
+}
+TRICACHE_SCHEMA(RbPrepare) {
+    auto& [epoch] = m;
+    v("epoch", epoch);
+}
+TRICACHE_SCHEMA(RbPromise) {
+    auto& [epoch] = m;
+    v("epoch", epoch);
 }
 TRICACHE_SCHEMA(JoinReq) {
     auto& [amnesiac] = m;
@@ -1295,6 +1305,8 @@ std::string body_details(const VcNack& m) {
     return to_string(m.ballot) + " promised=" + to_string(m.promised) + " installed=e" + std::to_string(m.installed);
 }
 std::string body_details(const NewView& m) { return show_ecr(m.ecr); }
+std::string body_details(const RbPrepare& m) { return "e" + std::to_string(m.epoch); }
+std::string body_details(const RbPromise& m) { return "e" + std::to_string(m.epoch); }
 std::string body_details(const JoinReq& m) { return m.amnesiac ? "amnesiac" : "remembers promises"; }
 std::string body_details(const SnapshotRequest& m) {
     return "e" + std::to_string(m.epoch) + " from_chunk=" + std::to_string(m.from_chunk);

@@ -303,6 +303,16 @@ struct NewView {
     EpochClosingRecord ecr;
     friend bool operator==(const NewView&, const NewView&) = default;
 };
+// R-RB-PROMISE: an operator's rebootstrap proposes a new history at `epoch`;
+// it is installed only once a majority of C promised it.
+struct RbPrepare {
+    Epoch epoch = 0;
+    friend bool operator==(const RbPrepare&, const RbPrepare&) = default;
+};
+struct RbPromise {
+    Epoch epoch = 0;
+    friend bool operator==(const RbPromise&, const RbPromise&) = default;
+};
 // "Add me to the view": from a restarted node (amnesiac: it remembers no promise,
 // so it must not be counted in any quorum) or from a node left out of a view
 // that still remembers its promises (amnesiac = false). Incarnation is in the header.
@@ -339,7 +349,7 @@ struct Heartbeat {
 
 using PeerBody = std::variant<CanCommit, Vote, PreCommit, PreAbort, Ack, Nack, DoCommit, DoAbort, DecisionQuery,
                               Decision, StateReq, StateResp, VcPrepare, VcPromise, VcAccept, VcAccepted, VcNack,
-                              NewView, JoinReq, SnapshotRequest, SnapshotChunk, Heartbeat>;
+                              NewView, RbPrepare, RbPromise, JoinReq, SnapshotRequest, SnapshotChunk, Heartbeat>;
 
 struct PeerHeader {
     std::uint32_t version = kProtocolVersion;

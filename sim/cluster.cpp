@@ -136,6 +136,33 @@ std::size_t Cluster::generation_of(protocol::Epoch epoch) const {
     return best;
 }
 
+// R-TOTAL-LOSS, R-DATA-LOSS, R-RB-PROMISE: a rebootstrap throws a history
+// away, which is right only if that history can never serve again. It still
+// could if a majority of the cluster remembers it (in it, with memory) and some
+// live node holds the data of its latest epoch. Judged as the first node adopts
+// the new record; that node is judged by its state before the call.
+checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter) const {
+    const Generation& g = gens_.at(gen);
+    std::uint32_t remembering = 0;
+    NodeId holder = 0;
+    for (NodeId n = 1; n <= options_.nodes; ++n) {
+        if (crashed(n) || log_gen_.at(n - 1) != gen) continue;
+        const bool before = n == adopter;
+        if (before ? pre_call_.amnesiac : engine(n).amnesiac()) continue;
+        ++remembering;
+        const bool holds = before ? pre_call_.holds_data && pre_call_.epoch == g.max_epoch
+                                  : engine(n).full_state() && engine(n).view().epoch == g.max_epoch &&
+                                        engine(n).node_status() != coordinator::NodeStatus::Joining;
+        if (holds) holder = n;
+    }
+    if (holder == 0 || remembering <= options_.nodes / 2) return std::nullopt;
+    return checker::Violation{"P8 rebootstrap of a live history",
+                              "a rebootstrap abandoned the history of epoch " + std::to_string(g.first_epoch) +
+                                  " while " + std::to_string(remembering) + " of " + std::to_string(options_.nodes) +
+                                  " nodes kept their memory and node " + std::to_string(holder) +
+                                  " held the data of its latest epoch " + std::to_string(g.max_epoch)};
+}
+
 bool Cluster::generation_alive(std::size_t gen) const {
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         if (!crashed(n) && gens_[gen].current.at(n - 1)) return true;
@@ -232,6 +259,9 @@ std::string Cluster::transcript_tail(std::size_t lines) const {
 
 void Cluster::step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call) {
     NodeSlot& s = slot(node);
+    pre_call_ = PreCall{s.engine.amnesiac(),
+                        s.engine.full_state() && s.engine.node_status() != coordinator::NodeStatus::Joining,
+                        s.engine.view().epoch};
     if (options_.observer) options_.observer->before_call();
     call(s.engine, node_time(node));
     coordinator::Output out = s.engine.take_output();
@@ -256,6 +286,12 @@ void Cluster::route(NodeId node, coordinator::Output out) {
                     if (e.ecr.closes == 0) {  // R-REBOOTSTRAP: the node adopted a new, empty history
                         const std::size_t same = generation_of(e.ecr.next.epoch);
                         if (gens_[same].first_epoch != e.ecr.next.epoch || gens_[same].record != e.ecr.next) {
+                            // A restarted node is in no history: then every one must be lost.
+                            for (std::size_t h = 0; h < gens_.size(); ++h) {
+                                if (log_gen_.at(node - 1) == kNoLog || log_gen_.at(node - 1) == h) {
+                                    fail(check_history_lost(h, node));
+                                }
+                            }
                             start_generation(e.ecr.next);
                         }
                         const std::size_t g = generation_of(e.ecr.next.epoch);
@@ -329,7 +365,7 @@ void Cluster::route(NodeId node, coordinator::Output out) {
     const coordinator::Engine& engine = slot(node).engine;
     // The engine's log is the one it last started: until a snapshot replaces
     // it, a node that moved to another history still holds the old one.
-    const std::size_t node_gen = log_gen_.at(node - 1);
+    const std::size_t node_gen = log_gen_.at(node - 1) != kNoLog ? log_gen_.at(node - 1) : generation_of_node(node);
     if (options_.engine_monitors) {
         fail(engine_monitor_.after_call(node, engine, out.delivered, snapshot_length));
         fail(gens_[node_gen].chains.check_engine(node, engine.state().log_length(), engine.state().log_hash()));
@@ -623,6 +659,7 @@ bool Cluster::restart(NodeId node) {
     }
     installed_.at(node - 1).clear();
     named_.at(node - 1) = false;  // no log either, until a snapshot or a rebootstrap gives it one
+    log_gen_.at(node - 1) = kNoLog;
     trace_.add(20).add(node).add(inc);
     note("restart node " + std::to_string(node) + " as incarnation " + std::to_string(inc));
     return true;

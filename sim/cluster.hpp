@@ -242,6 +242,7 @@ private:
     std::size_t client_history(NodeId node) const { return crashed(node) ? gens_.size() - 1 : generation_of_node(node); }
     void start_generation(const protocol::View& view);
     bool generation_alive(std::size_t gen) const;
+    checker::CheckResult check_history_lost(std::size_t gen, NodeId adopter) const;
     checker::NodeLog* growing_log(NodeId node, std::size_t gen);
     bool can_step(NodeId node) const { return network_.can_step(node, now_ms_); }
     // One call into an engine, then everything it produced is routed and checked.
@@ -268,6 +269,14 @@ private:
     EngineMonitor engine_monitor_;
     std::vector<Generation> gens_;  // oldest first; never empty
     std::vector<std::size_t> log_gen_;  // by node - 1: the history of the log its engine holds
+    // The stepped node as it was before the call: what a rebootstrap adopter abandoned.
+    struct PreCall {
+        bool amnesiac = false;
+        bool holds_data = false;
+        protocol::Epoch epoch = 0;
+    };
+    PreCall pre_call_;
+    static constexpr std::size_t kNoLog = static_cast<std::size_t>(-1);  // restarted: in no history yet
     std::uint64_t last_operator_ms_ = 0;
     protocol::RequestId operator_requests_ = 0;
     TraceHash trace_;

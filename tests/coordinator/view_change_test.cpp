@@ -350,6 +350,53 @@ TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
     expect_converged(h, {1, 2, 3});
 }
 
+// R-RB-PROMISE (sim finding part 2 §5): node 1, cut off, still holds the
+// evidence that 2 and 3 lost their memory after they started a new history
+// together. Its rebootstrap must not throw that live history away: 2 and 3
+// serve it, so they promise nothing, the proposal lapses, and 1 joins them.
+TEST(ViewChange, R_RB_PROMISE_a_rebootstrap_needs_a_majority_that_serves_no_history) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    h.crash(2);
+    h.crash(3);
+    h.restart(2, 21);
+    h.restart(3, 31);
+    h.settle(10, 100);
+    ASSERT_EQ(h.node(1).node_status(), NodeStatus::NeedsRebootstrap);
+    h.partition({2, 3});
+    ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
+    h.request(2, rb);
+    ASSERT_NE(std::get_if<AdminReply>(&h.replies(2).back().body), nullptr);
+    h.settle(10, 5);
+    ASSERT_EQ(h.node(2).node_status(), NodeStatus::Normal) << "3 promised: a majority";
+    const Epoch live = h.node(2).view().epoch;
+    h.request(2, 1, 1, {set("k", "v")});
+    h.settle(10, 5);
+    ASSERT_NE(ops_reply(h.replies(2).back()), nullptr);
+
+    // 1 hears the live history's heartbeats (and nothing that would move it
+    // there), so its proposal is above the live epoch: only the missing
+    // promises can stop it.
+    h.heal();
+    h.advance(30);
+    h.run([](const InFlight& m) { return std::holds_alternative<Heartbeat>(m.msg.body); });
+    ASSERT_EQ(h.node(1).node_status(), NodeStatus::NeedsRebootstrap) << "its evidence is stale, not yet expired";
+    rb.request = 2;
+    h.request(1, rb);
+    ASSERT_NE(std::get_if<AdminReply>(&h.replies(1).back().body), nullptr) << "proposed, not done";
+    for (int i = 0; i < 3; ++i) {  // its prepares reach 2 and 3, which serve a history: no promise
+        h.advance(10);
+        h.run();
+        for (NodeId n : {2u, 3u}) {  // a view change re-adding 1 is fine; a new history is not
+            EXPECT_LT(h.node(n).view().epoch, live + (Epoch{1} << 20)) << "node " << n;
+        }
+    }
+    h.settle(10, 100);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_LT(h.node(1).view().epoch, live + (Epoch{1} << 20)) << "1 joined the live history, not a new one";
+    EXPECT_EQ(h.node(1).state().store().peek("k"), std::optional<std::string_view>("v")) << "nothing was abandoned";
+}
+
 // R-DATA-LOSS (sim finding 2-2): {1, 3} make a view without 2, then {2, 3} one
 // without 1, so 3 is the only node holding the data while 2 waits for the
 // snapshot. 3 crashes before it sends a chunk. Only one node lost its memory,
@@ -409,8 +456,8 @@ TEST(ViewChange, R_DATA_LOSS_syncing_member_reports_needs_rebootstrap_when_every
     ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
     h.request(2, rb);
     ASSERT_NE(std::get_if<AdminReply>(&h.replies(2).back().body), nullptr) << error_reply(h.replies(2).back())->detail;
-    EXPECT_GE(h.node(2).view().epoch, Epoch{1} << 21) << "far above every epoch of the old history";
     h.settle(10, 150);
+    EXPECT_GE(h.node(2).view().epoch, Epoch{1} << 21) << "far above every epoch of the old history";
     expect_converged(h, {1, 2, 3});
     EXPECT_EQ(h.node(1).state().store().peek("a"), std::nullopt) << "the cache restarted empty";
     h.request(1, 1, 4, {set("k", "v")});

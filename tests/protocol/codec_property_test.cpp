@@ -81,6 +81,8 @@ PEER_ROUND_TRIP(VcAccept)
 PEER_ROUND_TRIP(VcAccepted)
 PEER_ROUND_TRIP(VcNack)
 PEER_ROUND_TRIP(NewView)
+PEER_ROUND_TRIP(RbPrepare)
+PEER_ROUND_TRIP(RbPromise)
 PEER_ROUND_TRIP(JoinReq)
 PEER_ROUND_TRIP(SnapshotRequest)
 PEER_ROUND_TRIP(SnapshotChunk)
@@ -88,7 +90,7 @@ PEER_ROUND_TRIP(Heartbeat)
 #undef PEER_ROUND_TRIP
 
 // Compile-time guard: a new PeerBody alternative must get a property above.
-static_assert(std::variant_size_v<PeerBody> == 22, "add a PEER_ROUND_TRIP for the new alternative");
+static_assert(std::variant_size_v<PeerBody> == 24, "add a PEER_ROUND_TRIP for the new alternative");
 static_assert(std::variant_size_v<ClientRequestBody> == 4, "add a REQUEST_ROUND_TRIP for the new alternative");
 static_assert(std::variant_size_v<ClientResponseBody> == 5, "add a RESPONSE_ROUND_TRIP for the new alternative");
 

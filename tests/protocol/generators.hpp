@@ -309,6 +309,14 @@ inline rc::Gen<NewView> body<NewView>(const Sizes& s) {
     return rc::gen::build<NewView>(rc::gen::set(&NewView::ecr, epoch_closing_record(s)));
 }
 template <>
+inline rc::Gen<RbPrepare> body<RbPrepare>(const Sizes&) {
+    return rc::gen::build<RbPrepare>(rc::gen::set(&RbPrepare::epoch, u64()));
+}
+template <>
+inline rc::Gen<RbPromise> body<RbPromise>(const Sizes&) {
+    return rc::gen::build<RbPromise>(rc::gen::set(&RbPromise::epoch, u64()));
+}
+template <>
 inline rc::Gen<JoinReq> body<JoinReq>(const Sizes&) {
     return rc::gen::build<JoinReq>(rc::gen::set(&JoinReq::amnesiac, boolean()));
 }

@@ -56,6 +56,8 @@ inline std::vector<PeerBody> peer_bodies() {
         VcAccepted{{6, 2}},
         VcNack{{6, 2}, {7, 3}, 5},
         NewView{ecr()},
+        RbPrepare{1u << 21},
+        RbPromise{1u << 21},
         JoinReq{false},
         SnapshotRequest{5, 3},
         SnapshotChunk{5, 3, 10, binary("chunk")},

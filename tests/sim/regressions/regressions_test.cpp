@@ -75,6 +75,9 @@ TEST(SimRegression, LastFullMemberCrashes) { replay("last_full_member_crashes.sc
 TEST(SimRegression, OldHistorySurvivorAdoptsRebootstrap) { replay("old_history_survivor_adopts_rebootstrap.sched"); }
 TEST(SimRegression, TwoRebootstrapsOneEpoch) { replay("two_rebootstraps_one_epoch.sched"); }
 TEST(SimRegression, RequestQueuedAcrossRebootstrap) { replay("request_queued_across_rebootstrap.sched"); }
+// FINDINGS part 2 §5: stale amnesia evidence let an isolated node abandon a live history (R-RB-PROMISE).
+TEST(SimRegression, StaleAmnesiaEvidenceRebootstrap) { replay("stale_amnesia_evidence_rebootstrap.sched"); }
+TEST(SimRegression, RebootstrapNamesDeadIncarnation) { replay("rebootstrap_names_dead_incarnation.sched"); }
 
 // Engine bug, finding 1 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
