@@ -308,14 +308,20 @@ TEST(ViewChange, R_CATCH_UP_paused_member_left_out_rejoins_with_its_memory) {
     EXPECT_EQ(h.node(3).state().store().peek("b"), std::optional<std::string_view>("2"));
 }
 
-TEST(ViewChange, R_TOTAL_LOSS_majority_amnesiac_needs_rebootstrap) {
-    Harness h(3, failure_detection);
-    h.settle(10, 3);
+// Nodes 2 and 3 crash and restart (incarnations 21, 31): a majority of the
+// three lost its memory, and every node comes to see it (R-TOTAL-LOSS).
+void lose_majority_memory(Harness& h) {
     h.crash(2);
     h.crash(3);
     h.restart(2, 21);
     h.restart(3, 31);
     h.settle(10, 100);
+}
+
+TEST(ViewChange, R_TOTAL_LOSS_majority_amnesiac_needs_rebootstrap) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    lose_majority_memory(h);
     EXPECT_EQ(h.node(2).node_status(), NodeStatus::NeedsRebootstrap);
     EXPECT_EQ(h.node(3).node_status(), NodeStatus::NeedsRebootstrap);
     EXPECT_EQ(h.node(1).node_status(), NodeStatus::NeedsRebootstrap) << "the survivor sees it too";
@@ -332,11 +338,7 @@ TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
     ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
     h.request(1, rb);
     EXPECT_EQ(error_reply(h.replies(1).back())->code, ErrorCode::BadRequest);
-    h.crash(2);
-    h.crash(3);
-    h.restart(2, 21);
-    h.restart(3, 31);
-    h.settle(10, 100);
+    lose_majority_memory(h);
     ASSERT_EQ(h.node(3).node_status(), NodeStatus::NeedsRebootstrap);
     rb.request = 2;
     h.request(3, rb);
@@ -357,11 +359,7 @@ TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
 TEST(ViewChange, R_RB_PROMISE_a_rebootstrap_needs_a_majority_that_serves_no_history) {
     Harness h(3, failure_detection);
     h.settle(10, 3);
-    h.crash(2);
-    h.crash(3);
-    h.restart(2, 21);
-    h.restart(3, 31);
-    h.settle(10, 100);
+    lose_majority_memory(h);
     ASSERT_EQ(h.node(1).node_status(), NodeStatus::NeedsRebootstrap);
     h.partition({2, 3});
     ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
