@@ -659,9 +659,14 @@ void Cluster::set_time(std::uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_m
 
 std::size_t Cluster::deliver_ready() {
     for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
-    auto arrivals = network_.take_ready(now_ms_);
+    // One buffer for the whole run: this runs every simulated millisecond.
+    std::vector<Arrival> arrivals = std::move(arrivals_);
+    network_.take_ready(now_ms_, arrivals);
     for (auto& a : arrivals) deliver_message(a.link, std::move(a.message));
-    return arrivals.size();
+    const std::size_t delivered = arrivals.size();
+    arrivals.clear();
+    arrivals_ = std::move(arrivals);
+    return delivered;
 }
 
 void Cluster::tick_node(NodeId node) {
