@@ -230,7 +230,8 @@ std::string Cluster::transcript_tail(std::size_t lines) const {
 
 // ------------------------------------------------------------------ stepping
 
-void Cluster::step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call) {
+template <class Call>
+void Cluster::step(NodeId node, Call&& call) {
     NodeSlot& s = slot(node);
     if (options_.observer) options_.observer->before_call();
     call(s.engine, node_time(node));
