@@ -18,7 +18,8 @@ namespace tricache::sim {
 
 class EngineMonitor {
 public:
-    // `deep`: also run the store's O(entries) self-check after every call.
+    // `deep`: also run the store's O(entries) self-check after every call
+    // that may have changed the store (see needs_deep_check).
     EngineMonitor(std::uint32_t nodes, bool deep);
 
     // `delivered` is what this call delivered (from take_output);
