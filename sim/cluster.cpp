@@ -257,7 +257,8 @@ std::string Cluster::transcript_tail(std::size_t lines) const {
 
 // ------------------------------------------------------------------ stepping
 
-void Cluster::step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call) {
+template <class Call>
+void Cluster::step(NodeId node, Call&& call) {
     NodeSlot& s = slot(node);
     pre_call_ = PreCall{s.engine.amnesiac(),
                         s.engine.full_state() && s.engine.node_status() != coordinator::NodeStatus::Joining,
@@ -696,9 +697,14 @@ void Cluster::set_time(std::uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_m
 
 std::size_t Cluster::deliver_ready() {
     for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
-    auto arrivals = network_.take_ready(now_ms_);
+    // One buffer for the whole run: this runs every simulated millisecond.
+    std::vector<Arrival> arrivals = std::move(arrivals_);
+    network_.take_ready(now_ms_, arrivals);
     for (auto& a : arrivals) deliver_message(a.link, std::move(a.message));
-    return arrivals.size();
+    const std::size_t delivered = arrivals.size();
+    arrivals.clear();
+    arrivals_ = std::move(arrivals);
+    return delivered;
 }
 
 void Cluster::tick_node(NodeId node) {

@@ -246,7 +246,9 @@ private:
     checker::NodeLog* growing_log(NodeId node, std::size_t gen);
     bool can_step(NodeId node) const { return network_.can_step(node, now_ms_); }
     // One call into an engine, then everything it produced is routed and checked.
-    void step(NodeId node, const std::function<void(coordinator::Engine&, std::uint64_t)>& call);
+    // (A template, not std::function: it runs for every message and tick.)
+    template <class Call>
+    void step(NodeId node, Call&& call);
     void route(NodeId node, coordinator::Output out);
     void submit(NodeId node, protocol::ClientRequest req);
     bool refused_by_crash(NodeId node, std::uint32_t slot_index);
@@ -264,6 +266,7 @@ private:
     ClusterOptions options_;
     std::vector<NodeSlot> nodes_;
     Network network_;
+    std::vector<Arrival> arrivals_;  // deliver_ready's buffer (empty between calls)
     Clients clients_;
     Rng rng_;
     EngineMonitor engine_monitor_;

@@ -9,6 +9,14 @@ constexpr const char* kP8 = "P8 engine monitor";  // ballots, epochs, clock, log
 std::string at(protocol::NodeId node) { return "node " + std::to_string(node) + ": "; }
 }  // namespace
 
+EngineMonitor::StoreMark EngineMonitor::mark_of(const store::LruStore& store) {
+    return StoreMark{&store, store.digest(), store.size(), store.bytes(), store.evictions()};
+}
+
+bool EngineMonitor::needs_deep_check(const Seen& s, const StoreMark& now, bool changed_log) {
+    return changed_log || !s.deep_checked || *s.deep_checked != now;
+}
+
 EngineMonitor::EngineMonitor(std::uint32_t nodes, bool deep) : seen_(nodes), deep_(deep) {}
 
 checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coordinator::Engine& engine,
@@ -73,8 +81,14 @@ checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coor
                                            std::to_string(limits.max_entries) + " / " +
                                            std::to_string(limits.max_bytes)};
     }
-    if (deep_ && !store.check_invariants()) {
-        return checker::Violation{kP8, at(node) + "the store's internal invariants are broken"};
+    if (deep_) {
+        const StoreMark now = mark_of(store);
+        if (needs_deep_check(s, now, !delivered.empty() || snapshot_length.has_value())) {
+            if (!store.check_invariants()) {
+                return checker::Violation{kP8, at(node) + "the store's internal invariants are broken"};
+            }
+            s.deep_checked = now;
+        }
     }
     return std::nullopt;
 }

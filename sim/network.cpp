@@ -107,18 +107,15 @@ std::optional<Link> Network::oldest_link(const std::function<bool(Link)>& accept
     return best;
 }
 
-std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
+void Network::take_ready(std::uint64_t now_ms, std::vector<Arrival>& out) {
     // Sequence numbers are unique, so (ready, seq) is a total order: sorting
     // small keys and then moving each message once gives the same order as
     // sorting the messages themselves.
-    struct Key {
-        std::uint64_t ready_ms;
-        std::uint64_t seq;
-        std::size_t queue;
-        std::size_t at;
-    };
-    std::vector<Key> keys;
-    std::vector<std::size_t> touched;  // queues that lose messages
+    out.clear();
+    std::vector<ReadyKey>& keys = ready_keys_;
+    std::vector<std::size_t>& touched = ready_queues_;  // queues that lose messages
+    keys.clear();
+    touched.clear();
     for (std::size_t i = 0; i < queues_.size(); ++i) {
         const auto& q = queues_[i];
         if (q.empty()) continue;
@@ -126,20 +123,20 @@ std::vector<Arrival> Network::take_ready(std::uint64_t now_ms) {
         if (f.blocked || now_ms < f.clogged_until_ms || !can_step(link_at(i).to, now_ms)) continue;
         const std::size_t before = keys.size();
         for (std::size_t at = 0; at < q.size(); ++at) {
-            if (q[at].ready_ms <= now_ms) keys.push_back(Key{q[at].ready_ms, q[at].seq, i, at});
+            if (q[at].ready_ms <= now_ms) keys.push_back(ReadyKey{q[at].ready_ms, q[at].seq, i, at});
         }
         if (keys.size() != before) touched.push_back(i);
     }
-    std::sort(keys.begin(), keys.end(),
-              [](const Key& a, const Key& b) { return std::tie(a.ready_ms, a.seq) < std::tie(b.ready_ms, b.seq); });
-    std::vector<Arrival> out;
+    if (keys.empty()) return;
+    std::sort(keys.begin(), keys.end(), [](const ReadyKey& a, const ReadyKey& b) {
+        return std::tie(a.ready_ms, a.seq) < std::tie(b.ready_ms, b.seq);
+    });
     out.reserve(keys.size());
-    for (const Key& k : keys) out.push_back(Arrival{link_at(k.queue), std::move(queues_[k.queue][k.at])});
+    for (const ReadyKey& k : keys) out.push_back(Arrival{link_at(k.queue), std::move(queues_[k.queue][k.at])});
     // The moved-from messages keep their ready times: drop exactly those, in order.
     for (const std::size_t i : touched) {
         std::erase_if(queues_[i], [now_ms](const InFlight& m) { return m.ready_ms <= now_ms; });
     }
-    return out;
 }
 
 void Network::unblock_all() {

@@ -101,8 +101,9 @@ public:
 
     // Automatic mode: removes and returns every message ready by `now_ms` on a
     // link that is neither clogged nor blocked and whose destination can step,
-    // in (ready time, send order) order.
-    std::vector<Arrival> take_ready(std::uint64_t now_ms);
+    // in (ready time, send order) order, into `out` (cleared first; a caller
+    // that keeps one buffer allocates nothing once it is large enough).
+    void take_ready(std::uint64_t now_ms, std::vector<Arrival>& out);
 
     // Ends every fault: links unclogged, unblocked, lossless, duplicate-free
     // with a fixed one-millisecond delay; every node unpaused. Queued messages
@@ -121,6 +122,14 @@ public:
     void count_delivered() { ++counters_.delivered; }
 
 private:
+    // One ready message, for take_ready's sort: (ready, seq) is a total order.
+    struct ReadyKey {
+        std::uint64_t ready_ms;
+        std::uint64_t seq;
+        std::size_t queue;
+        std::size_t at;
+    };
+
     std::size_t index(Link link) const;
     Link link_at(std::size_t i) const;
 
@@ -130,6 +139,9 @@ private:
     std::vector<NodeFaults> node_faults_;
     std::uint64_t next_seq_ = 1;
     NetworkCounters counters_;
+    // take_ready's scratch, kept to spare an allocation every simulated ms.
+    std::vector<ReadyKey> ready_keys_;
+    std::vector<std::size_t> ready_queues_;
 };
 
 }  // namespace tricache::sim

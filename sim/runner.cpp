@@ -160,19 +160,21 @@ private:
     void drive_clients(std::uint64_t t) {
         Clients& clients = cluster_.clients();
         for (std::uint32_t slot = 0; slot < clients.count(); ++slot) {
-            const bool may_retry =
-                clients.can_retry(slot) && clients.attempts(slot) < config_.max_attempts;
+            // Asked only where it matters: this loop visits every slot every ms.
+            const auto may_retry = [&] {
+                return clients.can_retry(slot) && clients.attempts(slot) < config_.max_attempts;
+            };
             if (clients.waiting(slot)) {
                 if (t - std::min(t, clients.last_send_time(slot) / 1000) < give_up_ms_) continue;
                 clients.give_up(slot);
-                if (may_retry && client_rng_.chance(config_.retry_rate)) {
+                if (may_retry() && client_rng_.chance(config_.retry_rate)) {
                     cluster_.retry(retry_target(slot), slot);
                 }
                 continue;
             }
             if (clients.last_reply(slot) == ReplyKind::Info) {
                 clients.settle(slot);  // decide once whether this unknown outcome is retried
-                if (may_retry && client_rng_.chance(config_.retry_rate)) {
+                if (may_retry() && client_rng_.chance(config_.retry_rate)) {
                     cluster_.retry(retry_target(slot), slot);
                     continue;
                 }
