@@ -304,7 +304,14 @@ std::optional<ErrorCode> Engine::admission_error(const OpsRequest& req, std::str
     return std::nullopt;
 }
 
-void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
+void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) { admit(req, nullptr, now_ms); }
+
+void Engine::on_client_request(ClientRequest&& req, std::uint64_t now_ms) {
+    auto* ops = std::get_if<OpsRequest>(&req.body);
+    admit(req, ops != nullptr ? &ops->ops : nullptr, now_ms);
+}
+
+void Engine::admit(const ClientRequest& req, std::vector<Op>* movable_ops, std::uint64_t now_ms) {
     now_ms_ = std::max(now_ms_, now_ms);
     const std::uint64_t now = now_ms_;
     const RequestKey key{req.client, req.request};
@@ -392,7 +399,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
     waiting_[key] = Waiting{now + config_.client_timeout_ms};
     deadlines_.emplace_back(now + config_.client_timeout_ms, key);
     QueuedRequest q;
-    q.command = Command{req.client, req.request, ops.ops};
+    q.command = Command{req.client, req.request, movable_ops != nullptr ? std::move(*movable_ops) : ops.ops};
     q.bytes = command_bytes(q.command);
     queued_.try_emplace(key);
     queue_.push_back(std::move(q));
@@ -761,31 +768,25 @@ void Engine::try_deliver() {  // R-DELIVER
         committed_.erase(committed_.begin());
         TxRecord& rec = txs_.at(tx);
         assert(rec.state == TxState::Committed && !rec.delivered);
-        auto results = state_.apply(tx, f, *rec.batch);
         rec.delivered = true;
         // R-REPLY-AFTER-DELIVERY: whoever waits here for one of these commands gets its results now.
         if (tx.coordinator == config_.self) {  // its waiters are mostly here: make room once
             const std::size_t need = out_.replies.size() + rec.batch->size();
             if (out_.replies.capacity() < need) out_.replies.reserve(std::max(need, 2 * out_.replies.capacity()));
         }
-        for (std::size_t i = 0; i < rec.batch->size(); ++i) {
-            const Command& cmd = (*rec.batch)[i];
-            const RequestKey key{cmd.client, cmd.request};
+        const Batch& batch = *rec.batch;
+        state_.apply(tx, f, batch, [&](std::size_t i, const std::vector<OpResult>& results) {
+            const RequestKey key{batch[i].client, batch[i].request};
             const auto w = waiting_.find(key);
-            if (w == waiting_.end()) continue;
+            if (w == waiting_.end()) return;
             waiting_.erase(w);
             ClientResponse& r = out_.replies.emplace_back();
             r.client = key.first;
             r.request = key.second;
-            auto& body = r.body.emplace<OpsReply>();
-            if (config_.record_deliveries) {
-                body.results = results[i];  // still wanted below
-            } else {
-                body.results = std::move(results[i]);
-            }
-        }
+            r.body.emplace<OpsReply>().results = results;
+        });
         if (config_.record_deliveries) {
-            out_.delivered.push_back(DeliveredTx{state_.log_length(), tx, f, rec.epoch, rec.batch, std::move(results)});
+            out_.delivered.push_back(DeliveredTx{state_.log_length(), tx, f, rec.epoch, rec.batch});
         }
     }
 }

@@ -42,8 +42,8 @@ void assign_results(std::vector<OpResult>& to, const std::vector<OpResult>& from
 
 }  // namespace
 
-void RetryTable::record(protocol::ClientId client, protocol::RequestId request, const std::vector<OpResult>& results,
-                        std::uint64_t log_index) {
+std::vector<OpResult>& RetryTable::claim_row(protocol::ClientId client, protocol::RequestId request,
+                                             std::uint64_t log_index) {
     Window& w = clients_[client];
     if (w.last_index != log_index || w.ids.empty()) {
         w.last_index = log_index;
@@ -53,12 +53,27 @@ void RetryTable::record(protocol::ClientId client, protocol::RequestId request, 
     w.max_request = std::max(w.max_request, request);
     if (w.ids.size() < kWindow) {
         w.ids.push_back(request);
-        w.results.push_back(results);
-    } else {
-        w.ids[w.oldest] = request;
-        assign_results(w.results[w.oldest], results);
-        w.oldest = (w.oldest + 1) % kWindow;
+        return w.results.emplace_back();
     }
+    std::vector<OpResult>& row = w.results[w.oldest];
+    w.ids[w.oldest] = request;
+    w.oldest = (w.oldest + 1) % kWindow;
+    return row;
+}
+
+void RetryTable::record(protocol::ClientId client, protocol::RequestId request, const std::vector<OpResult>& results,
+                        std::uint64_t log_index) {
+    assign_results(claim_row(client, request, log_index), results);
+    trim();
+}
+
+void RetryTable::take(protocol::ClientId client, protocol::RequestId request, std::vector<OpResult>& results,
+                      std::uint64_t log_index) {
+    claim_row(client, request, log_index).swap(results);
+    trim();
+}
+
+void RetryTable::trim() {
     if (clients_.size() > kMaxClients) evict_idlest();
     if (recency_.size() > 2 * clients_.size() + 64) {  // drop the stale heap entries
         std::erase_if(recency_, [&](const Recency& r) {
@@ -163,23 +178,10 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
     }
 }
 
-std::vector<std::vector<OpResult>> ReplicatedState::apply(const protocol::TxId& tx,
-                                                         const protocol::Timestamp& final_ts,
-                                                         const protocol::Batch& batch) {
+void ReplicatedState::append_to_log(const protocol::TxId& tx, const protocol::Timestamp& final_ts,
+                                    const protocol::Batch& batch) {
     ++log_length_;
     log_hash_ = Hasher{}.add(log_hash_).add(hash_transaction(tx, final_ts, batch)).value();
-    std::vector<std::vector<OpResult>> out;
-    out.reserve(batch.size());
-    for (const auto& cmd : batch) {
-        if (const auto* earlier = retries_.find(cmd.client, cmd.request)) {
-            out.push_back(*earlier);
-            continue;
-        }
-        apply_ops(cmd.ops, scratch_);
-        retries_.record(cmd.client, cmd.request, scratch_, log_length_);
-        out.push_back(scratch_);
-    }
-    return out;
 }
 
 protocol::Snapshot ReplicatedState::snapshot(protocol::Epoch epoch, protocol::Timestamp base_ts) const {

@@ -29,6 +29,11 @@ public:
     // reusing that row's buffers rather than allocating new ones.
     void record(protocol::ClientId client, protocol::RequestId request, const std::vector<protocol::OpResult>& results,
                 std::uint64_t log_index);
+    // The same without a copy: the row takes `results` over and hands back, in
+    // `results`, the buffers of the row it overwrote (empty while the window
+    // still grows), for the caller to fill next time.
+    void take(protocol::ClientId client, protocol::RequestId request, std::vector<protocol::OpResult>& results,
+              std::uint64_t log_index);
     std::vector<protocol::RetryEntry> export_entries() const;
     void import_entries(const std::vector<protocol::RetryEntry>& entries);
     std::size_t clients() const { return clients_.size(); }
@@ -47,6 +52,11 @@ private:
     };
     using Recency = std::pair<std::uint64_t, protocol::ClientId>;  // (last_index, client): evicts the idlest
 
+    // The row `request` is to occupy: a new one, or the oldest one (to overwrite).
+    std::vector<protocol::OpResult>& claim_row(protocol::ClientId client, protocol::RequestId request,
+                                               std::uint64_t log_index);
+    // Keeps the table within kMaxClients and the recency heap within bounds.
+    void trim();
     void evict_idlest();
 
     struct ClientHash {
@@ -63,9 +73,25 @@ class ReplicatedState {
 public:
     explicit ReplicatedState(store::Limits limits);
 
-    // R-APPLY: applies one committed transaction and returns, per command, its results.
-    std::vector<std::vector<protocol::OpResult>> apply(const protocol::TxId& tx, const protocol::Timestamp& final_ts,
-                                                       const protocol::Batch& batch);
+    // R-APPLY: applies one committed transaction and calls on_results(i, results)
+    // with the results of command i, in command order. `results` is valid only
+    // during the call: results go to the retry table without a copy, and the
+    // caller copies out only those somebody waits for.
+    template <class OnResults>
+    void apply(const protocol::TxId& tx, const protocol::Timestamp& final_ts, const protocol::Batch& batch,
+               OnResults&& on_results) {
+        append_to_log(tx, final_ts, batch);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const protocol::Command& cmd = batch[i];
+            if (const auto* earlier = retries_.find(cmd.client, cmd.request)) {  // applied before: answer the same
+                on_results(i, *earlier);
+                continue;
+            }
+            apply_ops(cmd.ops, scratch_);
+            on_results(i, std::as_const(scratch_));
+            retries_.take(cmd.client, cmd.request, scratch_, log_length_);
+        }
+    }
 
     // A local read (R-LOCAL-READ): never changes recency.
     std::optional<std::string_view> peek(std::string_view key) const { return store_.peek(key); }
@@ -79,12 +105,14 @@ public:
     static std::optional<ReplicatedState> restore(const protocol::Snapshot& snap);
 
 private:
+    // Advances the log position and its hash chain past one transaction.
+    void append_to_log(const protocol::TxId& tx, const protocol::Timestamp& final_ts, const protocol::Batch& batch);
     // Fills `results` (one per op), reusing its buffers.
     void apply_ops(const std::vector<protocol::Op>& ops, std::vector<protocol::OpResult>& results);
 
     store::LruStore store_;
-    // Scratch for one command's results between apply_ops and the retry table:
-    // kept so that its buffers are reused from command to command.
+    // One command's results between apply_ops and the retry table, which swaps
+    // them for the buffers of the row they replace: reused, never copied.
     std::vector<protocol::OpResult> scratch_;
     RetryTable retries_;
     std::uint64_t log_length_ = 0;
