@@ -187,14 +187,7 @@ void Engine::reply_error(const RequestKey& key, ErrorCode code, std::string deta
 
 // ------------------------------------------------------------------ input
 
-void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) { receive(msg, nullptr, now_ms); }
-
-void Engine::on_message(PeerMessage&& msg, std::uint64_t now_ms) {
-    auto* cc = std::get_if<CanCommit>(&msg.body);
-    receive(msg, cc != nullptr ? &cc->batch : nullptr, now_ms);
-}
-
-void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t now_ms) {
+void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
     now_ms_ = std::max(now_ms_, now_ms);
     const PeerHeader& h = msg.header;
     if (h.version != kProtocolVersion || h.cluster_id != config_.cluster_id) return;
@@ -228,10 +221,6 @@ void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t
     }
     // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member.
     if (!is_member(h.from, h.incarnation)) return;
-    if (movable_batch != nullptr) {
-        on_can_commit(h, std::get<CanCommit>(msg.body), movable_batch, now);
-        return;
-    }
     std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
 }
 
@@ -453,8 +442,9 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
         ++own_undecided_;
         auto [it, inserted] = coord_.emplace(tx, std::move(ct));
         assert(inserted);
+        const SharedBatch shared{BatchPtr(batch)};  // every participant's copy is this one batch
         for (const auto& m : view_.members) {  // R-CANCOMMIT
-            if (m.node != config_.self) send(m.node, CanCommit{tx, *batch});
+            if (m.node != config_.self) send(m.node, CanCommit{tx, shared});
         }
         const PeerHeader self_header{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch};
         const Vote own = cast_vote(config_.self, self_header, tx, batch, now);
@@ -537,7 +527,7 @@ void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
             if (m.node == config_.self) continue;
             switch (ct.phase) {
                 case Phase::Voting:
-                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, *ct.batch});
+                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, SharedBatch(ct.batch)});
                     break;
                 case Phase::PreCommitting:
                     if (ct.acked.count(m.node) == 0) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
@@ -608,9 +598,7 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const TxId&
     return v;
 }
 
-void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) { on_can_commit(h, m, nullptr, now); }
-
-void Engine::on_can_commit(const PeerHeader& h, const CanCommit& m, Batch* movable_batch, std::uint64_t now) {
+void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
     if (m.tx.coordinator != h.from || m.tx.incarnation != h.incarnation) return;
     if (h.epoch != view_.epoch) {  // R-EPOCH-FILTER: a no that leaves no record behind
         send(h.from, Vote{m.tx, false, {}, VoteNoReason::WrongEpoch});
@@ -623,9 +611,7 @@ void Engine::on_can_commit(const PeerHeader& h, const CanCommit& m, Batch* movab
         return;
     }
     if (is_stale(m.tx)) return;  // R-STALE
-    BatchPtr batch = movable_batch != nullptr ? std::make_shared<const Batch>(std::move(*movable_batch))
-                                              : std::make_shared<const Batch>(m.batch);
-    send(h.from, cast_vote(h.from, h, m.tx, std::move(batch), now));
+    send(h.from, cast_vote(h.from, h, m.tx, m.batch.shared(), now));
 }
 
 void Engine::handle(const PeerHeader& h, const Vote& m, std::uint64_t now) {
