@@ -354,7 +354,7 @@ void Engine::admit(const ClientRequest& req, std::vector<Op>* movable_ops, std::
         return;
     }
     if (const auto* earlier = state_.retries().find(req.client, req.request)) {  // R-ADMIT-RETRY
-        direct(OpsReply{*earlier});
+        direct(OpsReply{earlier->to_vector()});
         return;
     }
     if (waiting_.count(key) != 0) return;  // already queued or in flight here: one answer will come
