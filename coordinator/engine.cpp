@@ -187,14 +187,7 @@ void Engine::reply_error(const RequestKey& key, ErrorCode code, std::string deta
 
 // ------------------------------------------------------------------ input
 
-void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) { receive(msg, nullptr, now_ms); }
-
-void Engine::on_message(PeerMessage&& msg, std::uint64_t now_ms) {
-    auto* cc = std::get_if<CanCommit>(&msg.body);
-    receive(msg, cc != nullptr ? &cc->batch : nullptr, now_ms);
-}
-
-void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t now_ms) {
+void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
     now_ms_ = std::max(now_ms_, now_ms);
     const PeerHeader& h = msg.header;
     if (h.version != kProtocolVersion || h.cluster_id != config_.cluster_id) return;
@@ -229,10 +222,6 @@ void Engine::receive(const PeerMessage& msg, Batch* movable_batch, std::uint64_t
     }
     // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member.
     if (!is_member(h.from, h.incarnation)) return;
-    if (movable_batch != nullptr) {
-        on_can_commit(h, std::get<CanCommit>(msg.body), movable_batch, now);
-        return;
-    }
     std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
 }
 
@@ -306,7 +295,14 @@ std::optional<ErrorCode> Engine::admission_error(const OpsRequest& req, std::str
     return std::nullopt;
 }
 
-void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
+void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) { admit(req, nullptr, now_ms); }
+
+void Engine::on_client_request(ClientRequest&& req, std::uint64_t now_ms) {
+    auto* ops = std::get_if<OpsRequest>(&req.body);
+    admit(req, ops != nullptr ? &ops->ops : nullptr, now_ms);
+}
+
+void Engine::admit(const ClientRequest& req, std::vector<Op>* movable_ops, std::uint64_t now_ms) {
     now_ms_ = std::max(now_ms_, now_ms);
     const std::uint64_t now = now_ms_;
     const RequestKey key{req.client, req.request};
@@ -360,7 +356,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
         return;
     }
     if (const auto* earlier = state_.retries().find(req.client, req.request)) {  // R-ADMIT-RETRY
-        direct(OpsReply{*earlier});
+        direct(OpsReply{earlier->to_vector()});
         return;
     }
     if (waiting_.count(key) != 0) return;  // already queued or in flight here: one answer will come
@@ -394,7 +390,7 @@ void Engine::on_client_request(const ClientRequest& req, std::uint64_t now_ms) {
     waiting_[key] = Waiting{now + config_.client_timeout_ms};
     deadlines_.emplace_back(now + config_.client_timeout_ms, key);
     QueuedRequest q;
-    q.command = Command{req.client, req.request, ops.ops};
+    q.command = Command{req.client, req.request, movable_ops != nullptr ? std::move(*movable_ops) : ops.ops};
     q.bytes = command_bytes(q.command);
     queued_.try_emplace(key);
     queue_.push_back(std::move(q));
@@ -448,8 +444,9 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
         ++own_undecided_;
         auto [it, inserted] = coord_.emplace(tx, std::move(ct));
         assert(inserted);
+        const SharedBatch shared{BatchPtr(batch)};  // every participant's copy is this one batch
         for (const auto& m : view_.members) {  // R-CANCOMMIT
-            if (m.node != config_.self) send(m.node, CanCommit{tx, *batch});
+            if (m.node != config_.self) send(m.node, CanCommit{tx, shared});
         }
         const PeerHeader self_header{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch};
         const Vote own = cast_vote(config_.self, self_header, tx, batch, now);
@@ -532,7 +529,7 @@ void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
             if (m.node == config_.self) continue;
             switch (ct.phase) {
                 case Phase::Voting:
-                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, *ct.batch});
+                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, SharedBatch(ct.batch)});
                     break;
                 case Phase::PreCommitting:
                     if (ct.acked.count(m.node) == 0) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
@@ -603,9 +600,7 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const TxId&
     return v;
 }
 
-void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) { on_can_commit(h, m, nullptr, now); }
-
-void Engine::on_can_commit(const PeerHeader& h, const CanCommit& m, Batch* movable_batch, std::uint64_t now) {
+void Engine::handle(const PeerHeader& h, const CanCommit& m, std::uint64_t now) {
     if (m.tx.coordinator != h.from || m.tx.incarnation != h.incarnation) return;
     if (h.epoch != view_.epoch) {  // R-EPOCH-FILTER: a no that leaves no record behind
         send(h.from, Vote{m.tx, false, {}, VoteNoReason::WrongEpoch});
@@ -618,9 +613,7 @@ void Engine::on_can_commit(const PeerHeader& h, const CanCommit& m, Batch* movab
         return;
     }
     if (is_stale(m.tx)) return;  // R-STALE
-    BatchPtr batch = movable_batch != nullptr ? std::make_shared<const Batch>(std::move(*movable_batch))
-                                              : std::make_shared<const Batch>(m.batch);
-    send(h.from, cast_vote(h.from, h, m.tx, std::move(batch), now));
+    send(h.from, cast_vote(h.from, h, m.tx, m.batch.shared(), now));
 }
 
 void Engine::handle(const PeerHeader& h, const Vote& m, std::uint64_t now) {
@@ -763,31 +756,25 @@ void Engine::try_deliver() {  // R-DELIVER
         committed_.erase(committed_.begin());
         TxRecord& rec = txs_.at(tx);
         assert(rec.state == TxState::Committed && !rec.delivered);
-        auto results = state_.apply(tx, f, *rec.batch);
         rec.delivered = true;
         // R-REPLY-AFTER-DELIVERY: whoever waits here for one of these commands gets its results now.
         if (tx.coordinator == config_.self) {  // its waiters are mostly here: make room once
             const std::size_t need = out_.replies.size() + rec.batch->size();
             if (out_.replies.capacity() < need) out_.replies.reserve(std::max(need, 2 * out_.replies.capacity()));
         }
-        for (std::size_t i = 0; i < rec.batch->size(); ++i) {
-            const Command& cmd = (*rec.batch)[i];
-            const RequestKey key{cmd.client, cmd.request};
+        const Batch& batch = *rec.batch;
+        state_.apply(tx, f, batch, [&](std::size_t i, const std::vector<OpResult>& results) {
+            const RequestKey key{batch[i].client, batch[i].request};
             const auto w = waiting_.find(key);
-            if (w == waiting_.end()) continue;
+            if (w == waiting_.end()) return;
             waiting_.erase(w);
             ClientResponse& r = out_.replies.emplace_back();
             r.client = key.first;
             r.request = key.second;
-            auto& body = r.body.emplace<OpsReply>();
-            if (config_.record_deliveries) {
-                body.results = results[i];  // still wanted below
-            } else {
-                body.results = std::move(results[i]);
-            }
-        }
+            r.body.emplace<OpsReply>().results = results;
+        });
         if (config_.record_deliveries) {
-            out_.delivered.push_back(DeliveredTx{state_.log_length(), tx, f, rec.epoch, rec.batch, std::move(results)});
+            out_.delivered.push_back(DeliveredTx{state_.log_length(), tx, f, rec.epoch, rec.batch});
         }
     }
 }

@@ -43,7 +43,6 @@ struct DeliveredTx {
     protocol::Timestamp final_ts;
     protocol::Epoch epoch = 0;
     BatchPtr batch;
-    std::vector<std::vector<protocol::OpResult>> results;
 };
 
 // Protocol journal entries, for the checker (only when record_deliveries is set).
@@ -96,10 +95,11 @@ public:
     // (greater than 1, never reused), e.g. from a clock and a random number.
     static Engine join(EngineConfig config, protocol::Incarnation incarnation);
 
+    // A CanCommit's batch is kept by sharing it, never copied.
     void on_message(const protocol::PeerMessage& msg, std::uint64_t now_ms);
-    // The same; a CanCommit's batch is taken over instead of copied.
-    void on_message(protocol::PeerMessage&& msg, std::uint64_t now_ms);
     void on_client_request(const protocol::ClientRequest& req, std::uint64_t now_ms);
+    // The same; the operations of a request that is queued are taken over instead of copied.
+    void on_client_request(protocol::ClientRequest&& req, std::uint64_t now_ms);
     void on_tick(std::uint64_t now_ms);
     Output take_output();
 
@@ -176,11 +176,10 @@ private:
 
     Engine(EngineConfig config, protocol::Incarnation incarnation);
 
+    void admit(const protocol::ClientRequest& req, std::vector<protocol::Op>* movable_ops, std::uint64_t now_ms);
+
     // Participant role.
-    void receive(const protocol::PeerMessage& msg, protocol::Batch* movable_batch, std::uint64_t now_ms);
     void handle(const protocol::PeerHeader& h, const protocol::CanCommit& m, std::uint64_t now);
-    void on_can_commit(const protocol::PeerHeader& h, const protocol::CanCommit& m, protocol::Batch* movable_batch,
-                       std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::Vote& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::PreCommit& m, std::uint64_t now);
     void handle(const protocol::PeerHeader& h, const protocol::Ack& m, std::uint64_t now);

@@ -36,16 +36,27 @@ public:
             if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
             add(word);
         }
-        if (n != 0) {
-            std::uint64_t acc = 0;
-            for (std::size_t i = 0; i < n; ++i) acc = (acc << 8) | static_cast<unsigned char>(p[i]);
-            add(acc);
-        }
+        if (n != 0) add(short_group(p, n));
         return *this;
     }
     std::uint64_t value() const { return h_; }
 
 private:
+    static std::uint64_t load_be(const char* p, std::size_t width) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, p, width);
+        if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+        return word >> (8 * (8 - width));
+    }
+    // The n (1..7) bytes at p read big-endian, from two overlapping loads
+    // instead of a loop: a byte in the overlap lands on the same bit
+    // positions in both, so OR joins them.
+    static std::uint64_t short_group(const char* p, std::size_t n) {
+        if (n >= 4) return (load_be(p, 4) << (8 * (n - 4))) | load_be(p + n - 4, 4);
+        if (n >= 2) return (load_be(p, 2) << (8 * (n - 2))) | load_be(p + n - 2, 2);
+        return static_cast<unsigned char>(p[0]);
+    }
+
     std::uint64_t h_ = 0x243f6a8885a308d3ULL;
 };
 

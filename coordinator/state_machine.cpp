@@ -12,53 +12,98 @@ namespace tricache::coordinator {
 
 using protocol::OpResult;
 
-const std::vector<OpResult>* RetryTable::find(protocol::ClientId client, protocol::RequestId request) const {
-    auto it = clients_.find(client);
-    if (it == clients_.end()) return nullptr;
-    const Window& w = it->second;
+const StoredResults* RetryTable::earlier_in(const Window& w, protocol::RequestId request) {
     if (request > w.max_request) return nullptr;
-    for (std::size_t i = 0; i < w.ids.size(); ++i) {
-        if (w.ids[i] == request) return &w.results[i];
+    for (const Row& row : w.rows) {
+        if (row.request == request) return &row.results;
     }
     return nullptr;
 }
 
-namespace {
+const StoredResults* RetryTable::find(protocol::ClientId client, protocol::RequestId request) const {
+    auto it = clients_.find(client);
+    return it == clients_.end() ? nullptr : earlier_in(it->second, request);
+}
 
-// Assignment that keeps the destination's buffers (vector and strings) where it can.
-void assign_results(std::vector<OpResult>& to, const std::vector<OpResult>& from) {
-    to.resize(from.size());
-    for (std::size_t i = 0; i < from.size(); ++i) {
-        to[i].ok = from[i].ok;
-        if (!from[i].value) {
+RetryTable::Place RetryTable::locate(protocol::ClientId client, protocol::RequestId request) {
+    Place place;
+    place.client_ = client;
+    place.window_ = &clients_.try_emplace(client).first->second;
+    place.earlier = earlier_in(*place.window_, request);
+    return place;
+}
+
+void StoredResults::store(Result& to, const OpResult& from) {
+    to.ok = from.ok;
+    to.has_value = from.value.has_value();
+    if (from.value) to.value.assign(*from.value);
+}
+
+void StoredResults::assign(const std::vector<OpResult>& from) {
+    size_ = from.size();
+    if (size_ == 0) return;
+    store(first_, from[0]);
+    if (rest_.size() < size_ - 1) rest_.resize(size_ - 1);  // never shrinks: the spare buffers stay
+    for (std::size_t i = 1; i < size_; ++i) store(rest_[i - 1], from[i]);
+}
+
+void StoredResults::copy_to(std::vector<OpResult>& to) const {
+    to.resize(size_);
+    for (std::size_t i = 0; i < size_; ++i) {
+        const Result& r = at(i);
+        to[i].ok = r.ok;
+        if (!r.has_value) {
             to[i].value.reset();
         } else if (to[i].value) {
-            to[i].value->assign(*from[i].value);
+            to[i].value->assign(r.value);
         } else {
-            to[i].value.emplace(*from[i].value);
+            to[i].value.emplace(r.value);
         }
     }
 }
 
-}  // namespace
+std::vector<OpResult> StoredResults::to_vector() const {
+    std::vector<OpResult> out;
+    copy_to(out);
+    return out;
+}
+
+StoredResults& RetryTable::claim_row(protocol::ClientId client, Window& w, protocol::RequestId request,
+                                     std::uint64_t log_index) {
+    if (w.last_index != log_index || w.rows.empty()) {
+        w.last_index = log_index;
+        if (ranked_) {
+            recency_.emplace_back(log_index, client);
+            std::push_heap(recency_.begin(), recency_.end(), std::greater<>{});
+        }
+    }
+    w.max_request = std::max(w.max_request, request);
+    if (w.rows.size() < kWindow) {
+        // Most clients send more than a few requests: skip the smallest steps of the growth.
+        constexpr std::size_t kFirstRows = 8;
+        if (w.rows.size() == w.rows.capacity()) w.rows.reserve(std::min(kWindow, std::max(kFirstRows, 2 * w.rows.size())));
+        return w.rows.emplace_back(Row{request, {}}).results;
+    }
+    Row& row = w.rows[w.oldest];
+    row.request = request;
+    w.oldest = (w.oldest + 1) % kWindow;
+    return row.results;
+}
 
 void RetryTable::record(protocol::ClientId client, protocol::RequestId request, const std::vector<OpResult>& results,
                         std::uint64_t log_index) {
-    Window& w = clients_[client];
-    if (w.last_index != log_index || w.ids.empty()) {
-        w.last_index = log_index;
-        recency_.emplace_back(log_index, client);
-        std::push_heap(recency_.begin(), recency_.end(), std::greater<>{});
-    }
-    w.max_request = std::max(w.max_request, request);
-    if (w.ids.size() < kWindow) {
-        w.ids.push_back(request);
-        w.results.push_back(results);
-    } else {
-        w.ids[w.oldest] = request;
-        assign_results(w.results[w.oldest], results);
-        w.oldest = (w.oldest + 1) % kWindow;
-    }
+    claim_row(client, clients_[client], request, log_index).assign(results);
+    trim();
+}
+
+void RetryTable::record(const Place& place, protocol::RequestId request, const std::vector<OpResult>& results,
+                        std::uint64_t log_index) {
+    assert(place.window_ != nullptr && place.earlier == nullptr);
+    claim_row(place.client_, *place.window_, request, log_index).assign(results);
+    trim();
+}
+
+void RetryTable::trim() {
     if (clients_.size() > kMaxClients) evict_idlest();
     if (recency_.size() > 2 * clients_.size() + 64) {  // drop the stale heap entries
         std::erase_if(recency_, [&](const Recency& r) {
@@ -71,6 +116,12 @@ void RetryTable::record(protocol::ClientId client, protocol::RequestId request, 
 
 // Deterministic: the client idle longest (smallest last index, then id) goes.
 void RetryTable::evict_idlest() {
+    if (!ranked_) {  // the first eviction: rank every client from here on
+        recency_.clear();
+        for (const auto& [client, w] : clients_) recency_.emplace_back(w.last_index, client);
+        std::make_heap(recency_.begin(), recency_.end(), std::greater<>{});
+        ranked_ = true;
+    }
     while (!recency_.empty()) {
         std::pop_heap(recency_.begin(), recency_.end(), std::greater<>{});
         const Recency top = recency_.back();
@@ -94,9 +145,9 @@ std::vector<protocol::RetryEntry> RetryTable::export_entries() const {
     std::vector<protocol::RetryEntry> out;
     for (const auto& [index, client] : order) {
         const Window& w = clients_.find(client)->second;
-        for (std::size_t k = 0; k < w.ids.size(); ++k) {
-            const std::size_t i = (w.oldest + k) % w.ids.size();
-            out.push_back({client, w.ids[i], w.results[i]});
+        for (std::size_t k = 0; k < w.rows.size(); ++k) {
+            const Row& row = w.rows[(w.oldest + k) % w.rows.size()];
+            out.push_back({client, row.request, row.results.to_vector()});
         }
     }
     return out;
@@ -105,6 +156,7 @@ std::vector<protocol::RetryEntry> RetryTable::export_entries() const {
 void RetryTable::import_entries(const std::vector<protocol::RetryEntry>& entries) {
     clients_.clear();
     recency_.clear();
+    ranked_ = false;
     std::uint64_t index = 0;
     protocol::ClientId previous = 0;
     bool first = true;
@@ -124,12 +176,14 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
         const protocol::Op& op = ops[i];
         OpResult& r = results[i];
         r.ok = false;
-        const auto set_value = [&r](std::string_view v) {
-            if (r.value) {
-                r.value->assign(v);
-            } else {
-                r.value.emplace(v);
+        const auto set_value = [&](std::string_view v) {
+            if (!r.value && spare_values_.empty()) {
+                r.value.emplace();
+            } else if (!r.value) {
+                r.value.emplace(std::move(spare_values_.back()));
+                spare_values_.pop_back();
             }
+            r.value->assign(v);
         };
         bool has_value = false;
         std::visit(
@@ -159,27 +213,17 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
                 }
             },
             op);
-        if (!has_value) r.value.reset();
+        if (!has_value && r.value) {
+            spare_values_.push_back(std::move(*r.value));
+            r.value.reset();
+        }
     }
 }
 
-std::vector<std::vector<OpResult>> ReplicatedState::apply(const protocol::TxId& tx,
-                                                         const protocol::Timestamp& final_ts,
-                                                         const protocol::Batch& batch) {
+void ReplicatedState::append_to_log(const protocol::TxId& tx, const protocol::Timestamp& final_ts,
+                                    const protocol::Batch& batch) {
     ++log_length_;
     log_hash_ = Hasher{}.add(log_hash_).add(hash_transaction(tx, final_ts, batch)).value();
-    std::vector<std::vector<OpResult>> out;
-    out.reserve(batch.size());
-    for (const auto& cmd : batch) {
-        if (const auto* earlier = retries_.find(cmd.client, cmd.request)) {
-            out.push_back(*earlier);
-            continue;
-        }
-        apply_ops(cmd.ops, scratch_);
-        retries_.record(cmd.client, cmd.request, scratch_, log_length_);
-        out.push_back(scratch_);
-    }
-    return out;
 }
 
 protocol::Snapshot ReplicatedState::snapshot(protocol::Epoch epoch, protocol::Timestamp base_ts) const {

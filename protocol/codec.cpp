@@ -608,6 +608,7 @@ public:
     }
     template <class T>
     void operator()(const char* /*name*/, const std::vector<T>& list, Lim /*limit*/) { value(list); }
+    void operator()(const char* /*name*/, const SharedBatch& batch, Lim /*limit*/) { value(*batch); }
 
 private:
     void value(std::uint64_t x) { pk_.pack_uint64(x); }
@@ -900,6 +901,7 @@ public:
     void operator()(const char* name, std::optional<std::string>& field, Str kind);
     template <class T>
     void operator()(const char* name, std::vector<T>& field, Lim limit);
+    void operator()(const char* name, SharedBatch& field, Lim limit);
 
 private:
     Decoder& d_;
@@ -1119,6 +1121,12 @@ void Fields::operator()(const char* name, std::vector<T>& field, Lim limit) {
     in_field(name, [&] { d_.list(o, field, limit); });
 }
 
+void Fields::operator()(const char* name, SharedBatch& field, Lim limit) {
+    Batch batch;
+    (*this)(name, batch, limit);
+    field = SharedBatch(std::move(batch));
+}
+
 // Strings point into the caller's buffer instead of being copied into the zone;
 // the buffer outlives the object tree, which never leaves decode_top.
 bool reference_input(msgpack::type::object_type /*type*/, std::size_t /*size*/, void* /*user*/) { return true; }
@@ -1265,7 +1273,7 @@ std::string show_ecr(const EpochClosingRecord& ecr) {
            show_members(ecr.next.members) + " base=" + to_string(ecr.next.base_ts) + ">";
 }
 
-std::string body_details(const CanCommit& m) { return to_string(m.tx) + " batch=" + show_batch(m.batch); }
+std::string body_details(const CanCommit& m) { return to_string(m.tx) + " batch=" + show_batch(*m.batch); }
 std::string body_details(const Vote& m) {
     return to_string(m.tx) + (m.yes ? " yes" : " no") + " proposed=" + to_string(m.proposed) +
            (m.reason != VoteNoReason::None || !m.yes ? std::string(" reason=") + reason_name(m.reason) : "");

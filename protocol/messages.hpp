@@ -2,7 +2,10 @@
 // them to msgpack; the engine (coordinator/) consumes and produces them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,6 +62,39 @@ struct Command {
     friend bool operator==(const Command&, const Command&) = default;
 };
 using Batch = std::vector<Command>;
+
+// A batch that every copy of its message shares. A coordinator sends the same
+// batch to each participant and keeps it in its own state; sharing makes each
+// of those copies a reference count instead of a copy of every command.
+// Immutable once built. Compares, prints and encodes by content, exactly like
+// the Batch it holds (the wire format does not know it is shared).
+class SharedBatch {
+public:
+    SharedBatch() = default;  // the empty batch
+    SharedBatch(Batch batch) : batch_(std::make_shared<const Batch>(std::move(batch))) {}  // implicit, like a Batch
+    SharedBatch(std::initializer_list<Command> commands) : SharedBatch(Batch(commands)) {}
+    explicit SharedBatch(std::shared_ptr<const Batch> batch) : batch_(std::move(batch)) {}
+
+    const Batch& operator*() const { return batch_ ? *batch_ : empty_batch(); }
+    const Batch* operator->() const { return &**this; }
+    // The batch itself, to keep after the message is gone; never null.
+    std::shared_ptr<const Batch> shared() const { return batch_ ? batch_ : std::make_shared<const Batch>(); }
+
+    std::size_t size() const { return (**this).size(); }
+    bool empty() const { return (**this).empty(); }
+    const Command& operator[](std::size_t i) const { return (**this)[i]; }
+    Batch::const_iterator begin() const { return (**this).begin(); }
+    Batch::const_iterator end() const { return (**this).end(); }
+
+    friend bool operator==(const SharedBatch& a, const SharedBatch& b) { return *a == *b; }
+
+private:
+    static const Batch& empty_batch() {
+        static const Batch empty;
+        return empty;
+    }
+    std::shared_ptr<const Batch> batch_;  // null for an empty batch: default construction allocates nothing
+};
 
 // ------------------------------------------------------------ client protocol
 
@@ -205,7 +241,7 @@ struct TxReport {
 
 struct CanCommit {
     TxId tx;
-    Batch batch;
+    SharedBatch batch;
     friend bool operator==(const CanCommit&, const CanCommit&) = default;
 };
 struct Vote {

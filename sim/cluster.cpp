@@ -436,7 +436,7 @@ void Cluster::submit(NodeId node, protocol::ClientRequest req) {
         return;
     }
     flush_inbox(node);
-    step(node, [&](coordinator::Engine& e, std::uint64_t t) { e.on_client_request(req, t); });
+    step(node, [&](coordinator::Engine& e, std::uint64_t t) { e.on_client_request(std::move(req), t); });
 }
 
 void Cluster::flush_inbox(NodeId node) {

@@ -16,14 +16,14 @@ namespace {
 using namespace tricache::protocol;
 
 PeerMessage make_can_commit(std::size_t commands, std::size_t key_bytes, std::size_t value_bytes) {
-    CanCommit cc{TxId{3, 17, 123456}, {}};
+    Batch batch;
     for (std::size_t i = 0; i < commands; ++i) {
         std::string key(key_bytes, 'k');
         const std::string id = std::to_string(i);
         key.replace(0, std::min(id.size(), key.size()), id.substr(0, key.size()));
-        cc.batch.push_back(Command{1000 + i, 5000 + i, {Set{std::move(key), std::string(value_bytes, 'v')}}});
+        batch.push_back(Command{1000 + i, 5000 + i, {Set{std::move(key), std::string(value_bytes, 'v')}}});
     }
-    return PeerMessage{PeerHeader{kProtocolVersion, "bench-cluster", 3, 17, 9}, std::move(cc)};
+    return PeerMessage{PeerHeader{kProtocolVersion, "bench-cluster", 3, 17, 9}, CanCommit{TxId{3, 17, 123456}, std::move(batch)}};
 }
 
 // Thread CPU time, not wall time: on a shared machine the wall clock also

@@ -86,6 +86,32 @@ TEST(WireFormat, GoldenPeerMessage) {
     EXPECT_EQ(hex(encode(msg)), "970101c40163020304" "92089301020" "3");
 }
 
+TEST(WireFormat, GoldenCanCommitWithItsSharedBatch) {
+    // A shared batch goes out as the plain list of commands it holds.
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4},
+                          CanCommit{TxId{1, 2, 3}, Batch{Command{5, 6, {Set{"k", "v"}}}}}};
+    EXPECT_EQ(hex(encode(msg)), "970101c40163020304" "9301" "93010203" "91" "930506" "91" "9302c4016bc40176");
+    const auto back = decode_peer_message(encode(msg), CodecLimits{});
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back.value(), msg);
+}
+
+TEST(SharedBatch, CopiesShareOneBatchThatComparesByContent) {
+    const Batch batch{Command{1, 2, {Set{"k", "v"}}}, Command{3, 4, {Get{"k"}}}};
+    const CanCommit a{TxId{1, 1, 1}, batch};
+    const CanCommit copy = a;
+    EXPECT_EQ(&*a.batch, &*copy.batch);  // copying the message copies no command
+    EXPECT_EQ(a, (CanCommit{TxId{1, 1, 1}, batch}));  // another batch with the same commands is equal
+    EXPECT_NE(a, (CanCommit{TxId{1, 1, 1}, Batch{batch.front()}}));
+    EXPECT_EQ(a.batch.size(), 2u);
+    EXPECT_EQ(a.batch[1].client, 3u);
+    const CanCommit none{};
+    EXPECT_TRUE(none.batch.empty());
+    EXPECT_EQ(none.batch, SharedBatch(Batch{}));
+    ASSERT_NE(none.batch.shared(), nullptr);  // never null, even for the empty batch
+    EXPECT_TRUE(none.batch.shared()->empty());
+}
+
 TEST(WireFormat, GoldenClientRequest) {
     const ClientRequest msg{kProtocolVersion, "c", 9, 10, OpsRequest{{Set{"k", "v"}, Cas{"k", std::nullopt, "w"}}}};
     EXPECT_EQ(hex(encode(msg)), "960102c401630" "90a" "9201" "92" "9302c4016bc40176" "9404c4016bc0c40177");
@@ -434,16 +460,22 @@ TEST(Limits, KeyValueAndTextOverTheirLimits) {
     PeerMessage msg{PeerHeader{kProtocolVersion, "c", 1, 1, 1},
                     CanCommit{{1, 1, 1}, {Command{1, 1, {Get{"k"}}}, Command{1, 2, {Get{"k"}, Del{"d"}, Set{"kkkk", "vvvvvv"}}}}}};
     EXPECT_TRUE(decode_peer_message(encode(msg), limits).ok());
+    // A shared batch is immutable: each change replaces the op in a copy.
+    const auto set_op = [&msg](Op op) {
+        Batch batch = *std::get<CanCommit>(msg.body).batch;
+        batch[1].ops[2] = std::move(op);
+        std::get<CanCommit>(msg.body).batch = std::move(batch);
+    };
 
-    std::get<Set>(std::get<CanCommit>(msg.body).batch[1].ops[2]).key = "kkkkk";
+    set_op(Set{"kkkkk", "vvvvvv"});
     expect_fails(decode_peer_message(encode(msg), limits), ErrorCode::TooLarge,
                  "CanCommit.batch[1].ops[2].key: too large: 5 bytes, limit 4");
 
-    std::get<Set>(std::get<CanCommit>(msg.body).batch[1].ops[2]) = Set{"k", "vvvvvvv"};
+    set_op(Set{"k", "vvvvvvv"});
     expect_fails(decode_peer_message(encode(msg), limits), ErrorCode::TooLarge, "CanCommit.batch[1].ops[2].value");
 
     msg.header.cluster_id = "ccccc";
-    std::get<Set>(std::get<CanCommit>(msg.body).batch[1].ops[2]).value = "v";
+    set_op(Set{"k", "v"});
     expect_fails(decode_peer_message(encode(msg), limits), ErrorCode::TooLarge, "PeerMessage.cluster_id");
 
     const ClientResponse resp{kProtocolVersion, 1, 1, ErrorReply{ErrorCode::Aborted, "detailed"}};
