@@ -196,7 +196,8 @@ void Engine::drive_rebootstrap(std::uint64_t now) {
 bool Engine::release_rb_promise(Epoch below, std::uint64_t now, const char* why) {
     if (!holds_rb_promise(now) || below >= rb_promise_->epoch) return true;
     if (rb_promise_->to != config_.self) return false;
-    rb_outcome_ = "the rebootstrap proposed at epoch " + std::to_string(rb_promise_->epoch) + " was given up: " + std::string(why);
+    rb_outcome_ =
+        "the rebootstrap proposed at epoch " + std::to_string(rb_promise_->epoch) + " was given up: " + std::string(why);
     rb_proposal_.reset();
     rb_promise_.reset();
     return true;
