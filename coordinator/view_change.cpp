@@ -231,7 +231,11 @@ void Engine::finish_rebootstrap(std::uint64_t now) {
 
 void Engine::handle(const PeerHeader& h, const RbPrepare& m, std::uint64_t now) {  // R-RB-PROMISE
     if (!amnesiac_ && status_ != NodeStatus::NeedsRebootstrap) return;  // it may serve a history: no promise
-    if (holds_rb_promise(now) && m.epoch < rb_promise_->epoch) return;
+    // Two proposals in one epoch (a lane collision) would name two views: only one proposer per epoch.
+    if (holds_rb_promise(now) &&
+        (m.epoch < rb_promise_->epoch || (m.epoch == rb_promise_->epoch && h.from != rb_promise_->to))) {
+        return;
+    }
     if (m.epoch <= view_.epoch) return;  // an old proposal; R-CATCH-UP moves its sender on
     rb_promise_ = RbPromiseHeld{m.epoch, now + 2 * config_.vc_timeout_ms, h.from};
     if (rb_proposal_ && rb_proposal_->epoch < m.epoch) {
