@@ -1,8 +1,7 @@
-// bench_engine: (1) the engine's own cost, measured inside the simulator with
-// no faults: CPU nanoseconds spent in Engine calls per committed operation
-// per node, and messages per operation, under enough load that batches fill
-// up to 64 commands; (2) the simulator's speed with faults on: simulated
-// client operations per wall-clock second.
+// bench_engine: (1) the engine's own cost with no faults: CPU nanoseconds per
+// committed operation per node, and messages per operation, under enough load
+// that batches fill up to 64 commands; (2) the simulator's speed with faults
+// on: simulated client operations per wall-clock second.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/engine.hpp"
 #include "sim/cluster.hpp"
 #include "sim/rng.hpp"
 #include "sim/run_config.hpp"
@@ -146,6 +146,112 @@ EngineFigures engine_cost(std::uint32_t clients, std::uint64_t sim_ms) {
     return f;
 }
 
+// The engine cost without a clock read per call: three engines wired to each
+// other by plain queues (every message arrives 1 ms after it was sent), and
+// the thread's CPU clock read once around the whole run. The figure is an
+// upper bound on the engines' own cost, because it also counts this harness:
+// building requests, moving messages, counting replies.
+struct DirectFigures {
+    double cpu_ns_per_op_per_node = 0;
+    double wall_ns_per_op_per_node = 0;
+    double messages_per_op = 0;
+    double commands_per_tx = 0;
+    std::uint64_t ops = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t transactions = 0;
+};
+
+DirectFigures engine_cost_direct(std::uint32_t clients, std::uint64_t sim_ms) {
+    using namespace tricache;
+    constexpr std::uint32_t kNodes = 3;
+    std::vector<coordinator::Engine> engines;
+    for (protocol::NodeId n = 1; n <= kNodes; ++n) {
+        coordinator::EngineConfig c;
+        c.self = n;
+        c.cluster = {1, 2, 3};
+        c.store_limits = store::Limits{100000, 64u << 20};
+        c.max_in_flight = 4;
+        c.client_timeout_ms = 60000;
+        c.seed = 1000 + n;
+        engines.push_back(coordinator::Engine::bootstrap(c));
+    }
+    // Requests are built before the clock starts: the client's cost is not the engine's.
+    constexpr std::size_t kPrepared = 1 << 14;
+    std::vector<protocol::OpsRequest> prepared(kPrepared);
+    sim::Rng rng(7);
+    for (std::size_t i = 0; i < kPrepared; ++i) {
+        const std::string key = "key" + std::to_string(rng.below(1000));
+        if (rng.chance(0.5)) {
+            prepared[i].ops.push_back(protocol::Set{key, "value-" + std::to_string(i) + "-0123456789abcdef"});
+        } else {
+            prepared[i].ops.push_back(protocol::Get{key});
+        }
+    }
+    std::vector<protocol::ClientRequest> requests(kPrepared);
+    for (std::size_t i = 0; i < kPrepared; ++i) {
+        requests[i].cluster_id = "tricache";
+        requests[i].body = prepared[i];
+    }
+
+    std::vector<bool> waiting(clients, false);
+    std::vector<protocol::RequestId> next_request(clients, 0);
+    std::vector<std::vector<coordinator::Outbound>> in_flight(kNodes);  // sent this ms, arriving the next
+    std::vector<std::vector<coordinator::Outbound>> arriving(kNodes);
+    DirectFigures f;
+    std::uint64_t sent = 0;
+    std::size_t next_prepared = 0;
+    const auto drain = [&](std::uint32_t i) {
+        coordinator::Output out = engines[i].take_output();
+        for (auto& m : out.messages) {
+            ++sent;
+            in_flight[m.to - 1].push_back(std::move(m));
+        }
+        for (const auto& r : out.replies) {
+            const std::uint32_t slot = static_cast<std::uint32_t>(r.client - 1);
+            waiting[slot] = false;
+            if (std::holds_alternative<protocol::OpsReply>(r.body)) {
+                ++f.ops;
+            } else {
+                ++f.failed;
+            }
+        }
+    };
+
+    const auto start = Clock::now();
+    const std::uint64_t cpu_start = thread_cpu_ns();
+    for (std::uint64_t t = 1; t <= sim_ms; ++t) {
+        std::swap(arriving, in_flight);
+        for (std::uint32_t i = 0; i < kNodes; ++i) {
+            for (const auto& m : arriving[i]) engines[i].on_message(m.msg, t);
+            arriving[i].clear();
+            if (t % 5 == 0) engines[i].on_tick(t);
+            drain(i);
+        }
+        for (std::uint32_t slot = 0; slot < clients; ++slot) {
+            if (waiting[slot]) continue;
+            waiting[slot] = true;
+            protocol::ClientRequest req = requests[next_prepared];
+            next_prepared = (next_prepared + 1) % kPrepared;
+            req.client = slot + 1;
+            req.request = ++next_request[slot];
+            const std::uint32_t node = slot % kNodes;
+            engines[node].on_client_request(std::move(req), t);
+            drain(node);
+        }
+    }
+    const std::uint64_t cpu_ns = thread_cpu_ns() - cpu_start;
+    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    f.transactions = engines[0].state().log_length();
+    if (f.ops > 0) {
+        const double op_nodes = static_cast<double>(f.ops * kNodes);
+        f.cpu_ns_per_op_per_node = static_cast<double>(cpu_ns) / op_nodes;
+        f.wall_ns_per_op_per_node = static_cast<double>(wall_ns) / op_nodes;
+        f.messages_per_op = static_cast<double>(sent) / static_cast<double>(f.ops);
+    }
+    if (f.transactions > 0) f.commands_per_tx = static_cast<double>(f.ops) / static_cast<double>(f.transactions);
+    return f;
+}
+
 struct SimFigures {
     std::uint64_t runs = 0;
     std::uint64_t ops = 0;
@@ -182,6 +288,21 @@ SimFigures simulator_speed(std::uint64_t runs, std::uint64_t sim_ms, std::uint32
     return f;
 }
 
+void print_per_call_figures(std::uint32_t clients, std::uint64_t engine_ms) {
+    const EngineFigures e = engine_cost(clients, engine_ms);
+    std::printf("engine cost inside the simulator, timed per call (3 nodes, no faults, %u clients, %llu "
+                "simulated ms):\n",
+                clients, static_cast<unsigned long long>(engine_ms));
+    std::printf("  committed ops          %llu in %llu transactions (%.1f commands/tx, largest batch %llu)\n",
+                static_cast<unsigned long long>(e.ops), static_cast<unsigned long long>(e.transactions),
+                e.commands_per_tx, static_cast<unsigned long long>(e.max_batch));
+    std::printf("  engine time per op per node: %.0f ns wall, %.0f ns thread CPU (%llu engine calls)\n",
+                e.ns_per_op_per_node, e.cpu_ns_per_op_per_node, static_cast<unsigned long long>(e.calls));
+    std::printf("  less the timer's own cost (%.0f ns wall, %.0f ns CPU per call): %.0f ns wall, %.0f ns thread CPU\n",
+                e.overhead.wall_ns, e.overhead.cpu_ns, e.net_wall_ns_per_op_per_node, e.net_cpu_ns_per_op_per_node);
+    std::printf("  messages per op        %.3f\n", e.messages_per_op);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,24 +312,27 @@ int main(int argc, char** argv) {
     std::uint64_t runs = 20;
     std::uint64_t run_ms = 2000;
     std::vector<std::uint32_t> sim_clients{8, 64};
+    bool per_call = false;
     app.add_option("--clients", clients, "concurrent clients in the engine-cost run");
     app.add_option("--engine-ms", engine_ms, "simulated ms of the engine-cost run");
     app.add_option("--runs", runs, "simulator-speed runs (seeds 1..runs)");
     app.add_option("--run-ms", run_ms, "simulated ms of load per simulator-speed run");
     app.add_option("--sim-clients", sim_clients, "concurrent clients per simulator-speed run; one figure per value");
+    app.add_flag("--per-call-timers", per_call,
+                 "also time every engine call inside the simulator (a clock read per call distorts the figure)");
     CLI11_PARSE(app, argc, argv);
 
-    const EngineFigures e = engine_cost(clients, engine_ms);
-    std::printf("engine cost (3 nodes, no faults, %u clients, %llu simulated ms):\n", clients,
+    const DirectFigures d = engine_cost_direct(clients, engine_ms);
+    std::printf("engine cost (3 engines wired directly, no faults, %u clients, %llu simulated ms):\n", clients,
                 static_cast<unsigned long long>(engine_ms));
-    std::printf("  committed ops          %llu in %llu transactions (%.1f commands/tx, largest batch %llu)\n",
-                static_cast<unsigned long long>(e.ops), static_cast<unsigned long long>(e.transactions),
-                e.commands_per_tx, static_cast<unsigned long long>(e.max_batch));
-    std::printf("  engine time per op per node: %.0f ns wall, %.0f ns thread CPU (%llu engine calls)\n",
-                e.ns_per_op_per_node, e.cpu_ns_per_op_per_node, static_cast<unsigned long long>(e.calls));
-    std::printf("  less the timer's own cost (%.0f ns wall, %.0f ns CPU per call): %.0f ns wall, %.0f ns thread CPU\n",
-                e.overhead.wall_ns, e.overhead.cpu_ns, e.net_wall_ns_per_op_per_node, e.net_cpu_ns_per_op_per_node);
-    std::printf("  messages per op        %.3f\n", e.messages_per_op);
+    std::printf("  committed ops          %llu in %llu transactions (%.1f commands/tx), %llu refused\n",
+                static_cast<unsigned long long>(d.ops), static_cast<unsigned long long>(d.transactions),
+                d.commands_per_tx, static_cast<unsigned long long>(d.failed));
+    std::printf("  CPU per op per node    %.0f ns thread CPU, %.0f ns wall (whole run, harness included)\n",
+                d.cpu_ns_per_op_per_node, d.wall_ns_per_op_per_node);
+    std::printf("  messages per op        %.3f\n", d.messages_per_op);
+
+    if (per_call) print_per_call_figures(clients, engine_ms);
 
     for (const std::uint32_t n : sim_clients) {
         const SimFigures s = simulator_speed(runs, run_ms, n);
