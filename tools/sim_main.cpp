@@ -3,14 +3,19 @@
 // Exit status: 0 all runs passed, 1 safety violation, 2 liveness violation.
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <chrono>
-#include <fstream>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/runner.hpp"
@@ -65,6 +70,60 @@ std::string num(double v) {
     return buf;
 }
 
+// What one run leaves behind in a sweep.
+struct RunReport {
+    std::string text;
+    std::uint64_t client_ops = 0;
+    std::uint64_t ok_ops = 0;
+    std::uint64_t transactions = 0;
+    double sim_seconds = 0.0;
+    int exit_code = 0;  // 0 pass, 1 safety, 2 liveness
+};
+
+// Runs indices 0..runs-1 on `jobs` threads and hands the reports to `emit` in
+// index order, on the calling thread. Without keep_going, no report after the
+// first failing index is emitted, and no run past it is started.
+class OrderedRuns {
+public:
+    OrderedRuns(std::uint64_t runs, std::uint32_t jobs, bool keep_going)
+        : runs_(runs), jobs_(jobs), keep_going_(keep_going), stop_after_(runs) {}
+
+    template <typename RunOne, typename Emit>
+    void run(RunOne&& run_one, Emit&& emit) {
+        const auto work = [&] {
+            for (std::uint64_t i = next_++; i < runs_ && i <= stop_after_.load(); i = next_++) {
+                RunReport rep = run_one(i);
+                const std::lock_guard lock(mu_);
+                if (rep.exit_code != 0 && !keep_going_ && i < stop_after_.load()) stop_after_ = i;
+                done_.emplace(i, std::move(rep));
+                ready_.notify_one();
+            }
+        };
+        std::vector<std::thread> threads;
+        for (std::uint32_t j = 0; j < jobs_; ++j) threads.emplace_back(work);
+        for (std::uint64_t i = 0; i < runs_; ++i) {
+            std::unique_lock lock(mu_);
+            ready_.wait(lock, [&] { return done_.count(i) != 0 || i > stop_after_.load(); });
+            if (i > stop_after_.load()) break;
+            RunReport rep = std::move(done_.at(i));
+            done_.erase(i);
+            lock.unlock();
+            emit(rep);
+        }
+        for (auto& t : threads) t.join();
+    }
+
+private:
+    const std::uint64_t runs_;
+    const std::uint32_t jobs_;
+    const bool keep_going_;
+    std::atomic<std::uint64_t> next_{0};
+    std::atomic<std::uint64_t> stop_after_;  // the first failing index, without keep_going
+    std::mutex mu_;
+    std::condition_variable ready_;
+    std::map<std::uint64_t, RunReport> done_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +147,7 @@ int main(int argc, char** argv) {
     bool keep_going = false;
     std::size_t transcript_lines = 200;
     std::string schedule_file;
+    std::uint32_t jobs = 1;
 
     app.add_option("--seed", seed_text, "first seed: decimal, or hex such as a git commit hash (default: from time)");
     app.add_option("--runs", runs, "number of runs, seeds S, S+1, ...")->check(CLI::PositiveNumber);
@@ -110,6 +170,8 @@ int main(int argc, char** argv) {
     app.add_option("--schedule", schedule_file,
                    "replay a scripted schedule (tests/sim/regressions syntax; its '# nodes=N seed=S' line, else "
                    "--nodes and --seed, choose the cluster), print its transcript and verdict");
+    app.add_option("--jobs,-j", jobs, "runs in parallel on this many threads; output and exit status are the same")
+        ->check(CLI::Range(1u, 256u));
     CLI11_PARSE(app, argc, argv);
 
     std::uint64_t seed = 0;
@@ -169,17 +231,7 @@ int main(int argc, char** argv) {
         return safety ? 1 : 2;
     }
 
-    std::uint64_t client_ops = 0;
-    std::uint64_t ok_ops = 0;
-    std::uint64_t transactions = 0;
-    double sim_seconds = 0.0;
-    std::uint64_t failures = 0;
-    int worst = 0;
-    const auto wall_start = std::chrono::steady_clock::now();
-    for (std::uint64_t i = 0; i < runs; ++i) {
-        const std::uint64_t s = seed + i;
-        const std::uint32_t n =
-            (*nodes)[tricache::sim::Rng(tricache::sim::derive_seed(s, 7)).below(nodes->size())];
+    const auto config_for = [&](std::uint64_t s, std::uint32_t n) {
         RunConfig config = swarm ? tricache::sim::swarm_config(s, n) : tricache::sim::plain_config(s, n);
         if (!swarm) {
             config.faults.loss = loss;
@@ -195,27 +247,36 @@ int main(int argc, char** argv) {
         config.quiesce_bound_ms = bound_ms;
         config.cluster.transcript = transcript;
         config.transcript_lines = transcript_lines;
-
+        return config;
+    };
+    // One run, reduced to what is printed and summed: a sweep keeps no run's logs.
+    const auto run_one = [&](std::uint64_t i) {
+        RunReport rep;
+        const std::uint64_t s = seed + i;
+        const std::uint32_t n =
+            (*nodes)[tricache::sim::Rng(tricache::sim::derive_seed(s, 7)).below(nodes->size())];
+        const RunConfig config = config_for(s, n);
         const auto result = tricache::sim::run(config);
-        client_ops += result.clients.ok + result.clients.fail + result.clients.info + result.clients.local_reads;
-        ok_ops += result.clients.ok;
-        transactions += result.log_length;
-        sim_seconds += static_cast<double>(result.sim_ms) / 1000.0;
+        rep.client_ops = result.clients.ok + result.clients.fail + result.clients.info + result.clients.local_reads;
+        rep.ok_ops = result.clients.ok;
+        rep.transactions = result.log_length;
+        rep.sim_seconds = static_cast<double>(result.sim_ms) / 1000.0;
+        std::ostringstream out;
         if (!quiet) {
-            std::cout << "run seed=" << s << " " << tricache::sim::describe(config) << " -> "
-                      << (result.verdict.kind == tricache::sim::VerdictKind::Pass ? "pass" : "FAIL")
-                      << " ops=" << result.clients.ok << "ok/" << result.clients.fail << "fail/"
-                      << result.clients.info << "info/" << result.clients.local_reads << "local log="
-                      << result.log_length << " epoch=" << result.epoch << " crashes=" << result.cluster.crashes
-                      << " cuts=" << result.cluster.cuts << " msgs=" << result.network.sent << " trace=" << std::hex
-                      << result.trace_hash << std::dec << "\n";
+            out << "run seed=" << s << " " << tricache::sim::describe(config) << " -> "
+                << (result.verdict.kind == tricache::sim::VerdictKind::Pass ? "pass" : "FAIL")
+                << " ops=" << result.clients.ok << "ok/" << result.clients.fail << "fail/" << result.clients.info
+                << "info/" << result.clients.local_reads << "local log=" << result.log_length
+                << " epoch=" << result.epoch << " crashes=" << result.cluster.crashes << " cuts=" << result.cluster.cuts
+                << " msgs=" << result.network.sent << " trace=" << std::hex << result.trace_hash << std::dec << "\n";
         }
         if (result.verdict.kind != tricache::sim::VerdictKind::Pass) {
             const bool safety = result.verdict.kind == tricache::sim::VerdictKind::Safety;
-            if (transcript) std::cout << "--- last events ---\n" << result.transcript_tail << "---\n";
-            std::cout << (safety ? "SAFETY" : "LIVENESS") << " VIOLATION " << result.verdict.violation.property
-                      << ": " << result.verdict.violation.detail << "\n";
-            std::cout << "seed=" << s << " " << tricache::sim::describe(config) << "\n";
+            rep.exit_code = safety ? 1 : 2;
+            if (transcript) out << "--- last events ---\n" << result.transcript_tail << "---\n";
+            out << (safety ? "SAFETY" : "LIVENESS") << " VIOLATION " << result.verdict.violation.property << ": "
+                << result.verdict.violation.detail << "\n";
+            out << "seed=" << s << " " << tricache::sim::describe(config) << "\n";
             std::string replay = std::string(argv[0]) + " --seed " + std::to_string(s) + " --runs 1 --nodes " +
                                  std::to_string(n) + " --sim-ms " + std::to_string(sim_ms) + " --bound-ms " +
                                  std::to_string(bound_ms);
@@ -227,12 +288,36 @@ int main(int argc, char** argv) {
                           num(pause) + " --pause-max-ms " + std::to_string(pause_max) + " --codec-rate " +
                           num(codec_rate);
             }
-            std::cout << "replay: " << replay << " --transcript\n";
-            if (!keep_going) return safety ? 1 : 2;
-            ++failures;
-            worst = safety || worst == 1 ? 1 : 2;  // safety outranks liveness
+            out << "replay: " << replay << " --transcript\n";
         }
-    }
+        rep.text = out.str();
+        return rep;
+    };
+
+    std::uint64_t client_ops = 0;
+    std::uint64_t ok_ops = 0;
+    std::uint64_t transactions = 0;
+    double sim_seconds = 0.0;
+    std::uint64_t failures = 0;
+    int worst = 0;
+    int first_failure = 0;
+    const auto wall_start = std::chrono::steady_clock::now();
+    // Reports are printed in seed order whatever thread ran them, so the output
+    // does not depend on --jobs.
+    OrderedRuns ordered(runs, jobs, keep_going);
+    ordered.run(run_one, [&](const RunReport& rep) {
+        std::cout << rep.text;
+        client_ops += rep.client_ops;
+        ok_ops += rep.ok_ops;
+        transactions += rep.transactions;
+        sim_seconds += rep.sim_seconds;
+        if (rep.exit_code != 0) {
+            if (first_failure == 0) first_failure = rep.exit_code;
+            ++failures;
+            worst = rep.exit_code == 1 || worst == 1 ? 1 : 2;  // safety outranks liveness
+        }
+    });
+    if (!keep_going && first_failure != 0) return first_failure;
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (failures != 0) {
