@@ -450,7 +450,7 @@ void Cluster::flush_inbox(NodeId node) {
     }
 }
 
-void Cluster::deliver_message(Link link, InFlight message) {
+void Cluster::deliver_message(Link link, InFlight&& message) {
     trace_.add(2).add(link.from).add(link.to).add(message.msg.body.index()).add(tx_fingerprint(message.msg.body));
     if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg.body));
     ++counters_.messages_delivered;

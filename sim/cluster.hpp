@@ -254,7 +254,7 @@ private:
     void submit(NodeId node, protocol::ClientRequest req);
     bool refused_by_crash(NodeId node, std::uint32_t slot_index);
     void flush_inbox(NodeId node);
-    void deliver_message(Link link, InFlight message);
+    void deliver_message(Link link, InFlight&& message);
     std::optional<Link> pick_link(NodeId from, NodeId to, bool need_receiver) const;
     void fail(checker::CheckResult result);
     checker::CheckResult check_sent(NodeId node, const protocol::PeerMessage& msg) const;
