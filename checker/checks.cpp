@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
 #include <tuple>
 #include <utility>
 
@@ -64,8 +63,28 @@ CheckResult convergence_with_log(std::span<const FinalNodeState> finals, const G
     return std::nullopt;
 }
 
-CheckResult linearizable_with(const History& history, const GlobalLog& g, const Replay& replay,
-                              LinearizabilityStats* stats) {
+// P6, first half, over the history's operations in operations() order.
+CheckResult acknowledged_in_log(std::span<const LogicalOp* const> ops, const GlobalLog& g) {
+    // A sorted vector, not a hash set: one allocation for every command of G.
+    std::vector<ReqKey> in_log;
+    for (const LogEntry& e : g.entries) {
+        for (const Command& c : e.commands) in_log.emplace_back(c.client, c.request);
+    }
+    std::sort(in_log.begin(), in_log.end());
+    for (const LogicalOp* op : ops) {
+        if (op->outcome() != Outcome::Ok || !op->has_write()) continue;
+        if (!std::binary_search(in_log.begin(), in_log.end(), ReqKey{op->client, op->request})) {
+            return Violation{kP6, op_name(*op) + " was acknowledged Ok at t=" + std::to_string(*op->first_ok) +
+                                      " but no log holds it (G = [" + std::to_string(g.start) + ", " +
+                                      std::to_string(g.end_index()) + "))"};
+        }
+    }
+    return std::nullopt;
+}
+
+// `ops`: history.operations(), which the caller may have at hand already.
+CheckResult linearizable_with(const History& history, std::span<const LogicalOp* const> ops, const GlobalLog& g,
+                              const Replay& replay, LinearizabilityStats* stats) {
     LinearizabilityStats local;
     LinearizabilityStats& st = stats ? *stats : local;
     st = LinearizabilityStats{};
@@ -103,7 +122,6 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
         }
     }
 
-    const std::vector<const LogicalOp*> ops = history.operations();
     for (const LogicalOp* op : ops) {
         const bool in_log = first.count(ReqKey{op->client, op->request}) > 0;
         switch (op->outcome()) {
@@ -176,16 +194,19 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
     st.local_reads = reads.size();
     for (std::size_t i = 0; i < reads.size(); ++i) {
         const LocalRead& r = reads[i];
-        const std::string what = "local read of " + quote(r.key) + " at node " + std::to_string(r.node) +
-                                 " during t=[" + std::to_string(r.time_invoke) + "," +
-                                 std::to_string(r.time_complete) + "] after " + std::to_string(r.delivered) +
-                                 " transactions";
+        // Built only for a report: this runs for every local read.
+        const auto what = [&] {
+            return "local read of " + quote(r.key) + " at node " + std::to_string(r.node) + " during t=[" +
+                   std::to_string(r.time_invoke) + "," + std::to_string(r.time_complete) + "] after " +
+                   std::to_string(r.delivered) + " transactions";
+        };
         if (!answers[i].reached) {
-            return Violation{kP7Local, what + ": G holds only " + std::to_string(g.end_index())};
+            return Violation{kP7Local, what() + ": G holds only " + std::to_string(g.end_index())};
         }
-        const std::optional<std::string> got = r.found ? std::optional<std::string>(r.value) : std::nullopt;
-        if (got != answers[i].value) {
-            return Violation{kP7Local, what + " returned " + quote(got) + " but the state after G[0," +
+        const bool same = r.found ? answers[i].value && *answers[i].value == r.value : !answers[i].value;
+        if (!same) {
+            const std::optional<std::string> got = r.found ? std::optional<std::string>(r.value) : std::nullopt;
+            return Violation{kP7Local, what() + " returned " + quote(got) + " but the state after G[0," +
                                            std::to_string(r.delivered) + ") holds " + quote(answers[i].value)};
         }
     }
@@ -213,19 +234,7 @@ CheckResult linearizable_with(const History& history, const GlobalLog& g, const 
 }  // namespace
 
 CheckResult check_acknowledged_in_log(const History& history, const GlobalLog& g) {
-    std::unordered_set<ReqKey, RequestKeyHash> in_log;
-    for (const LogEntry& e : g.entries) {
-        for (const Command& c : e.commands) in_log.emplace(c.client, c.request);
-    }
-    for (const LogicalOp* op : history.operations()) {
-        if (op->outcome() != Outcome::Ok || !op->has_write()) continue;
-        if (!in_log.count(ReqKey{op->client, op->request})) {
-            return Violation{kP6, op_name(*op) + " was acknowledged Ok at t=" + std::to_string(*op->first_ok) +
-                                      " but no log holds it (G = [" + std::to_string(g.start) + ", " +
-                                      std::to_string(g.end_index()) + "))"};
-        }
-    }
-    return std::nullopt;
+    return acknowledged_in_log(history.operations(), g);
 }
 
 CheckResult check_convergence(std::span<const FinalNodeState> finals) {
@@ -272,7 +281,7 @@ CheckResult check_linearizable(const History& history, const GlobalLog& g, Limit
         return Violation{kP7, "G starts at index " + std::to_string(g.start) +
                                   " (no log covers its beginning), so results cannot be replayed"};
     }
-    return linearizable_with(history, g, *replay, stats);
+    return linearizable_with(history, history.operations(), g, *replay, stats);
 }
 
 CheckResult check_run(const RunRecord& run, LinearizabilityStats* stats) {
@@ -288,7 +297,8 @@ CheckResult check_run(const RunView& run, LinearizabilityStats* stats) {
     if (built.violation) return built.violation;
     const GlobalLog& g = built.log;
     if (auto v = check_epoch_cut(g)) return v;
-    if (auto v = check_acknowledged_in_log(run.history, g)) return v;
+    const std::vector<const LogicalOp*> ops = run.history.operations();
+    if (auto v = acknowledged_in_log(ops, g)) return v;
 
     const auto probes = local_read_probes(run.history);
     std::vector<std::uint64_t> snapshot_points;
@@ -324,7 +334,7 @@ CheckResult check_run(const RunView& run, LinearizabilityStats* stats) {
         return Violation{kP7, "G starts at index " + std::to_string(g.start) +
                                   " (no log covers its beginning), so results cannot be replayed"};
     }
-    return linearizable_with(run.history, g, *replay, stats);
+    return linearizable_with(run.history, ops, g, *replay, stats);
 }
 
 }  // namespace tricache::checker

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -56,12 +59,54 @@ struct Stamp {
     friend constexpr auto operator<=>(const Stamp&, const Stamp&) = default;
 };
 
+// The commands of one delivered transaction, used like a std::vector<Command>.
+// Copies share one vector: a simulator hands the same delivery to the log of
+// every node, and the checker copies entries into G, so a copy costs a
+// reference count instead of every string. A write through the non-const
+// accessors first takes a private copy, so copies stay independent values.
+// Equal by content; the same shared vector is equal without a look.
+class Commands {
+public:
+    Commands() = default;
+    Commands(std::vector<Command> commands)  // implicit, like the vector it stands for
+        : items_(std::make_shared<std::vector<Command>>(std::move(commands))) {}
+    Commands(std::initializer_list<Command> commands) : Commands(std::vector<Command>(commands)) {}
+
+    const std::vector<Command>& items() const { return items_ ? *items_ : none(); }
+    std::size_t size() const { return items().size(); }
+    bool empty() const { return items().empty(); }
+    const Command& operator[](std::size_t i) const { return items()[i]; }
+    std::vector<Command>::const_iterator begin() const { return items().begin(); }
+    std::vector<Command>::const_iterator end() const { return items().end(); }
+
+    Command& operator[](std::size_t i) { return mutate()[i]; }
+    void push_back(Command command) { mutate().push_back(std::move(command)); }
+    void reserve(std::size_t n) { mutate().reserve(n); }
+
+    friend bool operator==(const Commands& a, const Commands& b) {
+        return a.items_ == b.items_ || a.items() == b.items();
+    }
+
+private:
+    static const std::vector<Command>& none() {
+        static const std::vector<Command> none;
+        return none;
+    }
+    // The vector, private to this object: copied first if another shares it.
+    std::vector<Command>& mutate() {
+        if (!items_ || items_.use_count() != 1) items_ = std::make_shared<std::vector<Command>>(items());
+        return *items_;
+    }
+
+    std::shared_ptr<std::vector<Command>> items_;  // null: no commands; never written while shared
+};
+
 // One delivered transaction.
 struct LogEntry {
     TxKey tx;
     Stamp final_ts;
     std::uint64_t epoch = 0;
-    std::vector<Command> commands;
+    Commands commands;
     friend bool operator==(const LogEntry&, const LogEntry&) = default;
 };
 

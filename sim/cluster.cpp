@@ -348,9 +348,11 @@ void Cluster::route(NodeId node, coordinator::Output out) {
                                         std::to_string(gens_[g].first_epoch) + ", which it never started or synced"});
             continue;
         }
-        log->entries.push_back(to_checker(d));
+        const DeliveryCache::Derived& derived = deliveries_.get(d);
+        log->entries.push_back(
+            checker::LogEntry{to_checker(d.tx), to_checker(d.final_ts), d.epoch, derived.commands});
         fail(gens_[g].safety.on_delivered(*log, log->entries.size() - 1));
-        if (options_.engine_monitors) fail(gens_[g].chains.on_delivered(node, d));
+        if (options_.engine_monitors) fail(gens_[g].chains.on_delivered(node, d, derived.tx_hash));
         trace_.add(8).add(node).add(tx_fingerprint(d.tx));
         trace_.add(d.final_ts.counter).add(d.final_ts.node).add(d.index);
         ++counters_.transactions_delivered;
@@ -448,7 +450,7 @@ void Cluster::flush_inbox(NodeId node) {
     }
 }
 
-void Cluster::deliver_message(Link link, InFlight message) {
+void Cluster::deliver_message(Link link, InFlight&& message) {
     trace_.add(2).add(link.from).add(link.to).add(message.msg.body.index()).add(tx_fingerprint(message.msg.body));
     if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg.body));
     ++counters_.messages_delivered;

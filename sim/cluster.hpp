@@ -18,6 +18,7 @@
 #include "checker/types.hpp"
 #include "coordinator/engine.hpp"
 #include "sim/clients.hpp"
+#include "sim/delivery_cache.hpp"
 #include "sim/engine_monitor.hpp"
 #include "sim/log_chain.hpp"
 #include "sim/network.hpp"
@@ -253,7 +254,7 @@ private:
     void submit(NodeId node, protocol::ClientRequest req);
     bool refused_by_crash(NodeId node, std::uint32_t slot_index);
     void flush_inbox(NodeId node);
-    void deliver_message(Link link, InFlight message);
+    void deliver_message(Link link, InFlight&& message);
     std::optional<Link> pick_link(NodeId from, NodeId to, bool need_receiver) const;
     void fail(checker::CheckResult result);
     checker::CheckResult check_sent(NodeId node, const protocol::PeerMessage& msg) const;
@@ -270,6 +271,7 @@ private:
     Clients clients_;
     Rng rng_;
     EngineMonitor engine_monitor_;
+    DeliveryCache deliveries_;  // one converted copy of each delivered transaction, shared by every log
     std::vector<Generation> gens_;  // oldest first; never empty
     std::vector<std::size_t> log_gen_;  // by node - 1: the history of the log its engine holds
     // The stepped node as it was before the call: what a rebootstrap adopter abandoned.

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "coordinator/hash.hpp"
-#include "coordinator/state_machine.hpp"
 
 namespace tricache::sim {
 
@@ -13,12 +12,10 @@ constexpr const char* kP3 = "P3 total order";
 
 LogChains::LogChains(std::uint32_t nodes) : nodes_(nodes), chain_{0} {}
 
-checker::CheckResult LogChains::on_delivered(protocol::NodeId node, const coordinator::DeliveredTx& d) {
+checker::CheckResult LogChains::on_delivered(protocol::NodeId node, const coordinator::DeliveredTx& d,
+                                             std::uint64_t tx_hash) {
     Running& r = nodes_.at(node - 1);
-    r.hash = coordinator::Hasher{}
-                 .add(r.hash)
-                 .add(coordinator::hash_transaction(d.tx, d.final_ts, d.batch ? *d.batch : protocol::Batch{}))
-                 .value();
+    r.hash = coordinator::Hasher{}.add(r.hash).add(tx_hash).value();
     r.length = d.index;
     if (chain_.size() == r.length) chain_.push_back(r.hash);
     if (r.length < chain_.size() && chain_[r.length] != r.hash) {

@@ -16,7 +16,8 @@ class LogChains {
 public:
     explicit LogChains(std::uint32_t nodes);
 
-    checker::CheckResult on_delivered(protocol::NodeId node, const coordinator::DeliveredTx& d);
+    // `tx_hash`: coordinator::hash_transaction of the delivery (the caller may have it already).
+    checker::CheckResult on_delivered(protocol::NodeId node, const coordinator::DeliveredTx& d, std::uint64_t tx_hash);
     checker::CheckResult on_snapshot(protocol::NodeId node, std::uint64_t log_length, std::uint64_t log_hash);
     // The node restarted with an empty log.
     void reset(protocol::NodeId node) { nodes_.at(node - 1) = Running{}; }

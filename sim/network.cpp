@@ -134,8 +134,12 @@ void Network::take_ready(std::uint64_t now_ms, std::vector<Arrival>& out) {
     out.reserve(keys.size());
     for (const ReadyKey& k : keys) out.push_back(Arrival{link_at(k.queue), std::move(queues_[k.queue][k.at])});
     // The moved-from messages keep their ready times: drop exactly those, in order.
+    // Ready messages gather at the front: popping those first spares moving
+    // every later message to close the gap.
     for (const std::size_t i : touched) {
-        std::erase_if(queues_[i], [now_ms](const InFlight& m) { return m.ready_ms <= now_ms; });
+        auto& q = queues_[i];
+        while (!q.empty() && q.front().ready_ms <= now_ms) q.pop_front();
+        std::erase_if(q, [now_ms](const InFlight& m) { return m.ready_ms <= now_ms; });
     }
 }
 
