@@ -298,7 +298,9 @@ void LruStore::settle_edges() const {
     for (std::size_t w = 0; w < pending_.size(); ++w) {
         for (std::uint64_t bits = pending_[w]; bits != 0; bits &= bits - 1) {
             const auto slot = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
-            if (at(slot).live()) {  // a freed slot's edge left the sum when it was removed
+            const Entry& e = at(slot);
+            if (e.live()) {  // a freed slot's edge left the sum when it was removed
+                e.value_hash = value_hash_of(e.value());
                 edge_sum_ += edge_term_of(slot);
             }
         }
@@ -312,8 +314,9 @@ std::uint64_t LruStore::pending_edge_sum() const {
     for (std::size_t w = 0; w < pending_.size(); ++w) {
         for (std::uint64_t bits = pending_[w]; bits != 0; bits &= bits - 1) {
             const auto slot = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
-            if (at(slot).live()) {
-                sum += edge_term_of(slot);
+            const Entry& e = at(slot);
+            if (e.live()) {
+                sum += edge_term(e.key_hash, value_hash_of(e.value()), edge_hash_after(slot));
             }
         }
     }
@@ -361,13 +364,11 @@ void LruStore::move_to_front(std::uint32_t slot) {
     }
 }
 
-std::uint32_t LruStore::insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value,
-                                   std::uint64_t value_hash) {
+std::uint32_t LruStore::insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value) {
     table_reserve(size_ + 1);
     const std::uint32_t slot = allocate_slot();
     Entry& e = at(slot);
     e.key_hash = key_hash;
-    e.value_hash = value_hash;
     e.key_len = static_cast<std::uint32_t>(key.size());
     e.value_len = static_cast<std::uint32_t>(value.size());
     if (!key.empty() || !value.empty()) {
@@ -427,16 +428,15 @@ PutResult LruStore::put(std::string_view key, std::string_view value) {
     if (entry_charge(key, value) > limits_.max_bytes || key.size() >= kMaxLen || value.size() >= kMaxLen) {
         return {PutOutcome::TooLarge, 0};
     }
-    // Hash before touching anything: `value` may view bytes this put replaces.
+    // The value is hashed only when the digest is read (settle_edges).
     const std::uint64_t key_hash = key_hash_of(key);
-    const std::uint64_t value_hash = value_hash_of(value);
     std::uint32_t slot = find(key, key_hash);
     if (slot == kNil) {
-        slot = insert_new(key, key_hash, value, value_hash);
+        slot = insert_new(key, key_hash, value);
     } else {
         Entry& e = at(slot);
         bytes_ -= entry_charge(e.key(), e.value());
-        unlink(slot);  // the old edge carries the old value hash
+        unlink(slot);  // takes out the old edge, with the old value hash, before the value changes
         if (value.size() == e.value_len) {
             if (!value.empty()) {
                 std::memmove(e.data.get() + e.key_len, value.data(), value.size());
@@ -456,7 +456,6 @@ PutResult LruStore::put(std::string_view key, std::string_view value) {
             e.data = std::move(block);
             e.value_len = static_cast<std::uint32_t>(value.size());
         }
-        e.value_hash = value_hash;
         link_front(slot);
         bytes_ += entry_charge(e.key(), e.value());
     }
@@ -514,7 +513,7 @@ std::optional<LruStore> LruStore::restore(Limits limits,
         if (store.find(it->first, key_hash) != kNil) {
             return std::nullopt;
         }
-        store.insert_new(it->first, key_hash, it->second, value_hash_of(it->second));
+        store.insert_new(it->first, key_hash, it->second);
     }
     return store;
 }
@@ -542,12 +541,13 @@ bool LruStore::check_invariants() const {
             return false;
         }
         const Entry& e = at(s);
+        const std::uint64_t value_hash = value_hash_of(e.value());
         if (!e.live() || e.prev != prev || e.key_hash != key_hash_of(e.key()) ||
-            e.value_hash != value_hash_of(e.value()) || find(e.key(), e.key_hash) != s) {
+            (!pending(s) && e.value_hash != value_hash) || find(e.key(), e.key_hash) != s) {
             return false;
         }
         bytes += entry_charge(e.key(), e.value());
-        edge_sum += edge_term(e.key_hash, e.value_hash, edge_hash_after(s));
+        edge_sum += edge_term(e.key_hash, value_hash, edge_hash_after(s));
         prev = s;
     }
     if (count != size_ || bytes != bytes_ || prev != tail_ || edge_sum != edge_sum_ + pending_edge_sum()) {
@@ -588,9 +588,9 @@ bool LruStore::check_invariants() const {
     if (in_table != size_ || free_count + size_ != slots_used_ || !table_has_room(size_, table_.size())) {
         return false;
     }
-    // The from-scratch digest (digest_of over the contents). Every cached hash
-    // was just checked against the bytes, so the walk's edge sum is that
-    // definition's sum; no copy of the contents is needed.
+    // The from-scratch digest (digest_of over the contents): the walk hashed
+    // every value and checked every key hash against the bytes, so its edge
+    // sum is that definition's sum; no copy of the contents is needed.
     const std::uint64_t head_hash = head_ == kNil ? kEmptyHeadSentinel : key_hash_of(at(head_).key());
     return combine(edge_sum_ + pending_edge_sum(), head_ == kNil ? kEmptyHeadSentinel : at(head_).key_hash, size_) ==
            combine(edge_sum, head_hash, count);

@@ -121,7 +121,9 @@ private:
 
     struct Entry {
         std::uint64_t key_hash = 0;
-        std::uint64_t value_hash = 0;
+        // Of value(), but only while the slot's edge is settled: a pending
+        // slot's value may change freely, and settle_edges hashes it then.
+        mutable std::uint64_t value_hash = 0;
         std::unique_ptr<char[]> data;  // key bytes then value bytes; null when both are empty
         std::uint32_t key_len = 0;
         std::uint32_t value_len = 0;
@@ -149,8 +151,7 @@ private:
     void unlink(std::uint32_t slot);
     void link_front(std::uint32_t slot);
     void move_to_front(std::uint32_t slot);
-    std::uint32_t insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value,
-                             std::uint64_t value_hash);
+    std::uint32_t insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value);
     void remove(std::uint32_t slot);
     std::uint64_t edge_hash_after(std::uint32_t slot) const;
     std::uint64_t edge_term_of(std::uint32_t slot) const;
