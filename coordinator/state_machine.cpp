@@ -82,7 +82,9 @@ StoredResults& RetryTable::claim_row(protocol::ClientId client, Window& w, proto
         // Most clients send more than a few requests: skip the smallest steps of the growth.
         constexpr std::size_t kFirstRows = 8;
         if (w.rows.size() == w.rows.capacity()) w.rows.reserve(std::min(kWindow, std::max(kFirstRows, 2 * w.rows.size())));
-        return w.rows.emplace_back(Row{request, {}}).results;
+        Row& row = w.rows.emplace_back();  // in place: a Row is too big to build and then move
+        row.request = request;
+        return row.results;
     }
     Row& row = w.rows[w.oldest];
     row.request = request;

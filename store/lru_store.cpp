@@ -97,7 +97,9 @@ LruStore::LruStore(const LruStore& other)
       size_(other.size_),
       bytes_(other.bytes_),
       evictions_(other.evictions_),
-      edge_sum_(other.edge_sum_) {
+      edge_sum_(other.edge_sum_),
+      pending_(other.pending_),
+      pending_count_(other.pending_count_) {
     // Same slot numbers and links as the original, so the copy behaves
     // identically, down to which free slot the next insert takes.
     const std::size_t per_chunk = std::size_t{1} << chunk_shift_;
@@ -143,7 +145,9 @@ LruStore::LruStore(LruStore&& other) noexcept
       size_(std::exchange(other.size_, 0)),
       bytes_(std::exchange(other.bytes_, 0)),
       evictions_(std::exchange(other.evictions_, 0)),
-      edge_sum_(std::exchange(other.edge_sum_, 0)) {}
+      edge_sum_(std::exchange(other.edge_sum_, 0)),
+      pending_(std::exchange(other.pending_, {})),
+      pending_count_(std::exchange(other.pending_count_, 0)) {}
 
 LruStore& LruStore::operator=(LruStore&& other) noexcept {
     if (this != &other) {
@@ -159,6 +163,8 @@ LruStore& LruStore::operator=(LruStore&& other) noexcept {
         bytes_ = std::exchange(other.bytes_, 0);
         evictions_ = std::exchange(other.evictions_, 0);
         edge_sum_ = std::exchange(other.edge_sum_, 0);
+        pending_ = std::exchange(other.pending_, {});
+        pending_count_ = std::exchange(other.pending_count_, 0);
     }
     return *this;
 }
@@ -192,6 +198,9 @@ std::uint32_t LruStore::allocate_slot() {
     const std::uint32_t slot = slots_used_++;
     if ((slot >> chunk_shift_) == chunks_.size()) {
         chunks_.push_back(std::make_unique<Entry[]>(std::size_t{1} << chunk_shift_));
+    }
+    if ((slot >> 6) == pending_.size()) {
+        pending_.push_back(0);
     }
     return slot;
 }
@@ -262,17 +271,66 @@ std::uint64_t LruStore::edge_hash_after(std::uint32_t slot) const {
     return next == kNil ? kTailSentinel : at(next).key_hash;
 }
 
+std::uint64_t LruStore::edge_term_of(std::uint32_t slot) const {
+    const Entry& e = at(slot);
+    return edge_term(e.key_hash, e.value_hash, edge_hash_after(slot));
+}
+
+void LruStore::take_out_edge(std::uint32_t slot) {
+    if (!pending(slot)) {
+        edge_sum_ -= edge_term_of(slot);
+        pending_[slot >> 6] |= std::uint64_t{1} << (slot & 63u);
+        ++pending_count_;
+    }
+}
+
+void LruStore::mark_pending(std::uint32_t slot) {
+    if (!pending(slot)) {
+        pending_[slot >> 6] |= std::uint64_t{1} << (slot & 63u);
+        ++pending_count_;
+    }
+}
+
+void LruStore::settle_edges() const {
+    if (pending_count_ == 0) {
+        return;
+    }
+    for (std::size_t w = 0; w < pending_.size(); ++w) {
+        for (std::uint64_t bits = pending_[w]; bits != 0; bits &= bits - 1) {
+            const auto slot = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+            const Entry& e = at(slot);
+            if (e.live()) {  // a freed slot's edge left the sum when it was removed
+                e.value_hash = value_hash_of(e.value());
+                edge_sum_ += edge_term_of(slot);
+            }
+        }
+        pending_[w] = 0;
+    }
+    pending_count_ = 0;
+}
+
+std::uint64_t LruStore::pending_edge_sum() const {
+    std::uint64_t sum = 0;
+    for (std::size_t w = 0; w < pending_.size(); ++w) {
+        for (std::uint64_t bits = pending_[w]; bits != 0; bits &= bits - 1) {
+            const auto slot = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+            const Entry& e = at(slot);
+            if (e.live()) {
+                sum += edge_term(e.key_hash, value_hash_of(e.value()), edge_hash_after(slot));
+            }
+        }
+    }
+    return sum;
+}
+
 void LruStore::unlink(std::uint32_t slot) {
     Entry& e = at(slot);
     const std::uint32_t prev = e.prev;
     const std::uint32_t next = e.next;
-    const std::uint64_t next_hash = edge_hash_after(slot);
-    edge_sum_ -= edge_term(e.key_hash, e.value_hash, next_hash);
+    take_out_edge(slot);
     if (prev != kNil) {
-        Entry& p = at(prev);
-        edge_sum_ -= edge_term(p.key_hash, p.value_hash, e.key_hash);
-        edge_sum_ += edge_term(p.key_hash, p.value_hash, next_hash);
-        p.next = next;
+        take_out_edge(prev);
+        at(prev).next = next;
     } else {
         head_ = next;
     }
@@ -285,7 +343,9 @@ void LruStore::unlink(std::uint32_t slot) {
     e.next = kNil;
 }
 
+// The slot's edge must be out of the sum already (unlinked, or just filled).
 void LruStore::link_front(std::uint32_t slot) {
+    assert(pending(slot));
     Entry& e = at(slot);
     e.prev = kNil;
     e.next = head_;
@@ -295,7 +355,6 @@ void LruStore::link_front(std::uint32_t slot) {
         tail_ = slot;
     }
     head_ = slot;
-    edge_sum_ += edge_term(e.key_hash, e.value_hash, edge_hash_after(slot));
 }
 
 void LruStore::move_to_front(std::uint32_t slot) {
@@ -305,13 +364,11 @@ void LruStore::move_to_front(std::uint32_t slot) {
     }
 }
 
-std::uint32_t LruStore::insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value,
-                                   std::uint64_t value_hash) {
+std::uint32_t LruStore::insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value) {
     table_reserve(size_ + 1);
     const std::uint32_t slot = allocate_slot();
     Entry& e = at(slot);
     e.key_hash = key_hash;
-    e.value_hash = value_hash;
     e.key_len = static_cast<std::uint32_t>(key.size());
     e.value_len = static_cast<std::uint32_t>(value.size());
     if (!key.empty() || !value.empty()) {
@@ -324,6 +381,7 @@ std::uint32_t LruStore::insert_new(std::string_view key, std::uint64_t key_hash,
         }
     }
     table_insert(slot);
+    mark_pending(slot);
     link_front(slot);
     ++size_;
     bytes_ += entry_charge(key, value);
@@ -370,16 +428,15 @@ PutResult LruStore::put(std::string_view key, std::string_view value) {
     if (entry_charge(key, value) > limits_.max_bytes || key.size() >= kMaxLen || value.size() >= kMaxLen) {
         return {PutOutcome::TooLarge, 0};
     }
-    // Hash before touching anything: `value` may view bytes this put replaces.
+    // The value is hashed only when the digest is read (settle_edges).
     const std::uint64_t key_hash = key_hash_of(key);
-    const std::uint64_t value_hash = value_hash_of(value);
     std::uint32_t slot = find(key, key_hash);
     if (slot == kNil) {
-        slot = insert_new(key, key_hash, value, value_hash);
+        slot = insert_new(key, key_hash, value);
     } else {
         Entry& e = at(slot);
         bytes_ -= entry_charge(e.key(), e.value());
-        unlink(slot);  // the old edge carries the old value hash
+        unlink(slot);  // takes out the old edge, with the old value hash, before the value changes
         if (value.size() == e.value_len) {
             if (!value.empty()) {
                 std::memmove(e.data.get() + e.key_len, value.data(), value.size());
@@ -399,7 +456,6 @@ PutResult LruStore::put(std::string_view key, std::string_view value) {
             e.data = std::move(block);
             e.value_len = static_cast<std::uint32_t>(value.size());
         }
-        e.value_hash = value_hash;
         link_front(slot);
         bytes_ += entry_charge(e.key(), e.value());
     }
@@ -425,6 +481,7 @@ bool LruStore::erase(std::string_view key) {
 }
 
 std::uint64_t LruStore::digest() const {
+    settle_edges();
     return combine(edge_sum_, head_ == kNil ? kEmptyHeadSentinel : at(head_).key_hash, size_);
 }
 
@@ -456,7 +513,7 @@ std::optional<LruStore> LruStore::restore(Limits limits,
         if (store.find(it->first, key_hash) != kNil) {
             return std::nullopt;
         }
-        store.insert_new(it->first, key_hash, it->second, value_hash_of(it->second));
+        store.insert_new(it->first, key_hash, it->second);
     }
     return store;
 }
@@ -464,7 +521,8 @@ std::optional<LruStore> LruStore::restore(Limits limits,
 LruStore::MemoryUsage LruStore::memory_usage() const {
     MemoryUsage usage;
     usage.slab_bytes = chunks_.capacity() * sizeof(chunks_[0]) +
-                       chunks_.size() * (std::uint64_t{1} << chunk_shift_) * sizeof(Entry);
+                       chunks_.size() * (std::uint64_t{1} << chunk_shift_) * sizeof(Entry) +
+                       pending_.capacity() * sizeof(std::uint64_t);
     usage.table_bytes = table_.capacity() * sizeof(std::uint32_t);
     for (std::uint32_t s = head_; s != kNil; s = at(s).next) {
         usage.payload_bytes += std::uint64_t{at(s).key_len} + at(s).value_len;
@@ -483,16 +541,30 @@ bool LruStore::check_invariants() const {
             return false;
         }
         const Entry& e = at(s);
+        const std::uint64_t value_hash = value_hash_of(e.value());
         if (!e.live() || e.prev != prev || e.key_hash != key_hash_of(e.key()) ||
-            e.value_hash != value_hash_of(e.value()) || find(e.key(), e.key_hash) != s) {
+            (!pending(s) && e.value_hash != value_hash) || find(e.key(), e.key_hash) != s) {
             return false;
         }
         bytes += entry_charge(e.key(), e.value());
-        edge_sum += edge_term(e.key_hash, e.value_hash, edge_hash_after(s));
+        edge_sum += edge_term(e.key_hash, value_hash, edge_hash_after(s));
         prev = s;
     }
-    if (count != size_ || bytes != bytes_ || prev != tail_ || edge_sum != edge_sum_) {
+    if (count != size_ || bytes != bytes_ || prev != tail_ || edge_sum != edge_sum_ + pending_edge_sum()) {
         return false;
+    }
+    // The pending marks cover exactly the slab, and their count is right.
+    std::uint64_t marked = 0;
+    for (const std::uint64_t word : pending_) {
+        marked += static_cast<std::uint64_t>(std::popcount(word));
+    }
+    if (marked != pending_count_ || pending_.size() != (std::uint64_t{slots_used_} + 63) / 64) {
+        return false;
+    }
+    for (std::uint64_t s = slots_used_; s < pending_.size() * 64; ++s) {
+        if (pending(static_cast<std::uint32_t>(s))) {
+            return false;
+        }
     }
     if (size_ > limits_.max_entries || bytes_ > limits_.max_bytes) {
         return false;
@@ -516,11 +588,12 @@ bool LruStore::check_invariants() const {
     if (in_table != size_ || free_count + size_ != slots_used_ || !table_has_room(size_, table_.size())) {
         return false;
     }
-    // The from-scratch digest (digest_of over the contents). Every cached hash
-    // was just checked against the bytes, so the walk's edge sum is that
-    // definition's sum; no copy of the contents is needed.
+    // The from-scratch digest (digest_of over the contents): the walk hashed
+    // every value and checked every key hash against the bytes, so its edge
+    // sum is that definition's sum; no copy of the contents is needed.
     const std::uint64_t head_hash = head_ == kNil ? kEmptyHeadSentinel : key_hash_of(at(head_).key());
-    return digest() == combine(edge_sum, head_hash, count);
+    return combine(edge_sum_ + pending_edge_sum(), head_ == kNil ? kEmptyHeadSentinel : at(head_).key_hash, size_) ==
+           combine(edge_sum, head_hash, count);
 }
 
 }  // namespace tricache::store

@@ -51,7 +51,7 @@ struct PutResult {
 //   kh(k) = hash_bytes(k, kKeySeed), vh(v) = hash_bytes(v, kValueSeed)
 //   digest = sum over i of edge(kh(k_i), vh(v_i), kh(k_{i+1}) or kTailSentinel)
 //          + head(kh(k_0) or kEmptyHeadSentinel) + count(n)
-// Each list change touches O(1) edges, which is how the store keeps it O(1).
+// Each list change touches O(1) edges, which is how the store keeps it cheap.
 std::uint64_t digest_of(const std::vector<std::pair<std::string, std::string>>& mru_first);
 
 class LruStore {
@@ -77,8 +77,10 @@ public:
     Limits limits() const { return limits_; }
     std::uint64_t evictions() const { return evictions_; }  // since construction or restore
 
-    // Order-sensitive digest of contents and recency order. O(1): the sum of
-    // per-edge hashes is kept up to date by every change to the list.
+    // Order-sensitive digest of contents and recency order. A change to the
+    // list only marks the entries whose outgoing edge it touched; digest()
+    // folds the marked entries' edges into the sum, so it costs O(entries
+    // changed since the last call) plus one bit-scan of the slab.
     std::uint64_t digest() const;
 
     // f(std::string_view key, std::string_view value), most recent first; f
@@ -119,7 +121,9 @@ private:
 
     struct Entry {
         std::uint64_t key_hash = 0;
-        std::uint64_t value_hash = 0;
+        // Of value(), but only while the slot's edge is settled: a pending
+        // slot's value may change freely, and settle_edges hashes it then.
+        mutable std::uint64_t value_hash = 0;
         std::unique_ptr<char[]> data;  // key bytes then value bytes; null when both are empty
         std::uint32_t key_len = 0;
         std::uint32_t value_len = 0;
@@ -147,10 +151,18 @@ private:
     void unlink(std::uint32_t slot);
     void link_front(std::uint32_t slot);
     void move_to_front(std::uint32_t slot);
-    std::uint32_t insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value,
-                             std::uint64_t value_hash);
+    std::uint32_t insert_new(std::string_view key, std::uint64_t key_hash, std::string_view value);
     void remove(std::uint32_t slot);
     std::uint64_t edge_hash_after(std::uint32_t slot) const;
+    std::uint64_t edge_term_of(std::uint32_t slot) const;
+    bool pending(std::uint32_t slot) const { return ((pending_[slot >> 6] >> (slot & 63u)) & 1u) != 0; }
+    // Before a change to the outgoing edge of a live slot whose edge is in edge_sum_.
+    void take_out_edge(std::uint32_t slot);
+    // A slot just filled: its edge has never been in edge_sum_.
+    void mark_pending(std::uint32_t slot);
+    // Adds the edges of the pending live slots to edge_sum_ and clears every mark.
+    void settle_edges() const;
+    std::uint64_t pending_edge_sum() const;
 
     Limits limits_;
     std::uint32_t chunk_shift_ = 0;
@@ -163,7 +175,13 @@ private:
     std::uint64_t size_ = 0;
     std::uint64_t bytes_ = 0;
     std::uint64_t evictions_ = 0;
-    std::uint64_t edge_sum_ = 0;  // sum of edge hashes over the recency list
+    // Most moves touch entries that moved recently, and the digest is read
+    // far less often than the list changes: so the sum is settled lazily.
+    // edge_sum_ holds the edge of every live slot whose bit in pending_ is
+    // clear; a set bit means that slot's edge is left out until settle_edges.
+    mutable std::uint64_t edge_sum_ = 0;
+    mutable std::vector<std::uint64_t> pending_;  // one bit per slab slot below slots_used_
+    mutable std::uint64_t pending_count_ = 0;     // set bits in pending_
 };
 
 }  // namespace tricache::store
