@@ -157,7 +157,6 @@ EngineFigures engine_cost(std::uint32_t clients, std::uint64_t sim_ms) {
 // building requests, moving messages, counting replies.
 struct DirectFigures {
     double cpu_ns_per_op_per_node = 0;
-    double wall_ns_per_op_per_node = 0;
     double messages_per_op = 0;
     double commands_per_tx = 0;
     std::uint64_t ops = 0;
@@ -221,7 +220,6 @@ DirectFigures engine_cost_direct(std::uint32_t clients, std::uint64_t sim_ms) {
         }
     };
 
-    const auto start = Clock::now();
     const std::uint64_t cpu_start = thread_cpu_ns();
     for (std::uint64_t t = 1; t <= sim_ms; ++t) {
         std::swap(arriving, in_flight);
@@ -244,12 +242,10 @@ DirectFigures engine_cost_direct(std::uint32_t clients, std::uint64_t sim_ms) {
         }
     }
     const std::uint64_t cpu_ns = thread_cpu_ns() - cpu_start;
-    const auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
     f.transactions = engines[0].state().log_length();
     if (f.ops > 0) {
         const double op_nodes = static_cast<double>(f.ops * kNodes);
         f.cpu_ns_per_op_per_node = static_cast<double>(cpu_ns) / op_nodes;
-        f.wall_ns_per_op_per_node = static_cast<double>(wall_ns) / op_nodes;
         f.messages_per_op = static_cast<double>(sent) / static_cast<double>(f.ops);
     }
     if (f.transactions > 0) f.commands_per_tx = static_cast<double>(f.ops) / static_cast<double>(f.transactions);
@@ -337,9 +333,12 @@ int main(int argc, char** argv) {
     std::uint64_t run_ms = 2000;
     std::vector<std::uint32_t> sim_clients{8, 64};
     bool per_call = false;
+    std::uint32_t engine_repeats = 5;
     std::uint32_t jobs = std::max(1u, std::thread::hardware_concurrency());
     app.add_option("--clients", clients, "concurrent clients in the engine-cost run");
     app.add_option("--engine-ms", engine_ms, "simulated ms of the engine-cost run");
+    app.add_option("--engine-runs", engine_repeats, "repeats of the engine-cost run (median and fastest printed)")
+        ->check(CLI::Range(1u, 1000u));
     app.add_option("--runs", runs, "simulator-speed runs (seeds 1..runs)");
     app.add_option("--run-ms", run_ms, "simulated ms of load per simulator-speed run");
     app.add_option("--sim-clients", sim_clients, "concurrent clients per simulator-speed run; one figure per value");
@@ -349,14 +348,22 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 256u));
     CLI11_PARSE(app, argc, argv);
 
-    const DirectFigures d = engine_cost_direct(clients, engine_ms);
-    std::printf("engine cost (3 engines wired directly, no faults, %u clients, %llu simulated ms):\n", clients,
-                static_cast<unsigned long long>(engine_ms));
+    // The runs are identical (same seeds, same ops); only the machine differs
+    // between them. On a shared VM one run's CPU time swings 2x, so the
+    // fastest run and the median are both printed.
+    std::vector<DirectFigures> repeats;
+    for (std::uint32_t i = 0; i < engine_repeats; ++i) repeats.push_back(engine_cost_direct(clients, engine_ms));
+    std::sort(repeats.begin(), repeats.end(), [](const DirectFigures& a, const DirectFigures& b) {
+        return a.cpu_ns_per_op_per_node < b.cpu_ns_per_op_per_node;
+    });
+    const DirectFigures& d = repeats[repeats.size() / 2];
+    std::printf("engine cost (3 engines wired directly, no faults, %u clients, %llu simulated ms, %u runs):\n",
+                clients, static_cast<unsigned long long>(engine_ms), engine_repeats);
     std::printf("  committed ops          %llu in %llu transactions (%.1f commands/tx), %llu refused\n",
                 static_cast<unsigned long long>(d.ops), static_cast<unsigned long long>(d.transactions),
                 d.commands_per_tx, static_cast<unsigned long long>(d.failed));
-    std::printf("  CPU per op per node    %.0f ns thread CPU, %.0f ns wall (whole run, harness included)\n",
-                d.cpu_ns_per_op_per_node, d.wall_ns_per_op_per_node);
+    std::printf("  CPU per op per node    %.0f ns thread CPU median, %.0f ns fastest run (harness included)\n",
+                d.cpu_ns_per_op_per_node, repeats.front().cpu_ns_per_op_per_node);
     std::printf("  messages per op        %.3f\n", d.messages_per_op);
 
     if (per_call) print_per_call_figures(clients, engine_ms);
