@@ -1,6 +1,8 @@
 #include "checker/history.hpp"
 
 #include <algorithm>
+#include <cassert>
+#include <limits>
 #include <tuple>
 
 namespace tricache::checker {
@@ -36,10 +38,29 @@ CheckResult History::fail(std::string detail) {
     return v;
 }
 
+std::size_t History::probe(std::uint64_t client, std::uint64_t request) const {
+    const std::size_t mask = index_.size() - 1;
+    std::size_t i = RequestKeyHash{}(std::make_pair(client, request)) & mask;
+    while (index_[i] != 0) {
+        const LogicalOp& op = ops_[index_[i] - 1];
+        if (op.client == client && op.request == request) return i;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+void History::grow_index() {
+    index_.assign(index_.empty() ? 64 : 2 * index_.size(), 0);
+    for (std::size_t k = 0; k < ops_.size(); ++k) {
+        index_[probe(ops_[k].client, ops_[k].request)] = static_cast<std::uint32_t>(k + 1);
+    }
+}
+
 CheckResult History::record_invoke(Invoke invoke) {
-    const auto key = std::make_pair(invoke.client, invoke.request);
-    auto it = ops_.find(key);
-    if (it == ops_.end()) {
+    if (2 * (ops_.size() + 1) > index_.size()) grow_index();  // load stays at most one half
+    const std::size_t slot = probe(invoke.client, invoke.request);
+    if (index_[slot] == 0) {
+        assert(ops_.size() < std::numeric_limits<std::uint32_t>::max());
         LogicalOp op;
         op.client = invoke.client;
         op.request = invoke.request;
@@ -47,10 +68,11 @@ CheckResult History::record_invoke(Invoke invoke) {
         op.ops = std::move(invoke.ops);
         op.first_invoke = invoke.time;
         op.attempts = 1;
-        ops_.emplace(key, std::move(op));
+        ops_.push_back(std::move(op));
+        index_[slot] = static_cast<std::uint32_t>(ops_.size());
         return std::nullopt;
     }
-    LogicalOp& op = it->second;
+    LogicalOp& op = ops_[index_[slot] - 1];
     if (op.ops != invoke.ops) {
         return fail("retry of " + name(invoke.client, invoke.request) + " at t=" + std::to_string(invoke.time) +
                     " carries different ops: first " + to_string(op.ops) + ", retry " + to_string(invoke.ops));
@@ -64,12 +86,12 @@ CheckResult History::record_invoke(Invoke invoke) {
 }
 
 CheckResult History::record_complete(Complete complete) {
-    const auto it = ops_.find(std::make_pair(complete.client, complete.request));
-    if (it == ops_.end()) {
+    const std::size_t slot = index_.empty() ? 0 : probe(complete.client, complete.request);
+    if (index_.empty() || index_[slot] == 0) {
         return fail("completion at t=" + std::to_string(complete.time) + " of " +
                     name(complete.client, complete.request) + " which was never invoked");
     }
-    LogicalOp& op = it->second;
+    LogicalOp& op = ops_[index_[slot] - 1];
     if (op.completions >= op.attempts) {
         return fail("completion at t=" + std::to_string(complete.time) + " of " +
                     name(complete.client, complete.request) + ": more completions than invocations (" +
@@ -120,14 +142,15 @@ CheckResult History::record_local_read(LocalRead read) {
 }
 
 const LogicalOp* History::find(std::uint64_t client, std::uint64_t request) const {
-    const auto it = ops_.find(std::make_pair(client, request));
-    return it == ops_.end() ? nullptr : &it->second;
+    if (index_.empty()) return nullptr;
+    const std::uint32_t at = index_[probe(client, request)];
+    return at == 0 ? nullptr : &ops_[at - 1];
 }
 
 std::vector<const LogicalOp*> History::operations() const {
     std::vector<const LogicalOp*> out;
     out.reserve(ops_.size());
-    for (const auto& [key, op] : ops_) out.push_back(&op);
+    for (const LogicalOp& op : ops_) out.push_back(&op);
     std::stable_sort(out.begin(), out.end(), [](const LogicalOp* a, const LogicalOp* b) {
         return std::tie(a->first_invoke, a->client, a->request) < std::tie(b->first_invoke, b->client, b->request);
     });

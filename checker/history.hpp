@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -90,6 +89,7 @@ public:
     CheckResult record_complete(Complete complete);
     CheckResult record_local_read(LocalRead read);
 
+    // Valid until the next record_*.
     const LogicalOp* find(std::uint64_t client, std::uint64_t request) const;
     // Ordered by (first_invoke, client, request).
     std::vector<const LogicalOp*> operations() const;
@@ -99,8 +99,15 @@ public:
 
 private:
     CheckResult fail(std::string detail);
+    // The slot of `index_` where (client, request) is, or the empty one where it would go.
+    std::size_t probe(std::uint64_t client, std::uint64_t request) const;
+    void grow_index();
 
-    std::unordered_map<std::pair<std::uint64_t, std::uint64_t>, LogicalOp, RequestKeyHash> ops_;
+    // Operations in first-invoke order of recording, and an open-addressing
+    // index over them (0 = empty, else position + 1): one record per request
+    // in a long run, so no node per operation to allocate and free.
+    std::vector<LogicalOp> ops_;
+    std::vector<std::uint32_t> index_;
     std::vector<LocalRead> local_reads_;
     CheckResult first_error_;
 };
