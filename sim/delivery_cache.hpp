@@ -12,6 +12,7 @@
 
 #include "checker/types.hpp"
 #include "coordinator/engine.hpp"
+#include "coordinator/hash.hpp"
 
 namespace tricache::sim {
 
@@ -32,11 +33,8 @@ private:
     };
     struct TxHash {
         std::size_t operator()(const protocol::TxId& t) const noexcept {
-            std::uint64_t x = (std::uint64_t{t.coordinator} << 48) ^ (t.incarnation << 32) ^ t.seq;
-            x ^= x >> 31;
-            x *= 0xbf58476d1ce4e5b9ULL;
-            x ^= x >> 29;
-            return static_cast<std::size_t>(x);
+            return static_cast<std::size_t>(
+                coordinator::mix64((std::uint64_t{t.coordinator} << 48) ^ (t.incarnation << 32) ^ t.seq));
         }
     };
     std::unordered_map<protocol::TxId, Slot, TxHash> slots_;

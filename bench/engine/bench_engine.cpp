@@ -154,7 +154,7 @@ EngineFigures engine_cost(std::uint32_t clients, std::uint64_t sim_ms) {
 // other by plain queues (every message arrives 1 ms after it was sent), and
 // the thread's CPU clock read once around the whole run. The figure is an
 // upper bound on the engines' own cost, because it also counts this harness:
-// building requests, moving messages, counting replies.
+// copying prepared requests, moving messages, counting replies.
 struct DirectFigures {
     double cpu_ns_per_op_per_node = 0;
     double messages_per_op = 0;
