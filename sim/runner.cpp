@@ -1,7 +1,6 @@
 #include "sim/runner.hpp"
 
 #include <algorithm>
-#include <map>
 #include <vector>
 
 namespace tricache::sim {
@@ -19,6 +18,7 @@ public:
           fault_rng_(derive_seed(config.seed, kFaults)),
           client_rng_(derive_seed(config.seed, kWorkload)),
           give_up_ms_(config.give_up_ms != 0 ? config.give_up_ms : config.cluster.client_timeout_ms + 500),
+          started_(config.cluster.clients, 0),
           block_until_(std::size_t{config.cluster.nodes} * config.cluster.nodes, 0),
           restart_at_(config.cluster.nodes, 0) {
         set_link_faults();
@@ -188,7 +188,7 @@ private:
 
     // The workload only uses it to make values unique; the Clients assign the
     // real request id, which is one more than the requests started so far.
-    protocol::RequestId next_request_hint(std::uint32_t slot) { return ++started_[slot]; }
+    protocol::RequestId next_request_hint(std::uint32_t slot) { return ++started_.at(slot); }
 
     const RunConfig& config_;
     Cluster cluster_;
@@ -196,7 +196,7 @@ private:
     Rng fault_rng_;
     Rng client_rng_;
     std::uint64_t give_up_ms_;
-    std::map<std::uint32_t, protocol::RequestId> started_;
+    std::vector<protocol::RequestId> started_;  // by slot: requests started so far
     std::vector<std::uint64_t> block_until_;  // by link: when its cut ends (0: not cut by us)
     std::vector<std::uint64_t> restart_at_;   // by node - 1: when it restarts (0: not scheduled)
 };
