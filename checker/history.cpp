@@ -41,25 +41,25 @@ CheckResult History::fail(std::string detail) {
 std::size_t History::probe(std::uint64_t client, std::uint64_t request) const {
     const std::size_t mask = index_.size() - 1;
     std::size_t i = RequestKeyHash{}(std::make_pair(client, request)) & mask;
-    while (index_[i] != 0) {
-        const LogicalOp& op = ops_[index_[i] - 1];
-        if (op.client == client && op.request == request) return i;
+    while (index_[i].at != 0) {
+        if (index_[i].client == client && index_[i].request == request) return i;
         i = (i + 1) & mask;
     }
     return i;
 }
 
 void History::grow_index() {
-    index_.assign(index_.empty() ? 64 : 2 * index_.size(), 0);
+    index_.assign(index_.empty() ? 64 : 2 * index_.size(), IndexSlot{});
     for (std::size_t k = 0; k < ops_.size(); ++k) {
-        index_[probe(ops_[k].client, ops_[k].request)] = static_cast<std::uint32_t>(k + 1);
+        index_[probe(ops_[k].client, ops_[k].request)] =
+            IndexSlot{ops_[k].client, ops_[k].request, static_cast<std::uint32_t>(k + 1)};
     }
 }
 
 CheckResult History::record_invoke(Invoke invoke) {
     if (2 * (ops_.size() + 1) > index_.size()) grow_index();  // load stays at most one half
     const std::size_t slot = probe(invoke.client, invoke.request);
-    if (index_[slot] == 0) {
+    if (index_[slot].at == 0) {
         assert(ops_.size() < std::numeric_limits<std::uint32_t>::max());
         LogicalOp op;
         op.client = invoke.client;
@@ -69,10 +69,10 @@ CheckResult History::record_invoke(Invoke invoke) {
         op.first_invoke = invoke.time;
         op.attempts = 1;
         ops_.push_back(std::move(op));
-        index_[slot] = static_cast<std::uint32_t>(ops_.size());
+        index_[slot] = IndexSlot{invoke.client, invoke.request, static_cast<std::uint32_t>(ops_.size())};
         return std::nullopt;
     }
-    LogicalOp& op = ops_[index_[slot] - 1];
+    LogicalOp& op = ops_[index_[slot].at - 1];
     if (op.ops != invoke.ops) {
         return fail("retry of " + name(invoke.client, invoke.request) + " at t=" + std::to_string(invoke.time) +
                     " carries different ops: first " + to_string(op.ops) + ", retry " + to_string(invoke.ops));
@@ -87,11 +87,11 @@ CheckResult History::record_invoke(Invoke invoke) {
 
 CheckResult History::record_complete(Complete complete) {
     const std::size_t slot = index_.empty() ? 0 : probe(complete.client, complete.request);
-    if (index_.empty() || index_[slot] == 0) {
+    if (index_.empty() || index_[slot].at == 0) {
         return fail("completion at t=" + std::to_string(complete.time) + " of " +
                     name(complete.client, complete.request) + " which was never invoked");
     }
-    LogicalOp& op = ops_[index_[slot] - 1];
+    LogicalOp& op = ops_[index_[slot].at - 1];
     if (op.completions >= op.attempts) {
         return fail("completion at t=" + std::to_string(complete.time) + " of " +
                     name(complete.client, complete.request) + ": more completions than invocations (" +
@@ -143,7 +143,7 @@ CheckResult History::record_local_read(LocalRead read) {
 
 const LogicalOp* History::find(std::uint64_t client, std::uint64_t request) const {
     if (index_.empty()) return nullptr;
-    const std::uint32_t at = index_[probe(client, request)];
+    const std::uint32_t at = index_[probe(client, request)].at;
     return at == 0 ? nullptr : &ops_[at - 1];
 }
 

@@ -104,10 +104,16 @@ private:
     void grow_index();
 
     // Operations in first-invoke order of recording, and an open-addressing
-    // index over them (0 = empty, else position + 1): one record per request
-    // in a long run, so no node per operation to allocate and free.
+    // index over them (at 0 = empty, else position + 1): one record per request
+    // in a long run, so no node per operation to allocate and free. A slot
+    // holds its key, so a probe never reads the (large, scattered) operation.
+    struct IndexSlot {
+        std::uint64_t client = 0;
+        std::uint64_t request = 0;
+        std::uint32_t at = 0;
+    };
     std::vector<LogicalOp> ops_;
-    std::vector<std::uint32_t> index_;
+    std::vector<IndexSlot> index_;
     std::vector<LocalRead> local_reads_;
     CheckResult first_error_;
 };
