@@ -27,7 +27,7 @@ bool definitely_not_applied(protocol::ErrorCode code) {
 }  // namespace
 
 Clients::Clients(std::uint32_t count, protocol::ClientId first_id, std::string cluster_id)
-    : cluster_id_(std::move(cluster_id)), slots_(count), histories_(1) {
+    : cluster_id_(std::move(cluster_id)), first_id_(first_id), slots_(count), histories_(1) {
     for (std::uint32_t i = 0; i < count; ++i) slots_[i].id = first_id + i;
 }
 
@@ -59,14 +59,14 @@ protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol
     s.last_reply = ReplyKind::Ignored;
     ++counters_.requests;
     ++counters_.attempts;
-    Open open{slot, node, time, false, {}, history};
+    Open open{req.request, node, time, false, {}, history};
     if (const auto* ops = std::get_if<protocol::OpsRequest>(&req.body)) {
         histories_.at(history).record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops->ops)});
     } else if (const auto* local = std::get_if<protocol::LocalGetRequest>(&req.body)) {
         open.local_read = true;
         open.key = local->key;
     }
-    open_.emplace(Key{req.client, req.request}, std::move(open));
+    s.open.push_back(std::move(open));
     return req;
 }
 
@@ -83,7 +83,7 @@ protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uin
     ++counters_.attempts;
     const auto& ops = std::get<protocol::OpsRequest>(req.body);
     histories_.at(history).record_invoke(checker::Invoke{time, req.client, req.request, node, to_checker(ops.ops)});
-    open_.emplace(Key{req.client, req.request}, Open{slot, node, time, false, {}, history});
+    s.open.push_back(Open{req.request, node, time, false, {}, history});
     return req;
 }
 
@@ -111,16 +111,22 @@ checker::CheckResult Clients::recording_error() const {
 ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
                              std::uint64_t node_start_index, std::size_t node_history) {
     ReplyEvent ev;
-    const Key key{response.client, response.request};
-    auto [lo, hi] = open_.equal_range(key);
-    auto it = std::find_if(lo, hi, [&](const auto& kv) { return kv.second.node == node; });
-    if (it == hi) {
+    // Client ids are first_id_ + slot; any other id (the operator's) has no slot.
+    const std::uint64_t slot_index = response.client - first_id_;
+    if (response.client < first_id_ || slot_index >= slots_.size()) {
         ++counters_.unmatched_replies;
         return ev;
     }
-    Open open = it->second;
-    open_.erase(it);
-    ev.slot = open.slot;
+    std::vector<Open>& attempts = slots_[slot_index].open;
+    const auto it = std::find_if(attempts.begin(), attempts.end(),
+                                 [&](const Open& o) { return o.request == response.request && o.node == node; });
+    if (it == attempts.end()) {
+        ++counters_.unmatched_replies;
+        return ev;
+    }
+    Open open = std::move(*it);
+    attempts.erase(it);
+    ev.slot = static_cast<std::uint32_t>(slot_index);
 
     if (open.local_read) {
         if (node_history != open.history && std::holds_alternative<protocol::LocalGetReply>(response.body)) {
@@ -140,7 +146,7 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
         c.time = time;
         c.client = response.client;
         c.request = response.request;
-        const Slot& s = slots_.at(open.slot);
+        const Slot& s = slots_.at(ev.slot);
         if (node_history != open.history && std::holds_alternative<protocol::OpsReply>(response.body) && s.current &&
             s.current->request == response.request) {
             // The node moved to a new history (a rebootstrap) with the request
@@ -173,7 +179,7 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
         }
     }
 
-    Slot& s = slots_.at(open.slot);
+    Slot& s = slots_.at(ev.slot);
     if (s.waiting && s.current && s.current->request == response.request) {
         s.waiting = false;
         s.last_reply = ev.kind;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,6 +92,14 @@ public:
     std::string describe_waiting() const;
 
 private:
+    struct Open {  // one attempt that has not been answered yet
+        protocol::RequestId request = 0;
+        NodeId node = 0;
+        std::uint64_t sent = 0;
+        bool local_read = false;
+        std::string key;  // local reads
+        std::size_t history = 0;
+    };
     struct Slot {
         protocol::ClientId id = 0;
         protocol::RequestId next_request = 1;
@@ -104,20 +111,14 @@ private:
         std::uint64_t last_send = 0;
         std::uint32_t attempts = 0;
         ReplyKind last_reply = ReplyKind::Ignored;
+        // Attempts of this client not answered yet, in send order. Per slot,
+        // not one map for all: an answer names its client, and a client has few.
+        std::vector<Open> open;
     };
-    struct Open {  // one attempt that has not been answered yet
-        std::uint32_t slot = 0;
-        NodeId node = 0;
-        std::uint64_t sent = 0;
-        bool local_read = false;
-        std::string key;  // local reads
-        std::size_t history = 0;
-    };
-    using Key = std::pair<protocol::ClientId, protocol::RequestId>;
 
     std::string cluster_id_;
+    protocol::ClientId first_id_;
     std::vector<Slot> slots_;
-    std::multimap<Key, Open> open_;  // attempts in send order within a key
     std::vector<checker::History> histories_;  // by the cluster's history index
     ClientCounters counters_;
 };
