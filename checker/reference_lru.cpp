@@ -1,5 +1,6 @@
 #include "checker/reference_lru.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace tricache::checker {
@@ -90,17 +91,22 @@ OpResult ReferenceLru::apply_op(const Op& op) {
 
 ReferenceLru::Applied ReferenceLru::apply_command(const Command& command) {
     RetryWindow& window = retry_[command.client];
-    if (const auto seen = window.results.find(command.request); seen != window.results.end()) {
-        return Applied{seen->second, true};
+    // Ids in the ring are distinct (a remembered id is a duplicate, never stored again).
+    const auto seen = std::find(window.requests.begin(), window.requests.end(), command.request);
+    if (seen != window.requests.end()) {
+        return Applied{window.results[static_cast<std::size_t>(seen - window.requests.begin())], true};
     }
     Applied applied;
     applied.results.reserve(command.ops.size());
     for (const Op& op : command.ops) applied.results.push_back(apply_op(op));
-    window.order.push_back(command.request);
-    window.results.emplace(command.request, applied.results);
-    while (window.order.size() > limits_.retry_window) {
-        window.results.erase(window.order.front());
-        window.order.pop_front();
+    if (limits_.retry_window == 0) return applied;
+    if (window.requests.size() < limits_.retry_window) {
+        window.requests.push_back(command.request);
+        window.results.push_back(applied.results);
+    } else {  // full: the oldest row makes room
+        window.requests[window.oldest] = command.request;
+        window.results[window.oldest] = applied.results;
+        window.oldest = (window.oldest + 1) % window.requests.size();
     }
     return applied;
 }

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,9 +52,13 @@ private:
         std::string value;
         std::uint64_t last_use = 0;
     };
+    // The last retry_window requests a client applied, as a ring: a request
+    // id is found by a scan of at most retry_window ids side by side, and an
+    // evicted row's storage is reused. No node per request to allocate.
     struct RetryWindow {
-        std::deque<std::uint64_t> order;  // oldest applied request first
-        std::map<std::uint64_t, std::vector<OpResult>> results;
+        std::vector<std::uint64_t> requests;         // ring, oldest at `oldest` once full
+        std::vector<std::vector<OpResult>> results;  // results[i] belong to requests[i]
+        std::size_t oldest = 0;
     };
 
     void make_mru(const std::string& key, Entry& entry);
@@ -66,7 +69,7 @@ private:
     std::map<std::uint64_t, std::string> by_use_;  // last_use -> key, least recent first
     std::uint64_t clock_ = 0;
     std::uint64_t bytes_ = 0;
-    std::map<std::uint64_t, RetryWindow> retry_;
+    std::unordered_map<std::uint64_t, RetryWindow> retry_;  // by client; never iterated
 };
 
 }  // namespace tricache::checker

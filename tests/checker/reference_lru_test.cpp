@@ -134,6 +134,35 @@ TEST(ReferenceLru, RetryWindowKeepsTheLast64RequestsPerClient) {
     EXPECT_EQ(lru.peek("n"), "1");
 }
 
+// Ids out of order and a window that wraps several times: exactly the last
+// `retry_window` applied requests are remembered, each with its own results.
+TEST(ReferenceLru, RetryWindowForgetsTheOldestAcrossWraps) {
+    ReferenceLru lru(Limits{10, 10'000, 3});
+    const auto cmd = [](std::uint64_t r) {
+        return Command{1, r, {Op::set("n", std::to_string(r)), Op::get("n")}};
+    };
+    for (const std::uint64_t r : {5u, 2u, 9u, 7u, 1u, 8u, 3u, 6u, 4u}) EXPECT_FALSE(lru.apply_command(cmd(r)).duplicate);
+    for (const std::uint64_t r : {3u, 6u, 4u}) {
+        const auto again = lru.apply_command(cmd(r));
+        EXPECT_TRUE(again.duplicate) << r;
+        ASSERT_EQ(again.results.size(), 2u);
+        EXPECT_EQ(again.results[1].value, std::to_string(r));
+    }
+    EXPECT_EQ(lru.peek("n"), "4");
+    EXPECT_FALSE(lru.apply_command(cmd(7)).duplicate);  // forgotten; now 3 is the oldest and leaves
+    EXPECT_FALSE(lru.apply_command(cmd(3)).duplicate);  // and 6 leaves
+    EXPECT_TRUE(lru.apply_command(cmd(4)).duplicate);
+    EXPECT_FALSE(lru.apply_command(cmd(6)).duplicate);
+    EXPECT_EQ(lru.peek("n"), "6");
+}
+
+TEST(ReferenceLru, RetryWindowOfZeroRemembersNothing) {
+    ReferenceLru lru(Limits{10, 10'000, 0});
+    const Command c{1, 1, {Op::set("n", "x")}};
+    EXPECT_FALSE(lru.apply_command(c).duplicate);
+    EXPECT_FALSE(lru.apply_command(c).duplicate);
+}
+
 TEST(ReferenceLru, ApplyLogEntryRunsCommandsInOrder) {
     ReferenceLru lru(Limits{10, 10'000});
     const LogEntry e{TxKey{1, 1, 1}, Stamp{1, 1}, 1,
