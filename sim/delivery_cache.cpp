@@ -1,5 +1,6 @@
 #include "sim/delivery_cache.hpp"
 
+#include "coordinator/hash.hpp"
 #include "coordinator/state_machine.hpp"
 #include "sim/convert.hpp"
 

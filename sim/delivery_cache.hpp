@@ -12,7 +12,7 @@
 
 #include "checker/types.hpp"
 #include "coordinator/engine.hpp"
-#include "coordinator/hash.hpp"
+#include "sim/tx_hash.hpp"
 
 namespace tricache::sim {
 
@@ -33,8 +33,7 @@ private:
     };
     struct TxHash {
         std::size_t operator()(const protocol::TxId& t) const noexcept {
-            return static_cast<std::size_t>(
-                coordinator::mix64((std::uint64_t{t.coordinator} << 48) ^ (t.incarnation << 32) ^ t.seq));
+            return sim::tx_hash(t.coordinator, t.incarnation, t.seq);
         }
     };
     std::unordered_map<protocol::TxId, Slot, TxHash> slots_;

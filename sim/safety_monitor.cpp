@@ -2,7 +2,13 @@
 
 #include <utility>
 
+#include "sim/tx_hash.hpp"
+
 namespace tricache::sim {
+
+std::size_t SafetyMonitor::TxKeyHash::operator()(const checker::TxKey& t) const noexcept {
+    return tx_hash(t.coordinator, t.incarnation, t.seq);
+}
 
 SafetyMonitor::SafetyMonitor(std::vector<std::uint32_t> cluster) : cluster_size_(cluster.size()) {
     for (std::uint32_t n : cluster) journal_.views.push_back(checker::ViewRec{n, 1, cluster});  // bootstrap
@@ -72,8 +78,10 @@ checker::CheckResult SafetyMonitor::on_vote(const checker::VoteRec& vote) {
     }
     // The coordinator votes on its own transaction first, in the epoch it
     // started it in: that is the transaction's epoch.
-    if (vote.node == vote.tx.coordinator || journal_.tx_epochs.count(vote.tx) == 0) {
-        journal_.tx_epochs[vote.tx] = checker::TxEpoch{vote.epoch, members->second};
+    const auto [known, inserted] = journal_.tx_epochs.try_emplace(vote.tx);
+    if (inserted || vote.node == vote.tx.coordinator) {
+        known->second.epoch = vote.epoch;
+        known->second.members = members->second;
     }
     return std::nullopt;
 }

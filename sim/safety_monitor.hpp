@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "checker/global_log.hpp"
@@ -45,9 +46,13 @@ private:
     checker::Journal journal_;
     std::map<std::uint64_t, std::pair<std::uint32_t, protocol::EpochClosingRecord>> chosen_;  // by closed epoch
     std::map<std::uint64_t, std::vector<std::uint32_t>> epoch_members_;
-    std::map<checker::TxKey, std::vector<checker::VoteRec>> votes_;
-    std::map<checker::TxKey, checker::DecisionRec> first_decision_;
-    std::map<checker::TxKey, checker::DecisionRec> first_commit_;
+    // Looked up on every vote, decision and delivery, never iterated: hashed.
+    struct TxKeyHash {
+        std::size_t operator()(const checker::TxKey& t) const noexcept;
+    };
+    std::unordered_map<checker::TxKey, std::vector<checker::VoteRec>, TxKeyHash> votes_;
+    std::unordered_map<checker::TxKey, checker::DecisionRec, TxKeyHash> first_decision_;
+    std::unordered_map<checker::TxKey, checker::DecisionRec, TxKeyHash> first_commit_;
     checker::PrefixMonitor prefix_;
 };
 
