@@ -1,6 +1,7 @@
 #include "checker/journal.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace tricache::checker {
 
@@ -20,6 +21,20 @@ std::string members_string(std::vector<std::uint32_t> members) {
     }
     return out + "}";
 }
+
+// For maps that are looked up but never iterated, so their order cannot
+// change which violation is reported first.
+struct TxKeyHash {
+    std::size_t operator()(const TxKey& t) const noexcept {
+        std::uint64_t x = (std::uint64_t{t.coordinator} << 48) ^ (t.incarnation << 32) ^ t.seq;
+        x ^= x >> 31;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        x ^= x >> 29;
+        return static_cast<std::size_t>(x);
+    }
+};
+template <class V>
+using TxMap = std::unordered_map<TxKey, V, TxKeyHash>;
 
 std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
     std::sort(v.begin(), v.end());
@@ -41,7 +56,8 @@ CheckResult check_decision_pair(const DecisionRec& prev, const DecisionRec& d) {
 }
 
 CheckResult check_agreement(const Journal& journal) {
-    std::map<TxKey, const DecisionRec*> first;
+    TxMap<const DecisionRec*> first;
+    first.reserve(journal.decisions.size());
     for (const DecisionRec& d : journal.decisions) {
         const auto [it, inserted] = first.emplace(d.tx, &d);
         if (inserted) continue;
@@ -105,15 +121,16 @@ CheckResult check_delivered(const NodeLog& log, std::size_t i, const DecisionRec
 }
 
 CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs) {
-    std::map<TxKey, std::vector<VoteRec>> votes;
+    TxMap<std::vector<VoteRec>> votes;  // each transaction's votes in journal order
+    votes.reserve(journal.votes.size());
     for (const VoteRec& v : journal.votes) votes[v.tx].push_back(v);
     const auto epoch_of = [&](const TxKey& tx) -> const TxEpoch* {
         const auto it = journal.tx_epochs.find(tx);
         return it == journal.tx_epochs.end() ? nullptr : &it->second;
     };
 
-    std::map<TxKey, const DecisionRec*> commits;
-    std::map<TxKey, const DecisionRec*> aborts;
+    TxMap<const DecisionRec*> commits;
+    TxMap<const DecisionRec*> aborts;
     for (const DecisionRec& d : journal.decisions) {
         if (!d.commit) {
             aborts.emplace(d.tx, &d);
