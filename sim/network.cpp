@@ -46,7 +46,13 @@ std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, s
     auto& q = queues_[index(link)];
     for (unsigned c = 0; c < copies; ++c) {
         const std::uint64_t delay = rng.between(f.delay_min_ms, std::max(f.delay_min_ms, f.delay_max_ms));
-        q.push_back(InFlight{next_seq_++, now_ms + delay, c + 1 == copies ? std::move(msg) : msg});
+        const std::uint64_t seq = next_seq_++;
+        // Built in place: the last copy takes the message over, no temporary moved again.
+        if (c + 1 == copies) {
+            q.emplace_back(seq, now_ms + delay, std::move(msg));
+        } else {
+            q.emplace_back(seq, now_ms + delay, msg);
+        }
     }
     if (copies == 2) ++counters_.duplicated;
     return codec_error;
