@@ -24,6 +24,8 @@ std::uint64_t op_bytes(const Op& op) {
         op);
 }
 
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) { return a > ~b ? ~std::uint64_t{0} : a + b; }
+
 bool is_undecided(TxState s) {
     return s == TxState::Waiting || s == TxState::PreCommitted || s == TxState::PreAborted;
 }
@@ -588,6 +590,7 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const TxId&
         rec.state = TxState::Waiting;
         rec.undecided_since_ms = now;
         undecided_.insert({rec.proposed, tx});
+        next_query_due_ms_ = std::min(next_query_due_ms_, saturating_add(now, config_.query_ms));
         v.proposed = rec.proposed;
     } else {  // R-VOTE-NO: a no is this node's own abort
         rec.state = TxState::Aborted;
@@ -792,13 +795,22 @@ void Engine::send_heartbeats(std::uint64_t /*now*/) {  // R-DECISION-FLOOR
 }
 
 void Engine::send_decision_queries(std::uint64_t now) {  // R-DECISION-QUERY
+    if (now < next_query_due_ms_) return;
+    // A record is due once both its undecided time and its last query are query_ms old.
+    std::uint64_t next_due = ~std::uint64_t{0};
     DecisionQuery q;
     for (const auto& [key, tx] : undecided_) {
         TxRecord& rec = txs_.at(tx);
-        if (now - rec.undecided_since_ms < config_.query_ms || now - rec.last_query_ms < config_.query_ms) continue;
+        if (now - rec.undecided_since_ms < config_.query_ms || now - rec.last_query_ms < config_.query_ms) {
+            next_due = std::min(next_due, saturating_add(std::max(rec.undecided_since_ms, rec.last_query_ms),
+                                                         config_.query_ms));
+            continue;
+        }
         rec.last_query_ms = now;
         q.txs.push_back(tx);
+        next_due = std::min(next_due, saturating_add(now, config_.query_ms));
     }
+    next_query_due_ms_ = next_due;
     if (!q.txs.empty()) broadcast_others(q);
 }
 

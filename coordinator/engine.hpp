@@ -283,6 +283,9 @@ private:
     std::set<std::pair<protocol::Timestamp, protocol::TxId>> committed_;  // committed, undelivered, by f
     std::map<protocol::TxId, CoordTx> coord_;
     std::uint32_t own_undecided_ = 0;
+    // No undecided record is due for a DecisionQuery before this time (a lower
+    // bound: it may be early, never late), so most ticks skip the scan.
+    std::uint64_t next_query_due_ms_ = 0;
 
     std::map<CoordKey, Floor> floors_;                                   // mine
     std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats
