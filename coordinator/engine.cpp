@@ -60,7 +60,11 @@ std::uint64_t command_bytes(const Command& c) {
 
 void Engine::Floor::mark(std::uint64_t seq) {
     if (seq <= floor) return;
-    above.insert(seq);
+    if (seq == floor + 1) {
+        floor = seq;  // the usual, in-order case: no set node to make and drop again
+    } else {
+        above.insert(seq);
+    }
     while (!above.empty() && *above.begin() == floor + 1) {
         floor = *above.begin();
         above.erase(above.begin());
