@@ -461,7 +461,7 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
 }
 
 void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now) {
-    if (ct.phase != Phase::Voting || !is_member(from) || !ct.voted.insert(from).second) return;
+    if (ct.phase != Phase::Voting || !is_member(from) || !ct.voted.insert(cluster_position(from))) return;
     if (!v.yes) {
         ct.first_no = v.reason;
         decide(ct, false, now);  // R-ABORT-EARLY
@@ -480,14 +480,14 @@ void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now)
     auto it = txs_.find(ct.id);
     assert(it != txs_.end());
     precommit_local(it->second, kOriginalBallot, ct.final_ts);
-    ct.acked.insert(config_.self);
+    ct.acked.insert(cluster_position(config_.self));
     broadcast_others(PreCommit{ct.id, kOriginalBallot, ct.final_ts});
     if (ct.acked.size() == view_.members.size()) decide(ct, true, now);
 }
 
 void Engine::on_ack(CoordTx& ct, NodeId from, std::uint64_t now) {
     if (ct.phase != Phase::PreCommitting || !is_member(from)) return;
-    ct.acked.insert(from);
+    ct.acked.insert(cluster_position(from));
     if (ct.acked.size() == view_.members.size()) decide(ct, true, now);  // R-DOCOMMIT
 }
 
@@ -535,10 +535,10 @@ void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
             if (m.node == config_.self) continue;
             switch (ct.phase) {
                 case Phase::Voting:
-                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, SharedBatch(ct.batch)});
+                    if (!ct.voted.contains(cluster_position(m.node))) send(m.node, CanCommit{tx, SharedBatch(ct.batch)});
                     break;
                 case Phase::PreCommitting:
-                    if (ct.acked.count(m.node) == 0) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
+                    if (!ct.acked.contains(cluster_position(m.node))) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
                     break;
                 case Phase::Decided: {
                     auto pf = peer_floors_.find(m.node);
