@@ -819,25 +819,40 @@ void Engine::send_decision_queries(std::uint64_t now) {  // R-DECISION-QUERY
 }
 
 void Engine::collect_garbage() {  // R-TOMBSTONE
-    auto everyone_knows = [&](const TxId& tx) {
-        if (!is_stale(tx)) return false;
+    // What every other member has told us it decided of one coordinator
+    // incarnation: the smallest of their floors (0 when one has not said).
+    const auto floor_all_peers_know = [&](const CoordKey& key) {
+        std::uint64_t known = ~std::uint64_t{0};
         for (const auto& m : view_.members) {
             if (m.node == config_.self) continue;
             auto pf = peer_floors_.find(m.node);
-            if (pf == peer_floors_.end()) return false;
-            auto f = pf->second.find({tx.coordinator, tx.incarnation});
-            if (f == pf->second.end() || f->second < tx.seq) return false;
+            if (pf == peer_floors_.end()) return std::uint64_t{0};
+            auto f = pf->second.find(key);
+            if (f == pf->second.end()) return std::uint64_t{0};
+            known = std::min(known, f->second);
         }
-        return true;
+        return known;
     };
+    // txs_ is ordered by (coordinator, incarnation, seq): the peers' floor is
+    // looked up once per coordinator incarnation, and the records above it are
+    // skipped in one jump, since none of them can go yet.
     for (auto it = txs_.begin(); it != txs_.end();) {
-        const TxRecord& rec = it->second;
-        const bool settled = rec.state == TxState::Aborted || (rec.state == TxState::Committed && rec.delivered);
-        if (settled && everyone_knows(rec.id)) {
-            coord_.erase(rec.id);
-            it = txs_.erase(it);
-        } else {
-            ++it;
+        const CoordKey key{it->first.coordinator, it->first.incarnation};
+        const std::uint64_t known = floor_all_peers_know(key);
+        while (it != txs_.end() && it->first.coordinator == key.first && it->first.incarnation == key.second &&
+               it->first.seq <= known) {
+            const TxRecord& rec = it->second;
+            const bool settled =
+                rec.state == TxState::Aborted || (rec.state == TxState::Committed && rec.delivered);
+            if (settled && is_stale(rec.id)) {
+                coord_.erase(rec.id);
+                it = txs_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (it != txs_.end() && it->first.coordinator == key.first && it->first.incarnation == key.second) {
+            it = txs_.upper_bound(TxId{key.first, key.second, ~std::uint64_t{0}});
         }
     }
 }
