@@ -24,6 +24,8 @@ std::uint64_t op_bytes(const Op& op) {
         op);
 }
 
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) { return a > ~b ? ~std::uint64_t{0} : a + b; }
+
 bool is_undecided(TxState s) {
     return s == TxState::Waiting || s == TxState::PreCommitted || s == TxState::PreAborted;
 }
@@ -58,7 +60,11 @@ std::uint64_t command_bytes(const Command& c) {
 
 void Engine::Floor::mark(std::uint64_t seq) {
     if (seq <= floor) return;
-    above.insert(seq);
+    if (seq == floor + 1) {
+        floor = seq;  // the usual, in-order case: no set node to make and drop again
+    } else {
+        above.insert(seq);
+    }
     while (!above.empty() && *above.begin() == floor + 1) {
         floor = *above.begin();
         above.erase(above.begin());
@@ -455,7 +461,7 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
 }
 
 void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now) {
-    if (ct.phase != Phase::Voting || !is_member(from) || !ct.voted.insert(from).second) return;
+    if (ct.phase != Phase::Voting || !is_member(from) || !ct.voted.insert(cluster_position(from))) return;
     if (!v.yes) {
         ct.first_no = v.reason;
         decide(ct, false, now);  // R-ABORT-EARLY
@@ -474,14 +480,14 @@ void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now)
     auto it = txs_.find(ct.id);
     assert(it != txs_.end());
     precommit_local(it->second, kOriginalBallot, ct.final_ts);
-    ct.acked.insert(config_.self);
+    ct.acked.insert(cluster_position(config_.self));
     broadcast_others(PreCommit{ct.id, kOriginalBallot, ct.final_ts});
     if (ct.acked.size() == view_.members.size()) decide(ct, true, now);
 }
 
 void Engine::on_ack(CoordTx& ct, NodeId from, std::uint64_t now) {
     if (ct.phase != Phase::PreCommitting || !is_member(from)) return;
-    ct.acked.insert(from);
+    ct.acked.insert(cluster_position(from));
     if (ct.acked.size() == view_.members.size()) decide(ct, true, now);  // R-DOCOMMIT
 }
 
@@ -529,10 +535,10 @@ void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
             if (m.node == config_.self) continue;
             switch (ct.phase) {
                 case Phase::Voting:
-                    if (ct.voted.count(m.node) == 0) send(m.node, CanCommit{tx, SharedBatch(ct.batch)});
+                    if (!ct.voted.contains(cluster_position(m.node))) send(m.node, CanCommit{tx, SharedBatch(ct.batch)});
                     break;
                 case Phase::PreCommitting:
-                    if (ct.acked.count(m.node) == 0) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
+                    if (!ct.acked.contains(cluster_position(m.node))) send(m.node, PreCommit{tx, kOriginalBallot, ct.final_ts});
                     break;
                 case Phase::Decided: {
                     auto pf = peer_floors_.find(m.node);
@@ -588,6 +594,7 @@ Vote Engine::cast_vote(NodeId coordinator_node, const PeerHeader& h, const TxId&
         rec.state = TxState::Waiting;
         rec.undecided_since_ms = now;
         undecided_.insert({rec.proposed, tx});
+        next_query_due_ms_ = std::min(next_query_due_ms_, saturating_add(now, config_.query_ms));
         v.proposed = rec.proposed;
     } else {  // R-VOTE-NO: a no is this node's own abort
         rec.state = TxState::Aborted;
@@ -792,36 +799,60 @@ void Engine::send_heartbeats(std::uint64_t /*now*/) {  // R-DECISION-FLOOR
 }
 
 void Engine::send_decision_queries(std::uint64_t now) {  // R-DECISION-QUERY
+    if (now < next_query_due_ms_) return;
+    // A record is due once both its undecided time and its last query are query_ms old.
+    std::uint64_t next_due = ~std::uint64_t{0};
     DecisionQuery q;
     for (const auto& [key, tx] : undecided_) {
         TxRecord& rec = txs_.at(tx);
-        if (now - rec.undecided_since_ms < config_.query_ms || now - rec.last_query_ms < config_.query_ms) continue;
+        if (now - rec.undecided_since_ms < config_.query_ms || now - rec.last_query_ms < config_.query_ms) {
+            next_due = std::min(next_due, saturating_add(std::max(rec.undecided_since_ms, rec.last_query_ms),
+                                                         config_.query_ms));
+            continue;
+        }
         rec.last_query_ms = now;
         q.txs.push_back(tx);
+        next_due = std::min(next_due, saturating_add(now, config_.query_ms));
     }
+    next_query_due_ms_ = next_due;
     if (!q.txs.empty()) broadcast_others(q);
 }
 
 void Engine::collect_garbage() {  // R-TOMBSTONE
-    auto everyone_knows = [&](const TxId& tx) {
-        if (!is_stale(tx)) return false;
+    // What every other member has told us it decided of one coordinator
+    // incarnation: the smallest of their floors (0 when one has not said).
+    const auto floor_all_peers_know = [&](const CoordKey& key) {
+        std::uint64_t known = ~std::uint64_t{0};
         for (const auto& m : view_.members) {
             if (m.node == config_.self) continue;
             auto pf = peer_floors_.find(m.node);
-            if (pf == peer_floors_.end()) return false;
-            auto f = pf->second.find({tx.coordinator, tx.incarnation});
-            if (f == pf->second.end() || f->second < tx.seq) return false;
+            if (pf == peer_floors_.end()) return std::uint64_t{0};
+            auto f = pf->second.find(key);
+            if (f == pf->second.end()) return std::uint64_t{0};
+            known = std::min(known, f->second);
         }
-        return true;
+        return known;
     };
+    // txs_ is ordered by (coordinator, incarnation, seq): the peers' floor is
+    // looked up once per coordinator incarnation, and the records above it are
+    // skipped in one jump, since none of them can go yet.
     for (auto it = txs_.begin(); it != txs_.end();) {
-        const TxRecord& rec = it->second;
-        const bool settled = rec.state == TxState::Aborted || (rec.state == TxState::Committed && rec.delivered);
-        if (settled && everyone_knows(rec.id)) {
-            coord_.erase(rec.id);
-            it = txs_.erase(it);
-        } else {
-            ++it;
+        const CoordKey key{it->first.coordinator, it->first.incarnation};
+        const std::uint64_t known = floor_all_peers_know(key);
+        while (it != txs_.end() && it->first.coordinator == key.first && it->first.incarnation == key.second &&
+               it->first.seq <= known) {
+            const TxRecord& rec = it->second;
+            const bool settled =
+                rec.state == TxState::Aborted || (rec.state == TxState::Committed && rec.delivered);
+            if (settled && is_stale(rec.id)) {
+                coord_.erase(rec.id);
+                it = txs_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (it != txs_.end() && it->first.coordinator == key.first && it->first.incarnation == key.second) {
+            it = txs_.upper_bound(TxId{key.first, key.second, ~std::uint64_t{0}});
         }
     }
 }

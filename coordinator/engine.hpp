@@ -6,6 +6,7 @@
 // class; nothing in it touches a socket, a clock, a thread or global state.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -22,6 +23,7 @@
 #include "coordinator/config.hpp"
 #include "coordinator/flat_map.hpp"
 #include "coordinator/hash.hpp"
+#include "coordinator/node_set.hpp"
 #include "coordinator/state_machine.hpp"
 #include "protocol/messages.hpp"
 
@@ -143,8 +145,8 @@ private:
         protocol::TxId id;
         BatchPtr batch;
         Phase phase = Phase::Voting;
-        std::set<protocol::NodeId> voted;
-        std::set<protocol::NodeId> acked;
+        NodeSet voted;  // by position in config_.cluster
+        NodeSet acked;
         protocol::Timestamp max_proposal;
         protocol::VoteNoReason first_no = protocol::VoteNoReason::None;
         bool commit = false;
@@ -233,6 +235,12 @@ private:
     bool can_vote() const;
     std::uint64_t random_below(std::uint64_t bound);
     std::size_t majority() const { return config_.cluster.size() / 2 + 1; }
+    // Where `node` stands in C, or cluster.size() when it is not in C.
+    std::size_t cluster_position(protocol::NodeId node) const {
+        const auto it = std::lower_bound(config_.cluster.begin(), config_.cluster.end(), node);
+        if (it == config_.cluster.end() || *it != node) return config_.cluster.size();
+        return static_cast<std::size_t>(it - config_.cluster.begin());
+    }
     void send_to(protocol::NodeId to, protocol::PeerBody body) { send(to, std::move(body)); }
 
     protocol::Vote cast_vote(protocol::NodeId coordinator_node, const protocol::PeerHeader& h,
@@ -283,6 +291,9 @@ private:
     std::set<std::pair<protocol::Timestamp, protocol::TxId>> committed_;  // committed, undelivered, by f
     std::map<protocol::TxId, CoordTx> coord_;
     std::uint32_t own_undecided_ = 0;
+    // No undecided record is due for a DecisionQuery before this time (a lower
+    // bound: it may be early, never late), so most ticks skip the scan.
+    std::uint64_t next_query_due_ms_ = 0;
 
     std::map<CoordKey, Floor> floors_;                                   // mine
     std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats

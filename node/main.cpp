@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <random>
 
+#include "allocator/allocator.hpp"
 #include "node/config.hpp"
 #include "node/server.hpp"
 
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
     log->set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l node=" + std::to_string(id) + " %v");
     log->set_level(spdlog::level::from_str(level));
     log->flush_on(spdlog::level::info);
+    log->info("event=allocator name=\"{}\"", allocator::describe());
 
     node::ServerOptions opts;
     opts.cluster = std::move(cluster);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "allocator/allocator.hpp"
 #include "coordinator/engine.hpp"
 #include "sim/cluster.hpp"
 #include "sim/rng.hpp"
@@ -347,6 +348,7 @@ int main(int argc, char** argv) {
     app.add_option("--jobs", jobs, "simulator-speed runs in parallel (default: one per hardware thread)")
         ->check(CLI::Range(1u, 256u));
     CLI11_PARSE(app, argc, argv);
+    std::printf("allocator: %s\n", tricache::allocator::describe().c_str());
 
     // The runs are identical (same seeds, same ops); only the machine differs
     // between them. On a shared VM one run's CPU time swings 2x, so the
