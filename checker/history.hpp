@@ -72,11 +72,7 @@ struct LogicalOp {
 struct RequestKeyHash {
     std::size_t operator()(const std::pair<std::uint64_t, std::uint64_t>& k) const noexcept {
         // splitmix-style mixing: client ids and request ids are both small and dense.
-        std::uint64_t x = k.first * 0x9e3779b97f4a7c15ULL ^ (k.second + 0x632be59bd9b4e019ULL);
-        x ^= x >> 31;
-        x *= 0xbf58476d1ce4e5b9ULL;
-        x ^= x >> 29;
-        return static_cast<std::size_t>(x);
+        return static_cast<std::size_t>(mix_bits(k.first * 0x9e3779b97f4a7c15ULL ^ (k.second + 0x632be59bd9b4e019ULL)));
     }
 };
 

@@ -26,11 +26,7 @@ std::string members_string(std::vector<std::uint32_t> members) {
 // change which violation is reported first.
 struct TxKeyHash {
     std::size_t operator()(const TxKey& t) const noexcept {
-        std::uint64_t x = (std::uint64_t{t.coordinator} << 48) ^ (t.incarnation << 32) ^ t.seq;
-        x ^= x >> 31;
-        x *= 0xbf58476d1ce4e5b9ULL;
-        x ^= x >> 29;
-        return static_cast<std::size_t>(x);
+        return static_cast<std::size_t>(mix_bits((std::uint64_t{t.coordinator} << 48) ^ (t.incarnation << 32) ^ t.seq));
     }
 };
 template <class V>

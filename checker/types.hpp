@@ -15,6 +15,15 @@
 
 namespace tricache::checker {
 
+// The splitmix64 finalizer, for the checker's hash maps of small, dense ids
+// (the checker depends on nothing else in the project, so not coordinator's).
+inline std::uint64_t mix_bits(std::uint64_t x) {
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 29;
+    return x;
+}
+
 enum class OpKind : std::uint8_t { Get, Set, Del, Cas };
 
 struct Op {
