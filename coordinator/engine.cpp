@@ -375,10 +375,7 @@ void Engine::admit(const ClientRequest& req, std::vector<Op>* movable_ops, std::
                                                        std::to_string(view_.epoch)});
             return;
         case NodeStatus::NeedsRebootstrap:
-            direct(ErrorReply{ErrorCode::NeedsRebootstrap,
-                              loss_ == Loss::Data
-                                  ? "every node that held the data lost it; an operator must rebootstrap"
-                                  : "a majority of the cluster lost its memory; an operator must rebootstrap"});
+            direct(ErrorReply{ErrorCode::NeedsRebootstrap, loss_reason() + "; an operator must rebootstrap"});
             return;
         case NodeStatus::ViewChange:
             if (now - view_change_since_ms_ >= config_.no_quorum_ms) {  // R-NO-QUORUM
@@ -872,9 +869,7 @@ StatusReply Engine::status() const {
         case NodeStatus::Syncing: s.why_not_ready = "rejoining: waiting for the snapshot"; break;
         case NodeStatus::Joining: s.why_not_ready = "not a member: waiting to be re-added"; break;
         case NodeStatus::NeedsRebootstrap:
-            s.why_not_ready = loss_ == Loss::Data ? "the data of epoch " + std::to_string(view_.epoch) +
-                                                        " is lost (every node that held it lost it): needs rebootstrap"
-                                                  : "a majority lost memory: needs rebootstrap";
+            s.why_not_ready = loss_reason() + ": needs rebootstrap";
             if (rb_proposal_) {
                 s.why_not_ready += "; rebootstrap proposed at epoch " + std::to_string(rb_proposal_->epoch) + ": " +
                                    std::to_string(rb_proposal_->promised.size()) + " of " +

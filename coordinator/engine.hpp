@@ -222,6 +222,8 @@ private:
     void install_snapshot(std::uint64_t now);
     void update_total_loss(std::uint64_t now);
     bool data_lost(std::uint64_t now) const;
+    bool view_orphaned(std::uint64_t now) const;
+    std::string loss_reason() const;
     bool may_hold_snapshot(protocol::Epoch epoch) const;
     std::vector<protocol::NodeId> snapshot_donors() const;
     bool rebootstrap(std::uint64_t now, std::string& detail);
@@ -333,8 +335,9 @@ private:
     std::map<protocol::NodeId, Seen> seen_;  // every node of C we heard from, any incarnation
     protocol::Epoch max_epoch_seen_ = 0;
     NodeStatus status_before_loss_ = NodeStatus::Joining;
-    // Why this node reports NEEDS_REBOOTSTRAP: R-TOTAL-LOSS (memory) or R-DATA-LOSS (data).
-    enum class Loss : std::uint8_t { None, Memory, Data };
+    // Why this node reports NEEDS_REBOOTSTRAP: R-TOTAL-LOSS (a majority's memory, or every member of
+    // its view restarted) or R-DATA-LOSS (data).
+    enum class Loss : std::uint8_t { None, Memory, Members, Data };
     Loss loss_ = Loss::None;
     struct Joiner {
         protocol::Incarnation incarnation = 0;

@@ -100,14 +100,15 @@ void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOS
     Loss loss = Loss::None;
     if (amnesiac >= majority() && status_ != NodeStatus::Normal) {
         loss = Loss::Memory;
+    } else if (status_ != NodeStatus::Normal && view_orphaned(now)) {
+        loss = Loss::Members;
     } else if (data_lost(now)) {
         loss = Loss::Data;
     }
     if (loss != Loss::None) {
         if (status_ != NodeStatus::NeedsRebootstrap) {
-            refuse_queued(ErrorCode::NeedsRebootstrap, loss == Loss::Memory
-                                                           ? "a majority of the cluster lost its memory"
-                                                           : "every node that held the data lost it");
+            loss_ = loss;
+            refuse_queued(ErrorCode::NeedsRebootstrap, loss_reason());
             status_before_loss_ = status_;
         }
         status_ = NodeStatus::NeedsRebootstrap;
@@ -136,6 +137,32 @@ bool Engine::data_lost(std::uint64_t now) const {
         return false;
     }
     return true;
+}
+
+// R-TOTAL-LOSS: this node is outside its view and every member of that view
+// spoke lately with a later incarnation. Only a member can propose the next
+// view, and an incarnation never comes back, so nobody can ever add this node.
+bool Engine::view_orphaned(std::uint64_t now) const {
+    if (view_.members.empty() || is_member(config_.self, incarnation_)) return false;
+    const std::uint64_t fresh = 2 * config_.suspect_ms;
+    for (const auto& m : view_.members) {
+        if (m.node == config_.self) continue;  // named at an older incarnation of ours
+        const auto heard = seen_.find(m.node);
+        if (heard == seen_.end() || heard->second.incarnation <= m.incarnation || now - heard->second.at_ms >= fresh) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string Engine::loss_reason() const {
+    switch (loss_) {
+        case Loss::Memory: return "a majority of the cluster lost its memory";
+        case Loss::Members: return "every member of this node's view restarted, so nobody can add it";
+        case Loss::Data: return "every node that held the data of epoch " + std::to_string(view_.epoch) + " lost it";
+        case Loss::None: break;
+    }
+    return "nothing is lost";
 }
 
 // R-TOTAL-LOSS: the operator's way out. It proposes a new, empty history;
@@ -315,8 +342,10 @@ void Engine::start_view_change(std::uint64_t now) {  // R-VC-PREPARE
 }
 
 void Engine::drive_view_change(std::uint64_t now) {
-    if (status_ == NodeStatus::Joining || (status_ == NodeStatus::NeedsRebootstrap && amnesiac_)) {
-        if (now - last_join_ms_ >= config_.join_retry_ms) {  // R-AMNESIA
+    // Outside its view, a node waiting for the operator asks on: its JoinReq keeps the peers' evidence fresh.
+    if (status_ == NodeStatus::Joining ||
+        (status_ == NodeStatus::NeedsRebootstrap && !is_member(config_.self, incarnation_))) {
+        if (now - last_join_ms_ >= config_.join_retry_ms) {  // R-AMNESIA, R-TOTAL-LOSS
             last_join_ms_ = now;
             for (NodeId n : config_.cluster) {
                 if (n != config_.self) send(n, JoinReq{amnesiac_});

@@ -395,6 +395,58 @@ TEST(ViewChange, R_RB_PROMISE_a_rebootstrap_needs_a_majority_that_serves_no_hist
     EXPECT_EQ(h.node(1).state().store().peek("k"), std::optional<std::string_view>("v")) << "nothing was abandoned";
 }
 
+// R-TOTAL-LOSS, second kind of evidence (sim finding part 2 §6). History H1
+// (made by 3 and 2) survives only as a record held by 3's next incarnation;
+// 1 and 2's next incarnation start H2 without hearing of it, at a lower epoch.
+// When 3 asks to join H2, its H1 record reaches 1 and 2 in their view change,
+// and they adopt it as non-members that are not amnesiac. Every member of H1
+// has restarted: only a report of NEEDS_REBOOTSTRAP can get them out.
+TEST(ViewChange, R_TOTAL_LOSS_a_view_whose_members_all_restarted_is_lost) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    lose_majority_memory(h);
+    ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
+    h.partition({1});
+    h.request(3, rb);
+    h.settle(10, 5);
+    ASSERT_EQ(member_ids(h.node(2)), (std::vector<NodeId>{2, 3}));
+    const Epoch h1 = h.node(2).view().epoch;
+    h.crash(3);
+    h.restart(3, 32);
+    h.settle(10, 5);  // 2 pushes H1 to 3's new incarnation, which adopts it outside the view
+    ASSERT_EQ(h.node(3).view().epoch, h1);
+    ASSERT_EQ(h.node(3).node_status(), NodeStatus::Joining);
+    h.crash(2);
+    h.restart(2, 22);
+    h.heal();
+    h.partition({3});
+    h.settle(10, 10);
+    ASSERT_EQ(h.node(1).node_status(), NodeStatus::NeedsRebootstrap) << "1 heard 2 and 3 lose their memory";
+    rb.request = 2;
+    h.request(1, rb);
+    h.settle(10, 5);
+    ASSERT_EQ(h.node(1).node_status(), NodeStatus::Normal);
+    ASSERT_LT(h.node(1).view().epoch, h1) << "the lanes put H2 below H1: pick other incarnations";
+    h.heal();
+    h.settle(10, 20);
+    for (NodeId n : {1u, 2u}) {
+        EXPECT_EQ(h.node(n).view().epoch, h1) << "node " << n << " adopted H1 in its view change";
+        EXPECT_FALSE(h.node(n).amnesiac()) << "node " << n;
+    }
+    h.settle(10, 50);
+    for (int step = 0; step < 100; ++step) {  // and stay there: each keeps the others' evidence fresh
+        h.settle(10, 1);
+        for (NodeId n : {1u, 2u, 3u}) {
+            ASSERT_EQ(h.node(n).node_status(), NodeStatus::NeedsRebootstrap) << "node " << n << ", step " << step;
+        }
+    }
+    rb.request = 3;
+    h.request(2, rb);
+    h.settle(10, 100);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_GT(h.node(1).view().epoch, h1);
+}
+
 // R-DATA-LOSS (sim finding 2-2): {1, 3} make a view without 2, then {2, 3} one
 // without 1, so 3 is the only node holding the data while 2 waits for the
 // snapshot. 3 crashes before it sends a chunk. Only one node lost its memory,

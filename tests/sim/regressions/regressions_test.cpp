@@ -78,6 +78,8 @@ TEST(SimRegression, RequestQueuedAcrossRebootstrap) { replay("request_queued_acr
 // FINDINGS part 2 §5: stale amnesia evidence let an isolated node abandon a live history (R-RB-PROMISE).
 TEST(SimRegression, StaleAmnesiaEvidenceRebootstrap) { replay("stale_amnesia_evidence_rebootstrap.sched"); }
 TEST(SimRegression, RebootstrapNamesDeadIncarnation) { replay("rebootstrap_names_dead_incarnation.sched"); }
+// FINDINGS part 2 §6: every member of the view a node adopted had restarted; all waited in JOINING (R-TOTAL-LOSS).
+TEST(SimRegression, OrphanedViewAfterTwoHistories) { replay("orphaned_view_after_two_histories.sched"); }
 
 // Engine bug, finding 1 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
