@@ -699,14 +699,10 @@ void Cluster::set_time(std::uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_m
 
 std::size_t Cluster::deliver_ready() {
     for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
-    // One buffer for the whole run: this runs every simulated millisecond.
-    std::vector<Arrival> arrivals = std::move(arrivals_);
-    network_.take_ready(now_ms_, arrivals);
-    for (auto& a : arrivals) deliver_message(a.link, std::move(a.message));
-    const std::size_t delivered = arrivals.size();
-    arrivals.clear();
-    arrivals_ = std::move(arrivals);
-    return delivered;
+    const std::size_t ready = network_.collect_ready(now_ms_);
+    for (std::size_t i = 0; i < ready; ++i) deliver_message(network_.ready_link(i), std::move(network_.ready_message(i)));
+    network_.remove_ready();
+    return ready;
 }
 
 void Cluster::tick_node(NodeId node) {
