@@ -451,12 +451,12 @@ void Cluster::flush_inbox(NodeId node) {
 }
 
 void Cluster::deliver_message(Link link, InFlight&& message) {
-    trace_.add(2).add(link.from).add(link.to).add(message.msg.body.index()).add(tx_fingerprint(message.msg.body));
-    if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg.body));
+    trace_.add(2).add(link.from).add(link.to).add(message.msg->body.index()).add(tx_fingerprint(message.msg->body));
+    if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg->body));
     ++counters_.messages_delivered;
     network_.count_delivered();
     flush_inbox(link.to);
-    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(std::move(message.msg), t); });
+    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(*message.msg, t); });
 }
 
 std::optional<Link> Cluster::pick_link(NodeId from, NodeId to, bool need_receiver) const {
@@ -479,7 +479,7 @@ bool Cluster::drop(NodeId from, NodeId to, std::uint64_t k) {
     if (!link) return false;
     const auto& q = network_.queue(*link);
     trace_.add(3).add(link->from).add(link->to).add(k % q.size());
-    if (options_.transcript) note("drop " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg.body));
+    if (options_.transcript) note("drop " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg->body));
     network_.drop(*link, k);
     return true;
 }
@@ -490,7 +490,7 @@ bool Cluster::duplicate(NodeId from, NodeId to, std::uint64_t k) {
     const auto& q = network_.queue(*link);
     trace_.add(4).add(link->from).add(link->to).add(k % q.size());
     if (options_.transcript) {
-        note("duplicate " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg.body));
+        note("duplicate " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg->body));
     }
     network_.duplicate(*link, k);
     return true;
@@ -752,7 +752,7 @@ bool Cluster::quiet() const {
         for (NodeId b = 1; b <= options_.nodes; ++b) {
             if (a == b) continue;
             for (const auto& m : network_.queue(Link{a, b})) {
-                if (!std::holds_alternative<protocol::Heartbeat>(m.msg.body)) return false;
+                if (!std::holds_alternative<protocol::Heartbeat>(m.msg->body)) return false;
             }
         }
     }
@@ -790,7 +790,7 @@ std::string Cluster::why_not_quiet() const {
         for (NodeId b = 1; b <= options_.nodes; ++b) {
             if (a == b) continue;
             for (const auto& m : network_.queue(Link{a, b})) {
-                if (!std::holds_alternative<protocol::Heartbeat>(m.msg.body)) ++busy;
+                if (!std::holds_alternative<protocol::Heartbeat>(m.msg->body)) ++busy;
             }
         }
     }

@@ -29,7 +29,7 @@ bool Network::can_step(NodeId n, std::uint64_t now_ms) const {
     return f.up && now_ms >= f.paused_until_ms;
 }
 
-std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, std::uint64_t now_ms, Rng& rng,
+std::optional<std::string> Network::send(Link link, protocol::PeerMessage&& msg, std::uint64_t now_ms, Rng& rng,
                                          double codec_rate) {
     ++counters_.sent;
     std::optional<std::string> codec_error;
@@ -47,11 +47,11 @@ std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, s
     for (unsigned c = 0; c < copies; ++c) {
         const std::uint64_t delay = rng.between(f.delay_min_ms, std::max(f.delay_min_ms, f.delay_max_ms));
         const std::uint64_t seq = next_seq_++;
-        // Built in place: the last copy takes the message over, no temporary moved again.
+        // The last copy takes the message over.
         if (c + 1 == copies) {
-            q.emplace_back(seq, now_ms + delay, std::move(msg));
+            q.emplace_back(seq, now_ms + delay, std::make_unique<protocol::PeerMessage>(std::move(msg)));
         } else {
-            q.emplace_back(seq, now_ms + delay, msg);
+            q.emplace_back(seq, now_ms + delay, std::make_unique<protocol::PeerMessage>(msg));
         }
     }
     if (copies == 2) ++counters_.duplicated;
@@ -83,8 +83,8 @@ void Network::duplicate(Link link, std::uint64_t k) {
     assert(!collected_);
     auto& q = queues_[index(link)];
     assert(!q.empty());
-    InFlight copy = q[k % q.size()];
-    copy.seq = next_seq_++;
+    const InFlight& original = q[k % q.size()];
+    InFlight copy{next_seq_++, original.ready_ms, std::make_unique<protocol::PeerMessage>(*original.msg)};
     q.push_back(std::move(copy));
     ++counters_.duplicated;
 }

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +27,9 @@ inline constexpr std::uint64_t kForever = std::numeric_limits<std::uint64_t>::ma
 struct InFlight {
     std::uint64_t seq = 0;       // network-wide send order: the tie-breaker everywhere
     std::uint64_t ready_ms = 0;  // automatic mode delivers it at or after this time
-    protocol::PeerMessage msg;
+    // On the heap, never null: a queue closes a gap (a message taken from its
+    // middle) by moving small records, not whole messages.
+    std::unique_ptr<protocol::PeerMessage> msg;
 };
 
 struct LinkFaults {
@@ -72,7 +75,7 @@ public:
     // Applies the link's loss, duplication and delay draws from `rng`, and with
     // probability `codec_rate` passes the message through the codec first.
     // Returns the codec failure, if the round trip broke the message.
-    std::optional<std::string> send(Link link, protocol::PeerMessage msg, std::uint64_t now_ms, Rng& rng,
+    std::optional<std::string> send(Link link, protocol::PeerMessage&& msg, std::uint64_t now_ms, Rng& rng,
                                     double codec_rate);
 
     const std::deque<InFlight>& queue(Link link) const { return queues_[index(link)]; }
