@@ -129,8 +129,10 @@ std::size_t Network::collect_ready(std::uint64_t now_ms) {
         const LinkFaults& f = faults_[i];
         if (f.blocked || now_ms < f.clogged_until_ms || !can_step(link_at(i).to, now_ms)) continue;
         const std::size_t before = keys.size();
-        for (std::size_t at = 0; at < q.size(); ++at) {
-            if (q[at].ready_ms <= now_ms) keys.push_back(ReadyKey{q[at].ready_ms, q[at].seq, i, at});
+        std::size_t at = 0;
+        for (const InFlight& m : q) {  // an iterator, not q[at]: no block lookup per message
+            if (m.ready_ms <= now_ms) keys.push_back(ReadyKey{m.ready_ms, m.seq, i, at});
+            ++at;
         }
         if (keys.size() != before) touched.push_back(i);
     }
