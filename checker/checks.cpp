@@ -1,7 +1,7 @@
 #include "checker/checks.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <cassert>
 #include <tuple>
 #include <utility>
 
@@ -92,8 +92,11 @@ CheckResult linearizable_with(const History& history, std::span<const LogicalOp*
     st.commands_in_log = cmds.size();
 
     // (a) every command of G is an invoked, not-failed operation, applied once.
-    std::unordered_map<ReqKey, std::size_t, RequestKeyHash> first;  // effective application: ordinal into cmds
-    first.reserve(cmds.size());
+    // first[position of op]: its effective application, an ordinal into cmds (kAbsent: not in G).
+    constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
+    std::vector<std::size_t> first(history.size(), kAbsent);
+    const auto first_of = [&](const LogicalOp* op) -> std::size_t& { return first[history.position(op)]; };
+    std::vector<const LogicalOp*> op_of(cmds.size(), nullptr);  // by ordinal, for (c)
     for (std::size_t ord = 0; ord < cmds.size(); ++ord) {
         const AppliedCommand& ac = cmds[ord];
         const Command& cmd = g.entries[ac.index - g.start].commands[ac.command];
@@ -114,16 +117,19 @@ CheckResult linearizable_with(const History& history, std::span<const LogicalOp*
             return Violation{kP7, op_name(*op) + " was reported Fail (definitely not applied) but is in G at " +
                                       where_text()};
         }
-        const auto [it, inserted] = first.emplace(ReqKey{cmd.client, cmd.request}, ord);
+        op_of[ord] = op;
+        std::size_t& effective = first_of(op);
+        const bool inserted = effective == kAbsent;
+        if (inserted) effective = ord;
         if (ac.duplicate) ++st.duplicates;
         if (!inserted && !ac.duplicate) {
-            return Violation{kP7, op_name(*op) + " took effect twice: at " + position(g, cmds[it->second]) +
+            return Violation{kP7, op_name(*op) + " took effect twice: at " + position(g, cmds[effective]) +
                                       " and again at " + where_text() + " (beyond the retry window)"};
         }
     }
 
     for (const LogicalOp* op : ops) {
-        const bool in_log = first.count(ReqKey{op->client, op->request}) > 0;
+        const bool in_log = first_of(op) != kAbsent;
         switch (op->outcome()) {
             case Outcome::Ok:
                 ++st.ok_operations;
@@ -158,29 +164,31 @@ CheckResult linearizable_with(const History& history, std::span<const LogicalOp*
         const LogicalOp* latest = nullptr;
         std::size_t latest_ord = 0;
         for (const LogicalOp* b : ops) {
-            const auto fb = first.find(ReqKey{b->client, b->request});
-            if (fb == first.end()) continue;
+            const std::size_t fb = first_of(b);
+            if (fb == kAbsent) continue;
             for (; next < acked.size() && *acked[next]->first_ok < b->first_invoke; ++next) {
-                const std::size_t ord = first.at(ReqKey{acked[next]->client, acked[next]->request});
+                const std::size_t ord = first_of(acked[next]);
+                assert(ord != kAbsent);  // every Ok operation is in G, checked above
                 if (!latest || ord > latest_ord) {
                     latest = acked[next];
                     latest_ord = ord;
                 }
             }
-            if (latest && latest_ord > fb->second) {
+            if (latest && latest_ord > fb) {
                 return Violation{kP7, op_name(*latest) + " was acknowledged Ok at t=" +
                                           std::to_string(*latest->first_ok) + ", before " + op_name(*b) +
                                           " was invoked at t=" + std::to_string(b->first_invoke) +
                                           ", yet G orders it later: " + position(g, cmds[latest_ord]) +
-                                          " after " + position(g, cmds[fb->second])};
+                                          " after " + position(g, cmds[fb])};
             }
         }
     }
 
     // (c) results of Ok operations, from their effective application.
-    for (const AppliedCommand& ac : cmds) {
+    for (std::size_t ord = 0; ord < cmds.size(); ++ord) {
+        const AppliedCommand& ac = cmds[ord];
         if (ac.duplicate) continue;
-        const LogicalOp* op = history.find(ac.client, ac.request);
+        const LogicalOp* op = op_of[ord];  // found in (a): the same (client, request)
         if (op->outcome() != Outcome::Ok) continue;
         if (*op->ok_results != ac.results) {
             return Violation{kP7, op_name(*op) + " returned " + to_string(*op->ok_results) +
@@ -220,7 +228,8 @@ CheckResult linearizable_with(const History& history, std::span<const LogicalOp*
     std::uint64_t acked_prefix = 0;  // transactions needed to contain every Ok op replied so far
     for (const LocalRead* r : by_invoke) {
         for (; next < acked.size() && *acked[next]->first_ok < r->time_invoke; ++next) {
-            const std::size_t ord = first.at(ReqKey{acked[next]->client, acked[next]->request});
+            const std::size_t ord = first_of(acked[next]);
+            assert(ord != kAbsent);
             acked_prefix = std::max(acked_prefix, cmds[ord].index + 1);
         }
         if (acked_prefix > r->delivered) {

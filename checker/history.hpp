@@ -2,6 +2,7 @@
 // Ok = it happened, Fail = it definitely did not, Info = unknown.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -92,6 +93,13 @@ public:
     const std::vector<LocalRead>& local_reads() const { return local_reads_; }
     const CheckResult& recording_error() const { return first_error_; }
     std::size_t size() const { return ops_.size(); }
+    // Where an operation this history returned (find, operations) is kept:
+    // distinct, in [0, size()). Lets a check keep per-operation facts in a
+    // vector instead of a map keyed by (client, request).
+    std::size_t position(const LogicalOp* op) const {
+        assert(op >= ops_.data() && op < ops_.data() + ops_.size());
+        return static_cast<std::size_t>(op - ops_.data());
+    }
 
 private:
     CheckResult fail(std::string detail);

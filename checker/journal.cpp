@@ -1,7 +1,11 @@
 #include "checker/journal.hpp"
 
 #include <algorithm>
+#include <array>
+#include <limits>
+#include <span>
 #include <unordered_map>
+#include <utility>
 
 namespace tricache::checker {
 
@@ -32,11 +36,38 @@ struct TxKeyHash {
 template <class V>
 using TxMap = std::unordered_map<TxKey, V, TxKeyHash>;
 
-std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-    return v;
-}
+// A view's members sorted and without repeats. Views are small, so they are
+// kept inline: these checks run for every commit and delivery, and a vector
+// per call was most of their cost.
+class MemberSet {
+public:
+    explicit MemberSet(std::span<const std::uint32_t> members) {
+        std::uint32_t* first = inline_.data();
+        if (members.size() > inline_.size()) {
+            heap_.assign(members.begin(), members.end());
+            first = heap_.data();
+        } else {
+            std::copy(members.begin(), members.end(), first);
+        }
+        std::sort(first, first + members.size());
+        size_ = static_cast<std::size_t>(std::unique(first, first + members.size()) - first);
+        data_ = first;
+    }
+    MemberSet(const MemberSet&) = delete;
+    MemberSet& operator=(const MemberSet&) = delete;
+
+    const std::uint32_t* begin() const { return data_; }
+    const std::uint32_t* end() const { return data_ + size_; }
+    friend bool operator==(const MemberSet& a, const MemberSet& b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
+
+private:
+    std::array<std::uint32_t, 16> inline_{};
+    std::vector<std::uint32_t> heap_;
+    const std::uint32_t* data_ = nullptr;
+    std::size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -68,7 +99,7 @@ CheckResult check_commit_votes(const DecisionRec& d, const TxEpoch* epoch, std::
         return Violation{kP2, to_string(d.tx) + " was committed (" + decision_name(d) +
                                   ") but the journal knows no epoch or view for it"};
     }
-    for (const std::uint32_t member : sorted_unique(epoch->members)) {
+    for (const std::uint32_t member : MemberSet(epoch->members)) {
         const VoteRec* yes = nullptr;
         const VoteRec* other = nullptr;
         for (const VoteRec& v : votes) {
@@ -117,37 +148,63 @@ CheckResult check_delivered(const NodeLog& log, std::size_t i, const DecisionRec
 }
 
 CheckResult check_validity(const Journal& journal, std::span<const NodeLog> logs) {
-    TxMap<std::vector<VoteRec>> votes;  // each transaction's votes in journal order
-    votes.reserve(journal.votes.size());
-    for (const VoteRec& v : journal.votes) votes[v.tx].push_back(v);
+    // One entry per transaction: its votes (a range of `by_tx`, in journal
+    // order), its first commit and its first abort. One hash map and one flat
+    // array instead of a vector of votes per transaction and a map per kind.
+    constexpr std::uint32_t kNoVotes = std::numeric_limits<std::uint32_t>::max();
+    struct TxInfo {
+        std::uint32_t votes = kNoVotes;  // index into `offsets`
+        const DecisionRec* commit = nullptr;
+        const DecisionRec* abort = nullptr;
+    };
+    TxMap<TxInfo> info;
+    info.reserve(journal.votes.size() + journal.decisions.size());
+    std::vector<std::uint32_t> group(journal.votes.size());  // each vote's transaction
+    std::vector<std::size_t> offsets;                        // votes per group, then where each group starts
+    for (std::size_t i = 0; i < journal.votes.size(); ++i) {
+        TxInfo& t = info[journal.votes[i].tx];
+        if (t.votes == kNoVotes) {
+            t.votes = static_cast<std::uint32_t>(offsets.size());
+            offsets.push_back(0);
+        }
+        group[i] = t.votes;
+        ++offsets[t.votes];
+    }
+    std::size_t start = 0;
+    for (std::size_t& o : offsets) start += std::exchange(o, start);
+    offsets.push_back(start);
+    std::vector<VoteRec> by_tx(journal.votes.size());
+    {
+        std::vector<std::size_t> next(offsets.begin(), offsets.end() - 1);
+        for (std::size_t i = 0; i < journal.votes.size(); ++i) by_tx[next[group[i]]++] = journal.votes[i];
+    }
+    const auto votes_of = [&](const TxInfo& t) -> std::span<const VoteRec> {
+        if (t.votes == kNoVotes) return {};
+        return std::span<const VoteRec>(by_tx).subspan(offsets[t.votes], offsets[t.votes + 1] - offsets[t.votes]);
+    };
     const auto epoch_of = [&](const TxKey& tx) -> const TxEpoch* {
         const auto it = journal.tx_epochs.find(tx);
         return it == journal.tx_epochs.end() ? nullptr : &it->second;
     };
 
-    TxMap<const DecisionRec*> commits;
-    TxMap<const DecisionRec*> aborts;
     for (const DecisionRec& d : journal.decisions) {
+        TxInfo& t = info[d.tx];
         if (!d.commit) {
-            aborts.emplace(d.tx, &d);
+            if (t.abort == nullptr) t.abort = &d;
             continue;
         }
-        if (!commits.emplace(d.tx, &d).second) continue;  // each transaction once, in journal order
-        const auto tx_votes = votes.find(d.tx);
-        const std::span<const VoteRec> on_tx =
-            tx_votes == votes.end() ? std::span<const VoteRec>{} : std::span<const VoteRec>(tx_votes->second);
-        if (auto v = check_commit_votes(d, epoch_of(d.tx), on_tx)) return v;
+        if (t.commit != nullptr) continue;  // each transaction once, in journal order
+        t.commit = &d;
+        if (auto v = check_commit_votes(d, epoch_of(d.tx), votes_of(t))) return v;
     }
 
     for (const NodeLog& log : logs) {
         for (std::size_t i = 0; i < log.entries.size(); ++i) {
             const TxKey& tx = log.entries[i].tx;
-            const auto c = commits.find(tx);
-            const auto a = aborts.find(tx);
-            if (auto v = check_delivered(log, i, c == commits.end() ? nullptr : c->second,
-                                         a == aborts.end() ? nullptr : a->second, epoch_of(tx))) {
-                return v;
-            }
+            const auto t = info.find(tx);
+            const DecisionRec* commit = t == info.end() ? nullptr : t->second.commit;
+            const DecisionRec* abort = t == info.end() ? nullptr : t->second.abort;
+            if (auto v = check_delivered(log, i, commit, abort, epoch_of(tx))) return v;
         }
     }
     return std::nullopt;
@@ -159,7 +216,7 @@ CheckResult check_view_agreement(const Journal& journal) {
     for (const ViewRec& v : journal.views) {
         const auto [it, inserted] = first.emplace(v.epoch, &v);
         if (inserted) continue;
-        if (sorted_unique(it->second->members) != sorted_unique(v.members)) {
+        if (!(MemberSet(it->second->members) == MemberSet(v.members))) {
             return Violation{kP8, "epoch " + std::to_string(v.epoch) + ": node " + std::to_string(it->second->node) +
                                       " installed view " + members_string(it->second->members) + " but node " +
                                       std::to_string(v.node) + " installed " + members_string(v.members)};
@@ -168,7 +225,7 @@ CheckResult check_view_agreement(const Journal& journal) {
     for (const auto& [tx, te] : journal.tx_epochs) {
         const auto it = first.find(te.epoch);
         if (it == first.end()) continue;
-        if (sorted_unique(it->second->members) != sorted_unique(te.members)) {
+        if (!(MemberSet(it->second->members) == MemberSet(te.members))) {
             return Violation{kP8, to_string(tx) + " is attributed to epoch " + std::to_string(te.epoch) +
                                       " with members " + members_string(te.members) + " but node " +
                                       std::to_string(it->second->node) + " installed that epoch as " +

@@ -1,6 +1,7 @@
 #include "sim/clients.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <utility>
 
@@ -27,12 +28,36 @@ bool definitely_not_applied(protocol::ErrorCode code) {
 }  // namespace
 
 Clients::Clients(std::uint32_t count, protocol::ClientId first_id, std::string cluster_id)
-    : cluster_id_(std::move(cluster_id)), first_id_(first_id), slots_(count), histories_(1) {
+    : cluster_id_(std::move(cluster_id)),
+      first_id_(first_id),
+      slots_(count),
+      waiting_((std::size_t{count} + 63) / 64, 0),
+      histories_(1) {
     for (std::uint32_t i = 0; i < count; ++i) slots_[i].id = first_id + i;
 }
 
 bool Clients::any_waiting() const {
-    return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.waiting; });
+    return std::any_of(waiting_.begin(), waiting_.end(), [](std::uint64_t w) { return w != 0; });
+}
+
+std::uint32_t Clients::next_idle(std::uint32_t from) const {
+    const std::uint32_t n = count();
+    while (from < n) {
+        // Bits at or after `from` in its word that are idle.
+        const std::uint64_t idle = ~waiting_[from / 64] >> (from % 64);
+        if (idle != 0) return std::min(n, from + static_cast<std::uint32_t>(std::countr_zero(idle)));
+        from = (from / 64 + 1) * 64;
+    }
+    return n;
+}
+
+void Clients::set_waiting(std::uint32_t slot, bool on) {
+    const std::uint64_t bit = std::uint64_t{1} << (slot % 64);
+    if (on) {
+        waiting_[slot / 64] |= bit;
+    } else {
+        waiting_[slot / 64] &= ~bit;
+    }
 }
 
 bool Clients::can_retry(std::uint32_t slot) const {
@@ -43,7 +68,7 @@ bool Clients::can_retry(std::uint32_t slot) const {
 protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol::ClientRequestBody body,
                                        bool wrong_cluster, std::uint64_t time, std::size_t history) {
     Slot& s = slots_.at(slot);
-    assert(!s.waiting);
+    assert(!waiting(slot));
     protocol::ClientRequest req;
     req.cluster_id = wrong_cluster ? cluster_id_ + "-elsewhere" : cluster_id_;
     req.client = s.id;
@@ -52,7 +77,7 @@ protocol::ClientRequest Clients::start(std::uint32_t slot, NodeId node, protocol
     s.current = req;
     s.tried.assign(1, node);
     s.last_node = node;
-    s.waiting = true;
+    set_waiting(slot, true);
     s.first_send = time;
     s.last_send = time;
     s.attempts = 1;
@@ -74,7 +99,7 @@ protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uin
     Slot& s = slots_.at(slot);
     assert(can_retry(slot));
     const protocol::ClientRequest& req = *s.current;
-    s.waiting = true;
+    set_waiting(slot, true);
     s.last_send = time;
     s.last_reply = ReplyKind::Ignored;
     ++s.attempts;
@@ -89,13 +114,13 @@ protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uin
 
 void Clients::give_up(std::uint32_t slot) {
     Slot& s = slots_.at(slot);
-    s.waiting = false;
+    set_waiting(slot, false);
     s.last_reply = ReplyKind::Ignored;
 }
 
 std::size_t Clients::begin_new_history() {
     for (std::uint32_t slot = 0; slot < count(); ++slot) {
-        if (slots_[slot].waiting) give_up(slot);
+        if (waiting(slot)) give_up(slot);
     }
     histories_.emplace_back();
     return histories_.size() - 1;
@@ -180,8 +205,8 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
     }
 
     Slot& s = slots_.at(ev.slot);
-    if (s.waiting && s.current && s.current->request == response.request) {
-        s.waiting = false;
+    if (waiting(ev.slot) && s.current && s.current->request == response.request) {
+        set_waiting(ev.slot, false);
         s.last_reply = ev.kind;
         ev.finished_wait = true;
     }
@@ -190,8 +215,9 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
 
 std::string Clients::describe_waiting() const {
     std::string out;
-    for (const Slot& s : slots_) {
-        if (!s.waiting || !s.current) continue;
+    for (std::uint32_t slot = 0; slot < count(); ++slot) {
+        const Slot& s = slots_[slot];
+        if (!waiting(slot) || !s.current) continue;
         if (!out.empty()) out += "; ";
         out += "client " + std::to_string(s.id) + " request " + std::to_string(s.current->request) + " sent to";
         for (NodeId n : s.tried) out += " " + std::to_string(n);

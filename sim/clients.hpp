@@ -4,6 +4,7 @@
 // checker, on history time (see Cluster::history_time).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,8 +42,14 @@ public:
 
     std::uint32_t count() const { return static_cast<std::uint32_t>(slots_.size()); }
     protocol::ClientId id(std::uint32_t slot) const { return slots_.at(slot).id; }
-    bool waiting(std::uint32_t slot) const { return slots_.at(slot).waiting; }
+    bool waiting(std::uint32_t slot) const {
+        assert(slot < slots_.size());
+        return (waiting_[slot / 64] >> (slot % 64)) & 1u;
+    }
     bool any_waiting() const;
+    // The first slot at or after `from` that is not waiting (count() if none).
+    // A runner that visits idle slots every millisecond skips waiting ones in words.
+    std::uint32_t next_idle(std::uint32_t from) const;
     // The history time at which the client last sent something, for give-up timers.
     std::uint64_t last_send_time(std::uint32_t slot) const { return slots_.at(slot).last_send; }
     // Whether the slot's last request can be sent again (an ops request).
@@ -103,7 +110,6 @@ private:
     struct Slot {
         protocol::ClientId id = 0;
         protocol::RequestId next_request = 1;
-        bool waiting = false;
         std::optional<protocol::ClientRequest> current;
         std::vector<NodeId> tried;
         NodeId last_node = 0;
@@ -116,9 +122,14 @@ private:
         std::vector<Open> open;
     };
 
+    void set_waiting(std::uint32_t slot, bool on);
+
     std::string cluster_id_;
     protocol::ClientId first_id_;
     std::vector<Slot> slots_;
+    // Bit s: slot s waits for an answer. Kept apart from the slots, so a
+    // scan for idle slots reads a few words instead of every slot.
+    std::vector<std::uint64_t> waiting_;
     std::vector<checker::History> histories_;  // by the cluster's history index
     ClientCounters counters_;
 };

@@ -451,12 +451,12 @@ void Cluster::flush_inbox(NodeId node) {
 }
 
 void Cluster::deliver_message(Link link, InFlight&& message) {
-    trace_.add(2).add(link.from).add(link.to).add(message.msg.body.index()).add(tx_fingerprint(message.msg.body));
-    if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg.body));
+    trace_.add(2).add(link.from).add(link.to).add(message.msg->body.index()).add(tx_fingerprint(message.msg->body));
+    if (options_.transcript) note("deliver " + link_name(link) + " " + protocol::describe(message.msg->body));
     ++counters_.messages_delivered;
     network_.count_delivered();
     flush_inbox(link.to);
-    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(std::move(message.msg), t); });
+    step(link.to, [&](coordinator::Engine& e, std::uint64_t t) { e.on_message(*message.msg, t); });
 }
 
 std::optional<Link> Cluster::pick_link(NodeId from, NodeId to, bool need_receiver) const {
@@ -479,7 +479,7 @@ bool Cluster::drop(NodeId from, NodeId to, std::uint64_t k) {
     if (!link) return false;
     const auto& q = network_.queue(*link);
     trace_.add(3).add(link->from).add(link->to).add(k % q.size());
-    if (options_.transcript) note("drop " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg.body));
+    if (options_.transcript) note("drop " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg->body));
     network_.drop(*link, k);
     return true;
 }
@@ -490,7 +490,7 @@ bool Cluster::duplicate(NodeId from, NodeId to, std::uint64_t k) {
     const auto& q = network_.queue(*link);
     trace_.add(4).add(link->from).add(link->to).add(k % q.size());
     if (options_.transcript) {
-        note("duplicate " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg.body));
+        note("duplicate " + link_name(*link) + " " + protocol::describe(q[k % q.size()].msg->body));
     }
     network_.duplicate(*link, k);
     return true;
@@ -699,14 +699,10 @@ void Cluster::set_time(std::uint64_t now_ms) { now_ms_ = std::max(now_ms_, now_m
 
 std::size_t Cluster::deliver_ready() {
     for (NodeId n = 1; n <= options_.nodes; ++n) flush_inbox(n);
-    // One buffer for the whole run: this runs every simulated millisecond.
-    std::vector<Arrival> arrivals = std::move(arrivals_);
-    network_.take_ready(now_ms_, arrivals);
-    for (auto& a : arrivals) deliver_message(a.link, std::move(a.message));
-    const std::size_t delivered = arrivals.size();
-    arrivals.clear();
-    arrivals_ = std::move(arrivals);
-    return delivered;
+    const std::size_t ready = network_.collect_ready(now_ms_);
+    for (std::size_t i = 0; i < ready; ++i) deliver_message(network_.ready_link(i), std::move(network_.ready_message(i)));
+    network_.remove_ready();
+    return ready;
 }
 
 void Cluster::tick_node(NodeId node) {
@@ -756,7 +752,7 @@ bool Cluster::quiet() const {
         for (NodeId b = 1; b <= options_.nodes; ++b) {
             if (a == b) continue;
             for (const auto& m : network_.queue(Link{a, b})) {
-                if (!std::holds_alternative<protocol::Heartbeat>(m.msg.body)) return false;
+                if (!std::holds_alternative<protocol::Heartbeat>(m.msg->body)) return false;
             }
         }
     }
@@ -794,7 +790,7 @@ std::string Cluster::why_not_quiet() const {
         for (NodeId b = 1; b <= options_.nodes; ++b) {
             if (a == b) continue;
             for (const auto& m : network_.queue(Link{a, b})) {
-                if (!std::holds_alternative<protocol::Heartbeat>(m.msg.body)) ++busy;
+                if (!std::holds_alternative<protocol::Heartbeat>(m.msg->body)) ++busy;
             }
         }
     }

@@ -267,7 +267,6 @@ private:
     ClusterOptions options_;
     std::vector<NodeSlot> nodes_;
     Network network_;
-    std::vector<Arrival> arrivals_;  // deliver_ready's buffer (empty between calls)
     Clients clients_;
     Rng rng_;
     EngineMonitor engine_monitor_;

@@ -29,7 +29,7 @@ bool Network::can_step(NodeId n, std::uint64_t now_ms) const {
     return f.up && now_ms >= f.paused_until_ms;
 }
 
-std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, std::uint64_t now_ms, Rng& rng,
+std::optional<std::string> Network::send(Link link, protocol::PeerMessage&& msg, std::uint64_t now_ms, Rng& rng,
                                          double codec_rate) {
     ++counters_.sent;
     std::optional<std::string> codec_error;
@@ -47,11 +47,11 @@ std::optional<std::string> Network::send(Link link, protocol::PeerMessage msg, s
     for (unsigned c = 0; c < copies; ++c) {
         const std::uint64_t delay = rng.between(f.delay_min_ms, std::max(f.delay_min_ms, f.delay_max_ms));
         const std::uint64_t seq = next_seq_++;
-        // Built in place: the last copy takes the message over, no temporary moved again.
+        // The last copy takes the message over.
         if (c + 1 == copies) {
-            q.emplace_back(seq, now_ms + delay, std::move(msg));
+            q.emplace_back(seq, now_ms + delay, std::make_unique<protocol::PeerMessage>(std::move(msg)));
         } else {
-            q.emplace_back(seq, now_ms + delay, msg);
+            q.emplace_back(seq, now_ms + delay, std::make_unique<protocol::PeerMessage>(msg));
         }
     }
     if (copies == 2) ++counters_.duplicated;
@@ -65,6 +65,7 @@ std::size_t Network::pending_total() const {
 }
 
 InFlight Network::take(Link link, std::uint64_t k) {
+    assert(!collected_);
     auto& q = queues_[index(link)];
     assert(!q.empty());
     const auto it = q.begin() + static_cast<std::ptrdiff_t>(k % q.size());
@@ -79,10 +80,11 @@ void Network::drop(Link link, std::uint64_t k) {
 }
 
 void Network::duplicate(Link link, std::uint64_t k) {
+    assert(!collected_);
     auto& q = queues_[index(link)];
     assert(!q.empty());
-    InFlight copy = q[k % q.size()];
-    copy.seq = next_seq_++;
+    const InFlight& original = q[k % q.size()];
+    InFlight copy{next_seq_++, original.ready_ms, std::make_unique<protocol::PeerMessage>(*original.msg)};
     q.push_back(std::move(copy));
     ++counters_.duplicated;
 }
@@ -113,11 +115,10 @@ std::optional<Link> Network::oldest_link(const std::function<bool(Link)>& accept
     return best;
 }
 
-void Network::take_ready(std::uint64_t now_ms, std::vector<Arrival>& out) {
+std::size_t Network::collect_ready(std::uint64_t now_ms) {
     // Sequence numbers are unique, so (ready, seq) is a total order: sorting
-    // small keys and then moving each message once gives the same order as
-    // sorting the messages themselves.
-    out.clear();
+    // small keys gives the same order as sorting the messages themselves.
+    assert(!collected_);
     std::vector<ReadyKey>& keys = ready_keys_;
     std::vector<std::size_t>& touched = ready_queues_;  // queues that lose messages
     keys.clear();
@@ -128,25 +129,39 @@ void Network::take_ready(std::uint64_t now_ms, std::vector<Arrival>& out) {
         const LinkFaults& f = faults_[i];
         if (f.blocked || now_ms < f.clogged_until_ms || !can_step(link_at(i).to, now_ms)) continue;
         const std::size_t before = keys.size();
-        for (std::size_t at = 0; at < q.size(); ++at) {
-            if (q[at].ready_ms <= now_ms) keys.push_back(ReadyKey{q[at].ready_ms, q[at].seq, i, at});
+        std::size_t at = 0;
+        for (const InFlight& m : q) {  // an iterator, not q[at]: no block lookup per message
+            if (m.ready_ms <= now_ms) keys.push_back(ReadyKey{m.ready_ms, m.seq, i, at});
+            ++at;
         }
         if (keys.size() != before) touched.push_back(i);
     }
-    if (keys.empty()) return;
+    if (keys.empty()) return 0;
+    collected_ = true;
     std::sort(keys.begin(), keys.end(), [](const ReadyKey& a, const ReadyKey& b) {
         return std::tie(a.ready_ms, a.seq) < std::tie(b.ready_ms, b.seq);
     });
-    out.reserve(keys.size());
-    for (const ReadyKey& k : keys) out.push_back(Arrival{link_at(k.queue), std::move(queues_[k.queue][k.at])});
-    // The moved-from messages keep their ready times: drop exactly those, in order.
-    // Ready messages gather at the front: popping those first spares moving
-    // every later message to close the gap.
-    for (const std::size_t i : touched) {
+    return keys.size();
+}
+
+void Network::remove_ready() {
+    if (!collected_) return;
+    collected_ = false;
+    // Only sends happened since collect_ready, and they append: every
+    // collected message is still at its place. Sequence numbers start at 1,
+    // so 0 marks exactly the collected ones (a message sent meanwhile may be
+    // ready by now too, and must stay).
+    constexpr std::uint64_t kTaken = 0;
+    for (const ReadyKey& k : ready_keys_) queues_[k.queue][k.at].seq = kTaken;
+    // Collected messages gather at the front: popping those first spares
+    // moving every later message to close the gap.
+    for (const std::size_t i : ready_queues_) {
         auto& q = queues_[i];
-        while (!q.empty() && q.front().ready_ms <= now_ms) q.pop_front();
-        std::erase_if(q, [now_ms](const InFlight& m) { return m.ready_ms <= now_ms; });
+        while (!q.empty() && q.front().seq == kTaken) q.pop_front();
+        std::erase_if(q, [](const InFlight& m) { return m.seq == kTaken; });
     }
+    ready_keys_.clear();
+    ready_queues_.clear();
 }
 
 void Network::unblock_all() {
@@ -154,6 +169,7 @@ void Network::unblock_all() {
 }
 
 void Network::crash(NodeId n) {
+    assert(!collected_);
     node(n).up = false;
     for (NodeId m = 1; m <= nodes_; ++m) {
         if (m == n) continue;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +27,9 @@ inline constexpr std::uint64_t kForever = std::numeric_limits<std::uint64_t>::ma
 struct InFlight {
     std::uint64_t seq = 0;       // network-wide send order: the tie-breaker everywhere
     std::uint64_t ready_ms = 0;  // automatic mode delivers it at or after this time
-    protocol::PeerMessage msg;
+    // On the heap, never null: a queue closes a gap (a message taken from its
+    // middle) by moving small records, not whole messages.
+    std::unique_ptr<protocol::PeerMessage> msg;
 };
 
 struct LinkFaults {
@@ -47,11 +50,6 @@ struct Link {
     NodeId from = 0;
     NodeId to = 0;
     friend bool operator==(const Link&, const Link&) = default;
-};
-
-struct Arrival {
-    Link link;
-    InFlight message;
 };
 
 struct NetworkCounters {
@@ -77,7 +75,7 @@ public:
     // Applies the link's loss, duplication and delay draws from `rng`, and with
     // probability `codec_rate` passes the message through the codec first.
     // Returns the codec failure, if the round trip broke the message.
-    std::optional<std::string> send(Link link, protocol::PeerMessage msg, std::uint64_t now_ms, Rng& rng,
+    std::optional<std::string> send(Link link, protocol::PeerMessage&& msg, std::uint64_t now_ms, Rng& rng,
                                     double codec_rate);
 
     const std::deque<InFlight>& queue(Link link) const { return queues_[index(link)]; }
@@ -99,11 +97,20 @@ public:
     // order) among links that satisfy `accept`.
     std::optional<Link> oldest_link(const std::function<bool(Link)>& accept) const;
 
-    // Automatic mode: removes and returns every message ready by `now_ms` on a
-    // link that is neither clogged nor blocked and whose destination can step,
-    // in (ready time, send order) order, into `out` (cleared first; a caller
-    // that keeps one buffer allocates nothing once it is large enough).
-    void take_ready(std::uint64_t now_ms, std::vector<Arrival>& out);
+    // Automatic mode, in two steps so that each ready message is delivered
+    // where it lies, never moved: collect_ready finds every message ready by
+    // `now_ms` on a link that is neither clogged nor blocked and whose
+    // destination can step, in (ready time, send order) order, and returns how
+    // many; ready_link/ready_message give the i-th; remove_ready then drops
+    // them all. In between only send() may touch the network: it appends, so
+    // the collected messages keep their places.
+    std::size_t collect_ready(std::uint64_t now_ms);
+    Link ready_link(std::size_t i) const { return link_at(ready_keys_.at(i).queue); }
+    InFlight& ready_message(std::size_t i) {
+        const ReadyKey& k = ready_keys_.at(i);
+        return queues_[k.queue][k.at];
+    }
+    void remove_ready();
 
     // Ends every fault: links unclogged, unblocked, lossless, duplicate-free
     // with a fixed one-millisecond delay; every node unpaused. Queued messages
@@ -122,7 +129,7 @@ public:
     void count_delivered() { ++counters_.delivered; }
 
 private:
-    // One ready message, for take_ready's sort: (ready, seq) is a total order.
+    // One ready message, for collect_ready's sort: (ready, seq) is a total order.
     struct ReadyKey {
         std::uint64_t ready_ms;
         std::uint64_t seq;
@@ -139,9 +146,10 @@ private:
     std::vector<NodeFaults> node_faults_;
     std::uint64_t next_seq_ = 1;
     NetworkCounters counters_;
-    // take_ready's scratch, kept to spare an allocation every simulated ms.
+    // collect_ready's results, kept to spare an allocation every simulated ms.
     std::vector<ReadyKey> ready_keys_;
     std::vector<std::size_t> ready_queues_;
+    bool collected_ = false;  // between collect_ready and remove_ready
 };
 
 }  // namespace tricache::sim

@@ -1,6 +1,8 @@
 #include "sim/runner.hpp"
 
 #include <algorithm>
+#include <cassert>
+#include <deque>
 #include <vector>
 
 namespace tricache::sim {
@@ -157,33 +159,66 @@ private:
         return fresh[client_rng_.below(fresh.size())];
     }
 
+    // A slot is visited every ms while idle (it draws whether to send) and,
+    // while waiting, only once its give-up time has come: a waiting slot
+    // before then does nothing. Slots are visited in index order, and the
+    // idle set is read afresh after every visit (a visit may answer others).
     void drive_clients(std::uint64_t t) {
         Clients& clients = cluster_.clients();
-        for (std::uint32_t slot = 0; slot < clients.count(); ++slot) {
-            // Asked only where it matters: this loop visits every slot every ms.
-            const auto may_retry = [&] {
-                return clients.can_retry(slot) && clients.attempts(slot) < config_.max_attempts;
-            };
-            if (clients.waiting(slot)) {
-                if (t - std::min(t, clients.last_send_time(slot) / 1000) < give_up_ms_) continue;
-                clients.give_up(slot);
-                if (may_retry() && client_rng_.chance(config_.retry_rate)) {
-                    cluster_.retry(retry_target(slot), slot);
-                }
-                continue;
-            }
-            if (clients.last_reply(slot) == ReplyKind::Info) {
-                clients.settle(slot);  // decide once whether this unknown outcome is retried
-                if (may_retry() && client_rng_.chance(config_.retry_rate)) {
-                    cluster_.retry(retry_target(slot), slot);
-                    continue;
-                }
-            }
-            if (!client_rng_.chance(config_.request_rate)) continue;
-            const protocol::ClientId id = clients.id(slot);
-            GeneratedRequest g = workload_.next(client_rng_, id, next_request_hint(slot));
-            cluster_.client(random_node(client_rng_), slot, std::move(g.body), g.wrong_cluster);
+        due_now_.clear();
+        while (!give_ups_.empty() && give_ups_.front().at_ms <= t) {
+            due_now_.push_back(give_ups_.front().slot);
+            give_ups_.pop_front();
         }
+        std::sort(due_now_.begin(), due_now_.end());
+        std::size_t d = 0;
+        for (std::uint32_t from = 0;;) {
+            while (d < due_now_.size() && due_now_[d] < from) ++d;
+            const std::uint32_t idle = clients.next_idle(from);
+            const std::uint32_t slot = d < due_now_.size() ? std::min(idle, due_now_[d]) : idle;
+            if (slot >= clients.count()) break;
+            visit_client(t, slot);
+            from = slot + 1;
+        }
+    }
+
+    void visit_client(std::uint64_t t, std::uint32_t slot) {
+        Clients& clients = cluster_.clients();
+        const auto may_retry = [&] {
+            return clients.can_retry(slot) && clients.attempts(slot) < config_.max_attempts;
+        };
+        if (clients.waiting(slot)) {
+            if (t - std::min(t, clients.last_send_time(slot) / 1000) < give_up_ms_) return;
+            clients.give_up(slot);
+            if (may_retry() && client_rng_.chance(config_.retry_rate)) {
+                cluster_.retry(retry_target(slot), slot);
+                note_sent(slot);
+            }
+            return;
+        }
+        if (clients.last_reply(slot) == ReplyKind::Info) {
+            clients.settle(slot);  // decide once whether this unknown outcome is retried
+            if (may_retry() && client_rng_.chance(config_.retry_rate)) {
+                cluster_.retry(retry_target(slot), slot);
+                note_sent(slot);
+                return;
+            }
+        }
+        if (!client_rng_.chance(config_.request_rate)) return;
+        const protocol::ClientId id = clients.id(slot);
+        GeneratedRequest g = workload_.next(client_rng_, id, next_request_hint(slot));
+        cluster_.client(random_node(client_rng_), slot, std::move(g.body), g.wrong_cluster);
+        note_sent(slot);
+    }
+
+    // The slot's give-up time, if it now waits. Sends happen in time order,
+    // so the queue stays sorted by give-up time.
+    void note_sent(std::uint32_t slot) {
+        const Clients& clients = cluster_.clients();
+        if (!clients.waiting(slot)) return;
+        const std::uint64_t at = clients.last_send_time(slot) / 1000 + give_up_ms_;
+        assert(give_ups_.empty() || give_ups_.back().at_ms <= at);
+        give_ups_.push_back(GiveUp{at, slot});
     }
 
     // The workload only uses it to make values unique; the Clients assign the
@@ -199,6 +234,12 @@ private:
     std::vector<protocol::RequestId> started_;  // by slot: requests started so far
     std::vector<std::uint64_t> block_until_;  // by link: when its cut ends (0: not cut by us)
     std::vector<std::uint64_t> restart_at_;   // by node - 1: when it restarts (0: not scheduled)
+    struct GiveUp {
+        std::uint64_t at_ms;
+        std::uint32_t slot;
+    };
+    std::deque<GiveUp> give_ups_;       // one per send, oldest first; stale ones are harmless
+    std::vector<std::uint32_t> due_now_;  // drive_clients' scratch
 };
 
 }  // namespace

@@ -1,15 +1,40 @@
 #include "sim/workload.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 namespace tricache::sim {
 
-std::string Workload::key(Rng& rng) const { return "k" + std::to_string(rng.below(std::max(1u, params_.keys))); }
+namespace {
+
+// The text std::to_string gives, appended in place: no temporary string per number.
+void append_decimal(std::string& s, std::uint64_t v) {
+    std::array<char, 20> buf{};
+    const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    s.append(buf.data(), r.ptr);
+}
+
+}  // namespace
+
+std::string Workload::key(Rng& rng) const {
+    std::string k(1, 'k');
+    append_decimal(k, rng.below(std::max(1u, params_.keys)));
+    return k;
+}
 
 std::string Workload::value(Rng& rng, protocol::ClientId client, protocol::RequestId request, std::size_t op) {
-    std::string v = "c" + std::to_string(client) + "r" + std::to_string(request) + "o" + std::to_string(op);
+    // The length is drawn first: building the prefix draws nothing, so the draws stay in the same order.
     const std::uint64_t len = rng.chance(0.1) ? rng.between(params_.max_value_len, params_.big_value_len)
                                               : rng.below(params_.max_value_len + 1);
+    std::string v;
+    v.reserve(std::max<std::uint64_t>(len, 32));
+    v += 'c';
+    append_decimal(v, client);
+    v += 'r';
+    append_decimal(v, request);
+    v += 'o';
+    append_decimal(v, op);
     if (v.size() < len) v.append(len - v.size(), static_cast<char>('a' + rng.below(26)));
     return v;
 }
