@@ -450,7 +450,6 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
         ++own_undecided_;
         auto [it, inserted] = coord_.emplace(tx, std::move(ct));
         assert(inserted);
-        schedule_resend(it->second);
         const SharedBatch shared{BatchPtr(batch)};  // every participant's copy is this one batch
         for (const auto& m : view_.members) {  // R-CANCOMMIT
             if (m.node != config_.self) send(m.node, CanCommit{tx, shared});
@@ -478,7 +477,6 @@ void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now)
     ct.phase = Phase::PreCommitting;
     ct.final_ts = ct.max_proposal;
     ct.last_send_ms = now;
-    schedule_resend(ct);
     auto it = txs_.find(ct.id);
     assert(it != txs_.end());
     precommit_local(it->second, kOriginalBallot, ct.final_ts);
@@ -499,7 +497,6 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
     ct.phase = Phase::Decided;
     ct.commit = commit;
     ct.last_send_ms = now;
-    schedule_resend(ct);
     assert(own_undecided_ > 0);
     --own_undecided_;
     const TxId tx = ct.id;
@@ -530,30 +527,10 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
     start_batches(now);
 }
 
-void Engine::schedule_resend(const CoordTx& ct) {
-    const std::uint64_t due = saturating_add(ct.last_send_ms, config_.resend_ms);
-    assert(resend_due_.empty() || resend_due_.back().first <= due);  // now_ms_ never goes back
-    resend_due_.emplace_back(due, ct.id);
-}
-
 void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
-    // Only the records whose resend time has come, in tx order as a walk of
-    // coord_ would visit them.
-    resend_batch_.clear();
-    while (!resend_due_.empty() && resend_due_.front().first <= now) {
-        auto it = coord_.find(resend_due_.front().second);
-        resend_due_.pop_front();
-        if (it != coord_.end() && now - it->second.last_send_ms >= config_.resend_ms) resend_batch_.push_back(it);
-    }
-    if (resend_batch_.empty()) return;
-    std::sort(resend_batch_.begin(), resend_batch_.end(),
-              [](const auto& a, const auto& b) { return a->first < b->first; });
-    resend_batch_.erase(std::unique(resend_batch_.begin(), resend_batch_.end()), resend_batch_.end());
-    for (const auto entry : resend_batch_) {
-        const TxId& tx = entry->first;
-        CoordTx& ct = entry->second;
+    for (auto& [tx, ct] : coord_) {
+        if (now - ct.last_send_ms < config_.resend_ms) continue;
         ct.last_send_ms = now;
-        schedule_resend(ct);
         for (const auto& m : view_.members) {
             if (m.node == config_.self) continue;
             switch (ct.phase) {

@@ -257,7 +257,6 @@ private:
     void on_ack(CoordTx& ct, protocol::NodeId from, std::uint64_t now);
     void decide(CoordTx& ct, bool commit, std::uint64_t now);
     void resend(std::uint64_t now);
-    void schedule_resend(const CoordTx& ct);
     void reply(const RequestKey& key, protocol::ClientResponseBody body);
     void reply_error(const RequestKey& key, protocol::ErrorCode code, std::string detail);
 
@@ -295,12 +294,6 @@ private:
     // No undecided record is due for a DecisionQuery before this time (a lower
     // bound: it may be early, never late), so most ticks skip the scan.
     std::uint64_t next_query_due_ms_ = 0;
-    // (resend due time, tx), one row each time a coordinated transaction's
-    // last_send_ms is set. Times come from the monotonic now_ms_, so the rows
-    // are in due order and resend() reads only the due ones off the front. A
-    // row whose record is gone or was sent again since is skipped there.
-    std::deque<std::pair<std::uint64_t, protocol::TxId>> resend_due_;
-    std::vector<std::map<protocol::TxId, CoordTx>::iterator> resend_batch_;  // scratch for resend()
 
     std::map<CoordKey, Floor> floors_;                                   // mine
     std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats
