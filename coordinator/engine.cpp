@@ -137,6 +137,17 @@ Output Engine::take_output() {
     return o;
 }
 
+void Engine::take_output(Output& into) {
+    into.messages.clear();
+    into.replies.clear();
+    into.delivered.clear();
+    into.journal.clear();
+    std::swap(into.messages, out_.messages);
+    std::swap(into.replies, out_.replies);
+    std::swap(into.delivered, out_.delivered);
+    std::swap(into.journal, out_.journal);
+}
+
 // ------------------------------------------------------------------ helpers
 
 bool Engine::is_member(NodeId node, Incarnation inc) const {

@@ -104,6 +104,10 @@ public:
     void on_client_request(protocol::ClientRequest&& req, std::uint64_t now_ms);
     void on_tick(std::uint64_t now_ms);
     Output take_output();
+    // The same, into `into`: its old contents are dropped and its vectors are
+    // swapped with the engine's, so a caller that passes the same Output every
+    // time lets both sides keep their capacity instead of allocating anew.
+    void take_output(Output& into);
 
     // Inspection (status replies, simulator monitors, tests).
     protocol::StatusReply status() const;
