@@ -298,6 +298,9 @@ private:
     // No undecided record is due for a DecisionQuery before this time (a lower
     // bound: it may be early, never late), so most ticks skip the scan.
     std::uint64_t next_query_due_ms_ = 0;
+    // The same for resend: no coordinated transaction is due before this time.
+    // A record's last_send_ms only grows, so only a new record can lower it.
+    std::uint64_t next_resend_due_ms_ = 0;
 
     std::map<CoordKey, Floor> floors_;                                   // mine
     std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats
