@@ -137,6 +137,17 @@ Output Engine::take_output() {
     return o;
 }
 
+void Engine::take_output(Output& into) {
+    into.messages.clear();
+    into.replies.clear();
+    into.delivered.clear();
+    into.journal.clear();
+    std::swap(into.messages, out_.messages);
+    std::swap(into.replies, out_.replies);
+    std::swap(into.delivered, out_.delivered);
+    std::swap(into.journal, out_.journal);
+}
+
 // ------------------------------------------------------------------ helpers
 
 bool Engine::is_member(NodeId node, Incarnation inc) const {
@@ -447,6 +458,7 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
         ++own_undecided_;
         auto [it, inserted] = coord_.emplace(tx, std::move(ct));
         assert(inserted);
+        next_resend_due_ms_ = std::min(next_resend_due_ms_, saturating_add(now, config_.resend_ms));
         const SharedBatch shared{BatchPtr(batch)};  // every participant's copy is this one batch
         for (const auto& m : view_.members) {  // R-CANCOMMIT
             if (m.node != config_.self) send(m.node, CanCommit{tx, shared});
@@ -525,9 +537,15 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
 }
 
 void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
+    if (now < next_resend_due_ms_) return;
+    std::uint64_t next_due = ~std::uint64_t{0};
     for (auto& [tx, ct] : coord_) {
-        if (now - ct.last_send_ms < config_.resend_ms) continue;
+        if (now - ct.last_send_ms < config_.resend_ms) {
+            next_due = std::min(next_due, saturating_add(ct.last_send_ms, config_.resend_ms));
+            continue;
+        }
         ct.last_send_ms = now;
+        next_due = std::min(next_due, saturating_add(now, config_.resend_ms));
         for (const auto& m : view_.members) {
             if (m.node == config_.self) continue;
             switch (ct.phase) {
@@ -556,6 +574,7 @@ void Engine::resend(std::uint64_t now) {  // R-RESEND, R-DECISION-RESEND
             }
         }
     }
+    next_resend_due_ms_ = next_due;
 }
 
 // ------------------------------------------------------------------ participant role

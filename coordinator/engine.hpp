@@ -104,6 +104,10 @@ public:
     void on_client_request(protocol::ClientRequest&& req, std::uint64_t now_ms);
     void on_tick(std::uint64_t now_ms);
     Output take_output();
+    // The same, into `into`: its old contents are dropped and its vectors are
+    // swapped with the engine's, so a caller that passes the same Output every
+    // time lets both sides keep their capacity instead of allocating anew.
+    void take_output(Output& into);
 
     // Inspection (status replies, simulator monitors, tests).
     protocol::StatusReply status() const;
@@ -296,6 +300,9 @@ private:
     // No undecided record is due for a DecisionQuery before this time (a lower
     // bound: it may be early, never late), so most ticks skip the scan.
     std::uint64_t next_query_due_ms_ = 0;
+    // The same for resend: no coordinated transaction is due before this time.
+    // A record's last_send_ms only grows, so only a new record can lower it.
+    std::uint64_t next_resend_due_ms_ = 0;
 
     std::map<CoordKey, Floor> floors_;                                   // mine
     std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats

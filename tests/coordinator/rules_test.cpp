@@ -449,5 +449,37 @@ TEST(Rules, R_CLIENT_TIMEOUT_unanswered_request_gets_outcome_unknown) {
     EXPECT_NE(ops_reply(h.replies(2)[0]), nullptr);
 }
 
+// take_output(Output&) hands out exactly what take_output() would, and drops
+// whatever the caller's Output held before.
+TEST(Rules, take_output_into_a_reused_output_matches_take_output) {
+    EngineConfig c = Harness::base_config(1, 3);
+    Engine a = Engine::bootstrap(c);
+    Engine b = Engine::bootstrap(c);
+    Output reused;
+    reused.messages.push_back({9, PeerMessage{}});
+    reused.replies.push_back(ClientResponse{});
+    reused.journal.push_back(VotedEvent{});
+    for (RequestId r = 1; r <= 3; ++r) {
+        const ClientRequest req{kProtocolVersion, c.cluster_id, 7, r, OpsRequest{{set("k" + std::to_string(r), "v")}}};
+        a.on_client_request(req, 10 * r);
+        b.on_client_request(req, 10 * r);
+        a.on_tick(10 * r + 50);  // resends: more messages than the first call
+        b.on_tick(10 * r + 50);
+        const Output expected = a.take_output();
+        b.take_output(reused);
+        ASSERT_FALSE(expected.messages.empty());
+        EXPECT_EQ(reused.messages.size(), expected.messages.size());
+        for (std::size_t i = 0; i < expected.messages.size() && i < reused.messages.size(); ++i) {
+            EXPECT_EQ(reused.messages[i].to, expected.messages[i].to);
+            EXPECT_EQ(reused.messages[i].msg, expected.messages[i].msg);
+        }
+        EXPECT_EQ(reused.replies.size(), expected.replies.size());
+        EXPECT_EQ(reused.delivered.size(), expected.delivered.size());
+        EXPECT_EQ(reused.journal.size(), expected.journal.size());
+    }
+    b.take_output(reused);  // nothing new since the last call
+    EXPECT_TRUE(reused.empty());
+}
+
 }  // namespace
 }  // namespace tricache::coordinator::testing
