@@ -265,13 +265,13 @@ void Cluster::step(NodeId node, Call&& call) {
                         s.engine.view().epoch};
     if (options_.observer) options_.observer->before_call();
     call(s.engine, node_time(node));
-    coordinator::Output out = s.engine.take_output();
+    s.engine.take_output(out_);
     if (options_.observer) options_.observer->after_call();
     ++counters_.engine_calls;
-    route(node, std::move(out));
+    route(node, out_);
 }
 
-void Cluster::route(NodeId node, coordinator::Output out) {
+void Cluster::route(NodeId node, coordinator::Output& out) {
     std::optional<std::uint64_t> snapshot_length;
     for (const auto& ev : out.journal) {
         std::visit(

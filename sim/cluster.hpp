@@ -250,7 +250,8 @@ private:
     // (A template, not std::function: it runs for every message and tick.)
     template <class Call>
     void step(NodeId node, Call&& call);
-    void route(NodeId node, coordinator::Output out);
+    void route(NodeId node, coordinator::Output& out);
+    coordinator::Output out_;  // reused by step(): the engine swaps its vectors in, keeping their capacity
     void submit(NodeId node, protocol::ClientRequest req);
     bool refused_by_crash(NodeId node, std::uint32_t slot_index);
     void flush_inbox(NodeId node);
