@@ -159,7 +159,8 @@ std::string Engine::loss_reason() const {
     switch (loss_) {
         case Loss::Memory: return "a majority of the cluster lost its memory";
         case Loss::Members: return "every member of this node's view restarted, so nobody can add it";
-        case Loss::Data: return "every node that held the data of epoch " + std::to_string(view_.epoch) + " lost it";
+        case Loss::Data:
+            return "the data of epoch " + std::to_string(view_.epoch) + " is lost: every node that held it lost it";
         case Loss::None: break;
     }
     return "nothing is lost";
