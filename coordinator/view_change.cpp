@@ -106,13 +106,12 @@ void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOS
         loss = Loss::Data;
     }
     if (loss != Loss::None) {
+        loss_ = loss;
         if (status_ != NodeStatus::NeedsRebootstrap) {
-            loss_ = loss;
             refuse_queued(ErrorCode::NeedsRebootstrap, loss_reason());
             status_before_loss_ = status_;
         }
         status_ = NodeStatus::NeedsRebootstrap;
-        loss_ = loss;
     } else if (status_ == NodeStatus::NeedsRebootstrap &&
                release_rb_promise(view_.epoch + 1, now, "the evidence went stale")) {  // R-RB-PROMISE binds
         status_ = status_before_loss_;  // the evidence went stale (a restarted node was re-added or went quiet)
