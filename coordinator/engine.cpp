@@ -95,6 +95,7 @@ Engine Engine::bootstrap(EngineConfig config) {
     Engine e(std::move(config), 1);
     View v;
     v.epoch = 1;
+    v.history = 1;  // R-HISTORY
     for (NodeId n : e.config_.cluster) v.members.push_back({n, 1});
     e.enter_view(v, 0);
     e.status_ = NodeStatus::Normal;

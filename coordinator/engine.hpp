@@ -238,6 +238,7 @@ private:
     void install_rebootstrap(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
     void requeue(const protocol::Batch& batch, bool maybe_applied);
     void refuse_queued(protocol::ErrorCode code, const std::string& detail);
+    void abandon_clients(const std::string& why);
     bool can_vote() const;
     std::uint64_t random_below(std::uint64_t bound);
     std::size_t majority() const { return config_.cluster.size() / 2 + 1; }

@@ -52,6 +52,18 @@ void Engine::requeue(const Batch& batch, bool maybe_applied) {  // R-REQUEUE
     }
 }
 
+// R-HISTORY: nothing of a history this node leaves can be answered truthfully
+// any more, and a request of it may have been applied there at nodes that
+// crashed since, which the next history's retry table cannot know.
+void Engine::abandon_clients(const std::string& why) {
+    std::vector<RequestKey> abandoned;
+    for (const auto& [key, w] : waiting_) abandoned.push_back(key);
+    std::sort(abandoned.begin(), abandoned.end());
+    for (const auto& key : abandoned) reply_error(key, ErrorCode::TimeoutOutcomeUnknown, why);
+    queue_.clear();
+    queued_.clear();
+}
+
 // Answers every queued request. A request that sat in a transaction whose
 // outcome this node never learned may have been applied elsewhere: it gets
 // TIMEOUT_OUTCOME_UNKNOWN, never a "definitely not applied" error.
@@ -240,6 +252,7 @@ void Engine::finish_rebootstrap(std::uint64_t now) {
     assert(amnesiac_ || status_ == NodeStatus::NeedsRebootstrap);  // else release_rb_promise dropped the proposal
     View v;
     v.epoch = rb_proposal_->epoch;
+    v.history = v.epoch;  // R-HISTORY: a new history starts here
     // Exactly the incarnations that promised: a node heard only before it
     // crashed would make a view that can never commit.
     for (const auto& [node, inc] : rb_proposal_->promised) v.members.push_back({node, inc});
@@ -288,15 +301,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
-    // Nothing of the abandoned history can be answered truthfully any more.
-    std::vector<RequestKey> abandoned;
-    for (const auto& [key, w] : waiting_) abandoned.push_back(key);
-    std::sort(abandoned.begin(), abandoned.end());
-    for (const auto& key : abandoned) {
-        reply_error(key, ErrorCode::TimeoutOutcomeUnknown, "the cluster was rebootstrapped; its old history is gone");
-    }
-    queue_.clear();
-    queued_.clear();
+    abandon_clients("the cluster was rebootstrapped; its old history is gone");
     fetch_.reset();
     rb_promise_.reset();  // fulfilled: this record is at least the promised epoch
     if (rb_proposal_ && rb_proposal_->epoch <= ecr.next.epoch) rb_proposal_.reset();
@@ -463,6 +468,7 @@ EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
     std::sort(ecr.committed.begin(), ecr.committed.end(),
               [](const CommittedTx& a, const CommittedTx& b) { return a.final_ts < b.final_ts; });
     ecr.next.epoch = view_.epoch + 1;
+    ecr.next.history = view_.history;
     // M': the promisers, then joiners, then members of the current view heard from lately. Taking only
     // the first majority of promisers would leave a live member out of every view and churn forever.
     std::map<NodeId, Incarnation> next;
@@ -661,7 +667,9 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
-    const bool applied = ecr.closes == view_.epoch && full_state_ && !amnesiac_ && status_ != NodeStatus::Joining;
+    const bool crosses = ecr.next.history != view_.history;  // R-HISTORY
+    const bool applied =
+        !crosses && ecr.closes == view_.epoch && full_state_ && !amnesiac_ && status_ != NodeStatus::Joining;
     if (applied) {
         apply_ecr(ecr);
     } else {
@@ -681,8 +689,13 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     coord_.clear();
     own_undecided_ = 0;
     std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    // Having applied the ECR, this node knows every outcome: what is left was aborted.
-    for (const auto& [seq, batch] : mine) requeue(*batch, !applied);  // newest first: the oldest ends in front
+    if (crosses) {
+        abandon_clients("this node moved to another history of the cluster (started at epoch " +
+                        std::to_string(ecr.next.history) + "); its old history is gone");
+    } else {
+        // Having applied the ECR, this node knows every outcome: what is left was aborted.
+        for (const auto& [seq, batch] : mine) requeue(*batch, !applied);  // newest first: the oldest ends in front
+    }
 
     enter_view(ecr.next, now);
     last_ecr_ = ecr;

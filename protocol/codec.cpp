@@ -319,10 +319,11 @@ TRICACHE_SCHEMA(ErrorReply) {
 }
 
 TRICACHE_SCHEMA(View) {
-    auto& [epoch, members, base_ts] = m;
+    auto& [epoch, members, base_ts, history] = m;
     v("epoch", epoch);
     v("members", members, Lim::Members);
     v("base_ts", base_ts);
+    v("history", history);
 }
 TRICACHE_SCHEMA(CommittedTx) {
     auto& [tx, final_ts, batch] = m;
@@ -1270,7 +1271,8 @@ std::string show_ecr(const EpochClosingRecord& ecr) {
            show_list(ecr.committed, 8, ",",
                      [](const CommittedTx& c) { return to_string(c.tx) + "@" + to_string(c.final_ts); }) +
            " aborted=" + show_txs(ecr.aborted) + " next=e" + std::to_string(ecr.next.epoch) +
-           show_members(ecr.next.members) + " base=" + to_string(ecr.next.base_ts) + ">";
+           show_members(ecr.next.members) + " base=" + to_string(ecr.next.base_ts) +
+           " history=e" + std::to_string(ecr.next.history) + ">";
 }
 
 std::string body_details(const CanCommit& m) { return to_string(m.tx) + " batch=" + show_batch(*m.batch); }

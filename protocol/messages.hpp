@@ -208,6 +208,7 @@ struct View {
     Epoch epoch = 0;
     std::vector<Member> members;  // sorted by node id
     Timestamp base_ts;            // every timestamp of this epoch is above it
+    Epoch history = 0;            // the epoch its history started at (R-HISTORY); 0: none (an amnesiac node)
     friend bool operator==(const View&, const View&) = default;
 };
 

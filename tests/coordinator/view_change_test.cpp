@@ -170,10 +170,10 @@ TEST(ViewChange, R_VC_ACCEPT_an_acceptor_behind_keeps_the_record_of_its_own_inst
     };
     EpochClosingRecord closes_1;
     closes_1.closes = 1;
-    closes_1.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}};
+    closes_1.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}, 1};
     EpochClosingRecord closes_2;
     closes_2.closes = 2;
-    closes_2.next = View{3, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{200, 0}};
+    closes_2.next = View{3, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{200, 0}, 1};
 
     deliver(2, 1, VcPrepare{Ballot{1, 2}, 2});
     auto out = deliver(2, 1, VcAccept{Ballot{1, 2}, closes_1});
@@ -445,6 +445,41 @@ TEST(ViewChange, R_TOTAL_LOSS_a_view_whose_members_all_restarted_is_lost) {
     h.settle(10, 100);
     expect_converged(h, {1, 2, 3});
     EXPECT_GT(h.node(1).view().epoch, h1);
+}
+
+// R-HISTORY (sim finding 2-7): node 1 holds a client's request in a transaction
+// when a regular NewView with a gap arrives. Within its own history the request
+// waits for the next view (R-REQUEUE); from another history it is answered
+// TIMEOUT_OUTCOME_UNKNOWN, since the old history may have applied it.
+TEST(ViewChange, R_HISTORY_a_view_of_another_history_abandons_waiting_clients) {
+    for (const Epoch history : {Epoch{1}, Epoch{3u << 20}}) {
+        SCOPED_TRACE("record of the history that started at epoch " + std::to_string(history));
+        Harness h(3, failure_detection);
+        h.request(1, 1, 1, {set("k", "v")});
+        Engine& n1 = h.node(1);
+        ASSERT_EQ(n1.waiting_clients(), 1u);
+        ASSERT_EQ(n1.undecided_count(), 1u) << "the request is in a transaction of epoch 1";
+        EpochClosingRecord ecr;
+        ecr.closes = 4;  // node 1 missed epochs 2 to 4: a gap
+        ecr.next = View{5, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{500, 0}, history};
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, 4}, NewView{ecr}}, h.now());
+        const Output out = n1.take_output();
+        EXPECT_EQ(n1.view().epoch, 5u);
+        EXPECT_EQ(n1.view().history, history);
+        EXPECT_EQ(n1.node_status(), NodeStatus::Syncing);
+        if (history == 1) {
+            EXPECT_TRUE(out.replies.empty());
+            EXPECT_EQ(n1.waiting_clients(), 1u);
+            EXPECT_EQ(n1.queued_requests(), 1u) << "R-REQUEUE: it runs in the next view";
+        } else {
+            ASSERT_EQ(out.replies.size(), 1u);
+            const auto* error = std::get_if<ErrorReply>(&out.replies[0].body);
+            ASSERT_NE(error, nullptr);
+            EXPECT_EQ(error->code, ErrorCode::TimeoutOutcomeUnknown) << error->detail;
+            EXPECT_EQ(n1.waiting_clients(), 0u);
+            EXPECT_EQ(n1.queued_requests(), 0u);
+        }
+    }
 }
 
 // R-DATA-LOSS (sim finding 2-2): {1, 3} make a view without 2, then {2, 3} one

@@ -183,7 +183,8 @@ inline rc::Gen<Batch> batch(const Sizes& s = {}) { return list(s.max_list, comma
 inline rc::Gen<View> view(const Sizes& s = {}) {
     return rc::gen::build<View>(rc::gen::set(&View::epoch, u64()),
                                 rc::gen::set(&View::members, list(s.max_list, member())),
-                                rc::gen::set(&View::base_ts, timestamp()));
+                                rc::gen::set(&View::base_ts, timestamp()),
+                                rc::gen::set(&View::history, u64()));
 }
 inline rc::Gen<CommittedTx> committed_tx(const Sizes& s = {}) {
     return rc::gen::build<CommittedTx>(rc::gen::set(&CommittedTx::tx, tx_id()),

@@ -28,7 +28,7 @@ inline Batch batch() {
     };
 }
 
-inline View view() { return View{5, {{1, 10}, {2, 20}, {std::numeric_limits<NodeId>::max(), kBig}}, {300, 1}}; }
+inline View view() { return View{5, {{1, 10}, {2, 20}, {std::numeric_limits<NodeId>::max(), kBig}}, {300, 1}, kBig}; }
 
 inline EpochClosingRecord ecr() {
     return EpochClosingRecord{4, {CommittedTx{{1, 10, 3}, {250, 2}, batch()}}, {{2, 20, 9}, {1, 10, 4}}, view()};

@@ -89,5 +89,8 @@ TEST(SimRegression, CoordinatorCommitsAfterPromisingViewChange) {
 // Engine bug, finding 2 of tests/sim/regressions/FINDINGS.md, part 1 (fixed in the engine).
 TEST(SimRegression, FiveNodeMembershipChurn) { replay("five_node_membership_churn.sched"); }
 
+// FINDINGS part 2 §7: a request re-queued across a regular NewView of another history (R-HISTORY).
+TEST(SimRegression, RequestCarriedAcrossHistories) { replay("request_carried_across_histories.sched"); }
+
 }  // namespace
 }  // namespace tricache::sim
