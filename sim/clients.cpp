@@ -112,6 +112,12 @@ protocol::ClientRequest Clients::retry(std::uint32_t slot, NodeId node, std::uin
     return req;
 }
 
+void Clients::forget_attempts_at(NodeId node) {
+    for (Slot& s : slots_) {
+        std::erase_if(s.open, [&](const Open& o) { return o.node == node; });
+    }
+}
+
 void Clients::give_up(std::uint32_t slot) {
     Slot& s = slots_.at(slot);
     set_waiting(slot, false);
@@ -171,19 +177,9 @@ ReplyEvent Clients::on_reply(NodeId node, const protocol::ClientResponse& respon
         c.time = time;
         c.client = response.client;
         c.request = response.request;
-        const Slot& s = slots_.at(ev.slot);
-        if (node_history != open.history && std::holds_alternative<protocol::OpsReply>(response.body) && s.current &&
-            s.current->request == response.request) {
-            // The node moved to a new history (a rebootstrap) with the request
-            // still queued, and ran it there: it belongs to that history now.
-            const auto& ops = std::get<protocol::OpsRequest>(s.current->body);
-            open.history = node_history;
-            if (histories_.at(open.history).find(response.client, response.request) == nullptr) {
-                histories_.at(open.history)
-                    .record_invoke(
-                        checker::Invoke{open.sent, response.client, response.request, node, to_checker(ops.ops)});
-            }
-        }
+        // An attempt stays in the history its node was in when it was sent: a
+        // node that moves to another history answers it TIMEOUT_OUTCOME_UNKNOWN
+        // (R-HISTORY), so an Ok from another history is judged, not excused.
         if (const auto* ok = std::get_if<protocol::OpsReply>(&response.body)) {
             c.outcome = checker::Outcome::Ok;
             c.results = to_checker(ok->results);

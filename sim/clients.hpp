@@ -75,14 +75,18 @@ public:
     // The client stops waiting; its attempts stay open (an answer may still
     // come, and is recorded) and count as "never answered" otherwise.
     void give_up(std::uint32_t slot);
+    // The node crashed: no attempt it holds will ever be answered. Forgetting
+    // them keeps a later answer from that node's next incarnation, to a retry of
+    // the same request, from being matched to a dead attempt of another history.
+    void forget_attempts_at(NodeId node);
 
     // `node_start_index`: where the replying node's current log begins (past 0
     // once it installed a snapshot), the floor of a local read's staleness label.
     // `node_history`: the history the node is in now. If it changed history (a
     // rebootstrap) since the attempt was sent, a local read it serves is not
-    // recorded (its position belongs to a log the attempt's history lacks), and
-    // an Ok is recorded, invocation and all, in the node's new history: the
-    // request waited in its queue and ran there.
+    // recorded (its position belongs to a log the attempt's history lacks). Any
+    // other answer is judged in the attempt's own history: a node never carries
+    // a request into another history (R-HISTORY).
     ReplyEvent on_reply(NodeId node, const protocol::ClientResponse& response, std::uint64_t time,
                         std::uint64_t node_start_index, std::size_t node_history = 0);
     // A rebootstrap started a new, empty history (its index is returned):

@@ -540,6 +540,7 @@ bool Cluster::refused_by_crash(NodeId node, std::uint32_t slot_index) {
     note("client " + std::to_string(clients_.id(slot_index)) + ": node " + std::to_string(node) +
          " is down, connection refused");
     clients_.give_up(slot_index);
+    clients_.forget_attempts_at(node);
     return true;
 }
 
@@ -642,6 +643,7 @@ bool Cluster::crash(NodeId node) {
             clients_.give_up(c);
         }
     }
+    clients_.forget_attempts_at(node);
     trace_.add(19).add(node);
     ++counters_.crashes;
     note("crash node " + std::to_string(node) + " (memory lost)");

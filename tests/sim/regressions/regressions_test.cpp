@@ -91,6 +91,8 @@ TEST(SimRegression, FiveNodeMembershipChurn) { replay("five_node_membership_chur
 
 // FINDINGS part 2 §7: a request re-queued across a regular NewView of another history (R-HISTORY).
 TEST(SimRegression, RequestCarriedAcrossHistories) { replay("request_carried_across_histories.sched"); }
+// Harness, same section: an answer matched to an attempt the node held before it crashed.
+TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
 
 }  // namespace
 }  // namespace tricache::sim
