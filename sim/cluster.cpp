@@ -300,6 +300,15 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                         start_segment(node, g, 0);
                         snapshot_length = 0;  // the log restarts empty
                     }
+                    // R-HISTORY: a view names the epoch some history started at.
+                    const protocol::Epoch history = e.ecr.next.history;
+                    if (history > e.ecr.next.epoch ||
+                        std::none_of(gens_.begin(), gens_.end(), [&](const Generation& g) { return g.first_epoch == history; })) {
+                        fail(checker::Violation{"P8 a view names no history",
+                                                "node " + std::to_string(node) + " installed epoch " +
+                                                    std::to_string(e.ecr.next.epoch) + ", whose view names history e" +
+                                                    std::to_string(history) + ", where no history started"});
+                    }
                     checker::ViewRec v{node, e.ecr.next.epoch, {}};
                     for (const auto& m : e.ecr.next.members) v.members.push_back(m.node);
                     trace_.add(12).add(node).add(v.epoch);
