@@ -110,7 +110,8 @@ void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOS
         if (node != config_.self && j.amnesiac && now - j.heard_ms < 2 * config_.suspect_ms) ++amnesiac;
     }
     Loss loss = Loss::None;
-    if (amnesiac >= majority() && status_ != NodeStatus::Normal) {
+    // The others are no majority: no view change can ever be decided again.
+    if (amnesiac > config_.cluster.size() - majority() && status_ != NodeStatus::Normal) {
         loss = Loss::Memory;
     } else if (status_ != NodeStatus::Normal && view_orphaned(now)) {
         loss = Loss::Members;
@@ -168,7 +169,7 @@ bool Engine::view_orphaned(std::uint64_t now) const {
 
 std::string Engine::loss_reason() const {
     switch (loss_) {
-        case Loss::Memory: return "a majority of the cluster lost its memory";
+        case Loss::Memory: return "too many nodes lost their memory: those left are no majority of the cluster";
         case Loss::Members: return "every member of this node's view restarted, so nobody can add it";
         case Loss::Data:
             return "the data of epoch " + std::to_string(view_.epoch) + " is lost: every node that held it lost it";

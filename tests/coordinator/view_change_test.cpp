@@ -330,6 +330,32 @@ TEST(ViewChange, R_TOTAL_LOSS_majority_amnesiac_needs_rebootstrap) {
     EXPECT_EQ(error_reply(h.replies(2).back())->code, ErrorCode::NeedsRebootstrap);
 }
 
+// Of four nodes, one restart leaves a majority (3) that re-adds it; two leave
+// two, no majority of the living nor of the amnesiac: nobody can decide again.
+TEST(ViewChange, R_TOTAL_LOSS_half_of_an_even_cluster_amnesiac_needs_rebootstrap) {
+    Harness h(4, failure_detection);
+    h.request(1, 1, 1, {set("k", "v")});
+    h.settle(10, 3);
+    h.crash(4);
+    h.restart(4, 41);
+    h.settle(10, 100);
+    for (NodeId n : {1u, 2u, 3u, 4u}) ASSERT_EQ(h.node(n).node_status(), NodeStatus::Normal) << "node " << n;
+    expect_converged(h, {1, 2, 3, 4});
+    h.crash(3);
+    h.crash(4);
+    h.restart(3, 32);
+    h.restart(4, 42);
+    h.settle(10, 100);
+    for (NodeId n : {1u, 2u, 3u, 4u}) {
+        EXPECT_EQ(h.node(n).node_status(), NodeStatus::NeedsRebootstrap) << "node " << n;
+    }
+    ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
+    h.request(1, rb);
+    h.settle(10, 30);
+    expect_converged(h, {1, 2, 3, 4});
+    EXPECT_EQ(h.node(1).state().store().size(), 0u) << "a new, empty history";
+}
+
 TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
     Harness h(3, failure_detection);
     h.request(1, 1, 1, {set("old", "1")});
