@@ -102,6 +102,15 @@ TEST(SimSeedSweep, TotalFailureRunsRebootstrapAndPass) {
     total_failure_sweep(7, 500001, 50 * static_cast<std::uint64_t>(soak_factor()));
 }
 
+// The even sizes, off until R-TOTAL-LOSS also fires when exactly half of C
+// is amnesiac (then no majority can ever promise a view change, yet nobody
+// reports NEEDS_REBOOTSTRAP; seeds 110 on 4 nodes and 19 on 6 nodes of
+// tricache-sim --swarm stay stuck). Run with --gtest_also_run_disabled_tests.
+TEST(SimSeedSweep, DISABLED_TotalFailureRunsOnEvenSizes) {
+    total_failure_sweep(4, 600001, 100 * static_cast<std::uint64_t>(soak_factor()));
+    total_failure_sweep(6, 700001, 60 * static_cast<std::uint64_t>(soak_factor()));
+}
+
 // Bigger clusters cost more per run; 3-node runs are where most windows line up.
 TEST(SimSeedSweep, ThreeNodes) { sweep(3, 1, 1000 * static_cast<std::uint64_t>(soak_factor())); }
 TEST(SimSeedSweep, FiveNodes) { sweep(5, 100001, 500 * static_cast<std::uint64_t>(soak_factor())); }
