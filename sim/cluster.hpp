@@ -147,6 +147,10 @@ public:
     // The operator's `rebootstrap` sent to the node (R-REBOOTSTRAP). False if
     // the node is down; the engine itself refuses unless it needs one.
     bool rebootstrap(NodeId node);
+    // The operator of a total-failure run (allow_total_loss; else nothing): a
+    // node in NEEDS_REBOOTSTRAP gets `rebootstrap`, at most once per suspect_ms.
+    // finish() calls it while quiescing; the automatic runner also every ms.
+    void operator_rebootstrap_if_needed();
     // Histories started so far: 1, plus one per rebootstrap some node adopted.
     std::size_t histories() const { return gens_.size(); }
     bool crashed(NodeId node) const { return !network_.node(node).up; }
@@ -263,7 +267,6 @@ private:
     void note(const std::string& line);
     void start_segment(NodeId node, std::size_t gen, std::uint64_t start_index);
     checker::CheckResult final_checks(checker::LinearizabilityStats& stats) const;
-    void operator_rebootstrap_if_needed();
 
     ClusterOptions options_;
     std::vector<NodeSlot> nodes_;

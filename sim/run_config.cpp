@@ -22,6 +22,7 @@ enum Stream : std::uint64_t {
     kCrash,
     kLongPause,
     kDetector,
+    kTotalLoss,  // appended: a new stream never shifts the draws of the others
 };
 
 std::string fmt(double v) {
@@ -139,6 +140,19 @@ RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes) {
         Rng r = stream(kLongPause);
         if (r.chance(0.4)) c.faults.long_pause_rate = 0.0002 + r.unit() * 0.001;
     }
+    {
+        // Total failure (R-TOTAL-LOSS, R-DATA-LOSS): crashes are not limited,
+        // and they come often and restart soon, so that a majority is often
+        // without memory at once (a restarted node stays so until a view
+        // change re-adds it). The run's operator then rebootstraps.
+        Rng r = stream(kTotalLoss);
+        if (r.chance(0.12)) {
+            c.cluster.allow_total_loss = true;
+            c.faults.crash_rate = 0.002 + r.unit() * 0.008;
+            c.faults.restart_min_ms = r.between(0, 100);
+            c.faults.restart_max_ms = c.faults.restart_min_ms + r.between(50, 600);
+        }
+    }
     return c;
 }
 
@@ -161,7 +175,7 @@ std::string describe(const RunConfig& c) {
            "/ms cut=" + fmt(c.faults.cut_rate) + "/ms bridge=" + fmt(c.faults.bridge_rate) +
            "/ms topology<=" + std::to_string(c.faults.topology_max_ms) + "ms crash=" + fmt(c.faults.crash_rate) +
            "/ms restart=[" + std::to_string(c.faults.restart_min_ms) + "," + std::to_string(c.faults.restart_max_ms) +
-           "]ms sim=" + std::to_string(c.sim_ms) + "ms";
+           "]ms sim=" + std::to_string(c.sim_ms) + "ms" + (o.allow_total_loss ? " total_loss=1" : "");
 }
 
 }  // namespace tricache::sim

@@ -30,7 +30,8 @@ struct FaultParams {
     double bridge_rate = 0.0;
     std::uint64_t topology_max_ms = 0;
     // Crashes: per ms the chance one random node crashes (memory lost; refused
-    // when a majority would be without memory); it restarts after
+    // when a majority would be without memory, unless cluster.allow_total_loss:
+    // swarm_config sets it in some runs, see R-TOTAL-LOSS); it restarts after
     // [restart_min_ms, restart_max_ms].
     double crash_rate = 0.0;
     std::uint64_t restart_min_ms = 0;

@@ -33,6 +33,10 @@ public:
             cluster_.deliver_ready();
             cluster_.tick_due();
             drive_clients(t);
+            if (config_.cluster.allow_total_loss) {
+                majority_lost_ = majority_lost_ || cluster_.memoryless_count() > cluster_.max_memoryless();
+                cluster_.operator_rebootstrap_if_needed();
+            }
         }
         RunResult r;
         r.verdict = cluster_.finish(config_.quiesce_bound_ms);
@@ -40,6 +44,8 @@ public:
         r.sim_ms = cluster_.now();
         r.log_length = cluster_.engine(1).state().log_length();
         r.epoch = cluster_.engine(1).view().epoch;
+        r.majority_lost = majority_lost_;
+        r.histories = cluster_.histories();
         r.clients = cluster_.clients().counters();
         r.cluster = cluster_.counters();
         r.network = cluster_.network().counters();
@@ -240,6 +246,7 @@ private:
     };
     std::deque<GiveUp> give_ups_;       // one per send, oldest first; stale ones are harmless
     std::vector<std::uint32_t> due_now_;  // drive_clients' scratch
+    bool majority_lost_ = false;  // a total-failure run really lost a majority's memory
 };
 
 }  // namespace

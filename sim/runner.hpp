@@ -4,6 +4,7 @@
 // and runs the end-of-run checks. Same RunConfig, same result, bit for bit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,11 @@ struct RunResult {
     std::uint64_t sim_ms = 0;  // simulated time at the end, quiesce included
     std::uint64_t log_length = 0;
     std::uint64_t epoch = 0;  // node 1's epoch at the end (view changes happened when > 1)
+    // Total-failure runs: whether a majority was ever without memory at once
+    // during the faulty phase, and how many histories the run had (1 + the
+    // rebootstraps some node adopted).
+    bool majority_lost = false;
+    std::size_t histories = 1;
     ClientCounters clients;
     ClusterCounters cluster;
     NetworkCounters network;

@@ -78,6 +78,9 @@ struct RunReport {
     std::uint64_t transactions = 0;
     double sim_seconds = 0.0;
     int exit_code = 0;  // 0 pass, 1 safety, 2 liveness
+    bool total_loss = false;     // the run allowed total failure
+    bool majority_lost = false;  // ...and a majority really was without memory at once
+    bool rebootstrapped = false;  // ...and some node adopted a rebootstrap
 };
 
 // Runs indices 0..runs-1 on `jobs` threads and hands the reports to `emit` in
@@ -261,6 +264,9 @@ int main(int argc, char** argv) {
         rep.ok_ops = result.clients.ok;
         rep.transactions = result.log_length;
         rep.sim_seconds = static_cast<double>(result.sim_ms) / 1000.0;
+        rep.total_loss = config.cluster.allow_total_loss;
+        rep.majority_lost = result.majority_lost;
+        rep.rebootstrapped = result.histories > 1;
         std::ostringstream out;
         if (!quiet) {
             out << "run seed=" << s << " " << tricache::sim::describe(config) << " -> "
@@ -268,7 +274,11 @@ int main(int argc, char** argv) {
                 << " ops=" << result.clients.ok << "ok/" << result.clients.fail << "fail/" << result.clients.info
                 << "info/" << result.clients.local_reads << "local log=" << result.log_length
                 << " epoch=" << result.epoch << " crashes=" << result.cluster.crashes << " cuts=" << result.cluster.cuts
-                << " msgs=" << result.network.sent << " trace=" << std::hex << result.trace_hash << std::dec << "\n";
+                << " msgs=" << result.network.sent;
+            if (rep.total_loss) {  // only there, so other runs print the same line as before
+                out << " majority_lost=" << (result.majority_lost ? 1 : 0) << " histories=" << result.histories;
+            }
+            out << " trace=" << std::hex << result.trace_hash << std::dec << "\n";
         }
         if (result.verdict.kind != tricache::sim::VerdictKind::Pass) {
             const bool safety = result.verdict.kind == tricache::sim::VerdictKind::Safety;
@@ -299,6 +309,9 @@ int main(int argc, char** argv) {
     std::uint64_t transactions = 0;
     double sim_seconds = 0.0;
     std::uint64_t failures = 0;
+    std::uint64_t total_loss_runs = 0;
+    std::uint64_t majority_lost_runs = 0;
+    std::uint64_t rebootstrapped_runs = 0;
     int worst = 0;
     int first_failure = 0;
     const auto wall_start = std::chrono::steady_clock::now();
@@ -311,6 +324,9 @@ int main(int argc, char** argv) {
         ok_ops += rep.ok_ops;
         transactions += rep.transactions;
         sim_seconds += rep.sim_seconds;
+        total_loss_runs += rep.total_loss ? 1 : 0;
+        majority_lost_runs += rep.majority_lost ? 1 : 0;
+        rebootstrapped_runs += rep.rebootstrapped ? 1 : 0;
         if (rep.exit_code != 0) {
             if (first_failure == 0) first_failure = rep.exit_code;
             ++failures;
@@ -320,6 +336,10 @@ int main(int argc, char** argv) {
     if (!keep_going && first_failure != 0) return first_failure;
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    if (total_loss_runs != 0) {
+        std::cout << "total-failure runs: " << total_loss_runs << " (a majority without memory in "
+                  << majority_lost_runs << ", rebootstrapped in " << rebootstrapped_runs << ")\n";
+    }
     if (failures != 0) {
         std::cout << "summary: " << failures << " of " << runs << " runs FAILED\n";
         return worst;

@@ -1,4 +1,5 @@
-// The automatic mode over many seeds with swarm faults on 3, 5 and 7 nodes.
+// The automatic mode over many seeds with swarm faults on 3, 5 and 7 nodes,
+// total failures included (about one seed in eight draws one).
 // Each failure names the seed and the tricache-sim command that replays it.
 // TRICACHE_SOAK=1 runs 20 times as many seeds.
 #include <gtest/gtest.h>
@@ -35,27 +36,79 @@ constexpr std::uint64_t kSanitizedShare = 1;
 constexpr std::uint64_t kSimMs = 1500;
 constexpr std::uint64_t kBoundMs = 20000;
 
+// Runs the swarm config with the sweep's lengths; a failure is reported with
+// the command that replays it.
+RunResult run_reported(RunConfig config, std::uint32_t nodes) {
+    config.sim_ms = kSimMs;
+    config.quiesce_bound_ms = kBoundMs;
+    config.cluster.engine_monitors = engine_monitors();
+    RunResult r = run(config);
+    if (r.verdict.kind != VerdictKind::Pass) {
+        ADD_FAILURE() << (r.verdict.kind == VerdictKind::Safety ? "SAFETY " : "LIVENESS ")
+                      << r.verdict.violation.property << ": " << r.verdict.violation.detail << "\n  seed "
+                      << config.seed << ": " << describe(config) << "\n  replay: tricache-sim --seed " << config.seed
+                      << " --runs 1 --nodes " << nodes << " --sim-ms " << kSimMs << " --bound-ms " << kBoundMs
+                      << " --swarm --transcript";
+    }
+    return r;
+}
+
 void sweep(std::uint32_t nodes, std::uint64_t first_seed, std::uint64_t seeds) {
     std::uint64_t ok_ops = 0;
     std::uint64_t failures = 0;
     seeds = std::max<std::uint64_t>(1, seeds / kSanitizedShare);
     for (std::uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
-        RunConfig config = swarm_config(seed, nodes);
-        config.sim_ms = kSimMs;
-        config.quiesce_bound_ms = kBoundMs;
-        config.cluster.engine_monitors = engine_monitors();
-        const RunResult r = run(config);
+        const RunResult r = run_reported(swarm_config(seed, nodes), nodes);
         ok_ops += r.clients.ok;
-        if (r.verdict.kind == VerdictKind::Pass) continue;
-        ++failures;
-        ADD_FAILURE() << (r.verdict.kind == VerdictKind::Safety ? "SAFETY " : "LIVENESS ")
-                      << r.verdict.violation.property << ": " << r.verdict.violation.detail << "\n  seed " << seed
-                      << ": " << describe(config) << "\n  replay: tricache-sim --seed " << seed
-                      << " --runs 1 --nodes " << nodes << " --sim-ms " << kSimMs << " --bound-ms " << kBoundMs
-                      << " --swarm --transcript";
-        if (failures >= 5) break;  // enough to go on; the first seeds are the report
+        if (r.verdict.kind != VerdictKind::Pass && ++failures >= 5) break;  // enough to go on
     }
     EXPECT_GT(ok_ops, seeds);  // the sweep did real work
+}
+
+// Swarm runs that drew total failure (ClusterOptions::allow_total_loss) from
+// the first `wanted` such seeds at or after first_seed; the others are skipped
+// unrun. Each must pass, and enough of them must really lose a majority's
+// memory and be rebootstrapped by the runner's operator, so that the swarm
+// cannot silently stop drawing total failures.
+void total_failure_sweep(std::uint32_t nodes, std::uint64_t first_seed, std::uint64_t wanted) {
+    wanted = std::max<std::uint64_t>(2, wanted / kSanitizedShare);
+    std::uint64_t drawn = 0;
+    std::uint64_t majority_lost = 0;
+    std::uint64_t rebootstrapped = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t seed = first_seed;
+    for (; drawn < wanted && seed < first_seed + 100 * wanted; ++seed) {
+        const RunConfig config = swarm_config(seed, nodes);
+        if (!config.cluster.allow_total_loss) continue;
+        ++drawn;
+        const RunResult r = run_reported(config, nodes);
+        majority_lost += r.majority_lost ? 1 : 0;
+        rebootstrapped += r.histories > 1 ? 1 : 0;
+        if (r.verdict.kind != VerdictKind::Pass && ++failures >= 5) return;
+    }
+    // About one seed in eight draws it; most of those lose a majority.
+    EXPECT_EQ(drawn, wanted) << "too few seeds drew a total failure below " << seed;
+    EXPECT_GE(majority_lost * 2, drawn) << majority_lost << " of " << drawn << " lost a majority's memory";
+    EXPECT_GE(rebootstrapped * 3, drawn) << rebootstrapped << " of " << drawn << " were rebootstrapped";
+}
+
+// About 2 s in release. Odd sizes only, like the sweeps below: on 4 and 6
+// nodes a run that leaves exactly half the cluster amnesiac can stay stuck
+// with nobody reporting NEEDS_REBOOTSTRAP (R-TOTAL-LOSS counts a majority),
+// which tricache-sim --nodes 4 or 6 reports as a P9 failure.
+TEST(SimSeedSweep, TotalFailureRunsRebootstrapAndPass) {
+    total_failure_sweep(3, 300001, 200 * static_cast<std::uint64_t>(soak_factor()));
+    total_failure_sweep(5, 400001, 100 * static_cast<std::uint64_t>(soak_factor()));
+    total_failure_sweep(7, 500001, 50 * static_cast<std::uint64_t>(soak_factor()));
+}
+
+// The even sizes, off until R-TOTAL-LOSS also fires when exactly half of C
+// is amnesiac (then no majority can ever promise a view change, yet nobody
+// reports NEEDS_REBOOTSTRAP; seeds 110 on 4 nodes and 19 on 6 nodes of
+// tricache-sim --swarm stay stuck). Run with --gtest_also_run_disabled_tests.
+TEST(SimSeedSweep, DISABLED_TotalFailureRunsOnEvenSizes) {
+    total_failure_sweep(4, 600001, 100 * static_cast<std::uint64_t>(soak_factor()));
+    total_failure_sweep(6, 700001, 60 * static_cast<std::uint64_t>(soak_factor()));
 }
 
 // Bigger clusters cost more per run; 3-node runs are where most windows line up.
