@@ -102,11 +102,10 @@ TEST(SimSeedSweep, TotalFailureRunsRebootstrapAndPass) {
     total_failure_sweep(7, 500001, 50 * static_cast<std::uint64_t>(soak_factor()));
 }
 
-// The even sizes, off until R-TOTAL-LOSS also fires when exactly half of C
-// is amnesiac (then no majority can ever promise a view change, yet nobody
-// reports NEEDS_REBOOTSTRAP; seeds 110 on 4 nodes and 19 on 6 nodes of
-// tricache-sim --swarm stay stuck). Run with --gtest_also_run_disabled_tests.
-TEST(SimSeedSweep, DISABLED_TotalFailureRunsOnEvenSizes) {
+// The even sizes: with exactly half of C amnesiac no majority can ever promise
+// a view change, so R-TOTAL-LOSS must fire there too (seeds 110 on 4 nodes and
+// 19 on 6 nodes of tricache-sim --swarm hung before it did).
+TEST(SimSeedSweep, TotalFailureRunsOnEvenSizes) {
     total_failure_sweep(4, 600001, 100 * static_cast<std::uint64_t>(soak_factor()));
     total_failure_sweep(6, 700001, 60 * static_cast<std::uint64_t>(soak_factor()));
 }
