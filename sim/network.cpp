@@ -111,7 +111,7 @@ std::size_t Network::collect_ready(std::uint64_t now_ms) {
     // small keys gives the same order as sorting the messages themselves.
     assert(!collected_);
     std::vector<ReadyKey>& keys = ready_keys_;
-    std::vector<std::size_t>& touched = ready_queues_;  // queues that lose messages
+    std::vector<Touched>& touched = ready_queues_;  // queues that lose messages
     keys.clear();
     touched.clear();
     for (std::size_t i = 0; i < queues_.size(); ++i) {
@@ -131,7 +131,7 @@ std::size_t Network::collect_ready(std::uint64_t now_ms) {
             ++at;
         }
         min_ready_[i] = rest;
-        if (keys.size() != before) touched.push_back(i);
+        if (keys.size() != before) touched.push_back(Touched{i, keys.size() - before});
     }
     if (keys.empty()) return 0;
     collected_ = true;
@@ -152,10 +152,11 @@ void Network::remove_ready() {
     for (const ReadyKey& k : ready_keys_) queues_[k.queue][k.at].seq = kTaken;
     // Collected messages gather at the front: popping those first spares
     // moving every later message to close the gap.
-    for (const std::size_t i : ready_queues_) {
-        auto& q = queues_[i];
-        while (!q.empty() && q.front().seq == kTaken) q.pop_front();
-        std::erase_if(q, [](const InFlight& m) { return m.seq == kTaken; });
+    for (const Touched& t : ready_queues_) {
+        auto& q = queues_[t.queue];
+        std::size_t left = t.taken;
+        for (; left != 0 && !q.empty() && q.front().seq == kTaken; --left) q.pop_front();
+        if (left != 0) std::erase_if(q, [](const InFlight& m) { return m.seq == kTaken; });  // only then a gap
     }
     ready_keys_.clear();
     ready_queues_.clear();

@@ -163,7 +163,11 @@ private:
     NetworkCounters counters_;
     // collect_ready's results, kept to spare an allocation every simulated ms.
     std::vector<ReadyKey> ready_keys_;
-    std::vector<std::size_t> ready_queues_;
+    struct Touched {
+        std::size_t queue;
+        std::size_t taken;  // how many of its messages were collected
+    };
+    std::vector<Touched> ready_queues_;
     bool collected_ = false;  // between collect_ready and remove_ready
 };
 
