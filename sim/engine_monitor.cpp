@@ -13,10 +13,6 @@ EngineMonitor::StoreMark EngineMonitor::mark_of(const store::LruStore& store) {
     return StoreMark{&store, store.digest(), store.size(), store.bytes(), store.evictions()};
 }
 
-bool EngineMonitor::needs_deep_check(const Seen& s, const StoreMark& now, bool changed_log) {
-    return changed_log || !s.deep_checked || *s.deep_checked != now;
-}
-
 EngineMonitor::EngineMonitor(std::uint32_t nodes, bool deep) : seen_(nodes), deep_(deep) {}
 
 checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coordinator::Engine& engine,

@@ -54,7 +54,9 @@ private:
     // a rebootstrap's empty state) is installed; every such change shows in
     // the call's deliveries, its snapshot, or the store's O(1) summary. A call
     // that shows none of them left the store as the last deep check saw it.
-    static bool needs_deep_check(const Seen& s, const StoreMark& now, bool changed_log);
+    static bool needs_deep_check(const Seen& s, const StoreMark& now, bool changed_log) {
+        return changed_log || !s.deep_checked || *s.deep_checked != now;
+    }
     std::vector<Seen> seen_;  // by node - 1
     bool deep_;
 };

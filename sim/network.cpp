@@ -10,23 +10,12 @@
 namespace tricache::sim {
 
 Network::Network(std::uint32_t nodes)
-    : nodes_(nodes), queues_(std::size_t{nodes} * nodes), faults_(std::size_t{nodes} * nodes), node_faults_(nodes) {
+    : nodes_(nodes),
+      queues_(std::size_t{nodes} * nodes),
+      min_ready_(std::size_t{nodes} * nodes, kForever),
+      faults_(std::size_t{nodes} * nodes),
+      node_faults_(nodes) {
     assert(nodes >= 1);
-}
-
-std::size_t Network::index(Link link) const {
-    assert(link.from >= 1 && link.from <= nodes_ && link.to >= 1 && link.to <= nodes_);
-    assert(link.from != link.to);
-    return std::size_t{link.from - 1} * nodes_ + (link.to - 1);
-}
-
-Link Network::link_at(std::size_t i) const {
-    return Link{static_cast<NodeId>(i / nodes_) + 1, static_cast<NodeId>(i % nodes_) + 1};
-}
-
-bool Network::can_step(NodeId n, std::uint64_t now_ms) const {
-    const NodeFaults& f = node(n);
-    return f.up && now_ms >= f.paused_until_ms;
 }
 
 std::optional<std::string> Network::send(Link link, protocol::PeerMessage&& msg, std::uint64_t now_ms, Rng& rng,
@@ -43,10 +32,12 @@ std::optional<std::string> Network::send(Link link, protocol::PeerMessage&& msg,
         return codec_error;
     }
     const unsigned copies = rng.chance(f.duplicate) ? 2 : 1;
-    auto& q = queues_[index(link)];
+    const std::size_t i = index(link);
+    auto& q = queues_[i];
     for (unsigned c = 0; c < copies; ++c) {
         const std::uint64_t delay = rng.between(f.delay_min_ms, std::max(f.delay_min_ms, f.delay_max_ms));
         const std::uint64_t seq = next_seq_++;
+        min_ready_[i] = std::min(min_ready_[i], now_ms + delay);
         // The last copy takes the message over.
         if (c + 1 == copies) {
             q.emplace_back(seq, now_ms + delay, std::make_unique<protocol::PeerMessage>(std::move(msg)));
@@ -83,7 +74,7 @@ void Network::duplicate(Link link, std::uint64_t k) {
     assert(!collected_);
     auto& q = queues_[index(link)];
     assert(!q.empty());
-    const InFlight& original = q[k % q.size()];
+    const InFlight& original = q[k % q.size()];  // same ready time: min_ready_ stays right
     InFlight copy{next_seq_++, original.ready_ms, std::make_unique<protocol::PeerMessage>(*original.msg)};
     q.push_back(std::move(copy));
     ++counters_.duplicated;
@@ -120,21 +111,27 @@ std::size_t Network::collect_ready(std::uint64_t now_ms) {
     // small keys gives the same order as sorting the messages themselves.
     assert(!collected_);
     std::vector<ReadyKey>& keys = ready_keys_;
-    std::vector<std::size_t>& touched = ready_queues_;  // queues that lose messages
+    std::vector<Touched>& touched = ready_queues_;  // queues that lose messages
     keys.clear();
     touched.clear();
     for (std::size_t i = 0; i < queues_.size(); ++i) {
+        if (min_ready_[i] > now_ms) continue;  // empty, or nothing ready yet
         const auto& q = queues_[i];
-        if (q.empty()) continue;
         const LinkFaults& f = faults_[i];
         if (f.blocked || now_ms < f.clogged_until_ms || !can_step(link_at(i).to, now_ms)) continue;
         const std::size_t before = keys.size();
         std::size_t at = 0;
+        std::uint64_t rest = kForever;  // what stays after remove_ready (sends meanwhile lower it)
         for (const InFlight& m : q) {  // an iterator, not q[at]: no block lookup per message
-            if (m.ready_ms <= now_ms) keys.push_back(ReadyKey{m.ready_ms, m.seq, i, at});
+            if (m.ready_ms <= now_ms) {
+                keys.push_back(ReadyKey{m.ready_ms, m.seq, i, at});
+            } else {
+                rest = std::min(rest, m.ready_ms);
+            }
             ++at;
         }
-        if (keys.size() != before) touched.push_back(i);
+        min_ready_[i] = rest;
+        if (keys.size() != before) touched.push_back(Touched{i, keys.size() - before});
     }
     if (keys.empty()) return 0;
     collected_ = true;
@@ -155,10 +152,11 @@ void Network::remove_ready() {
     for (const ReadyKey& k : ready_keys_) queues_[k.queue][k.at].seq = kTaken;
     // Collected messages gather at the front: popping those first spares
     // moving every later message to close the gap.
-    for (const std::size_t i : ready_queues_) {
-        auto& q = queues_[i];
-        while (!q.empty() && q.front().seq == kTaken) q.pop_front();
-        std::erase_if(q, [](const InFlight& m) { return m.seq == kTaken; });
+    for (const Touched& t : ready_queues_) {
+        auto& q = queues_[t.queue];
+        std::size_t left = t.taken;
+        for (; left != 0 && !q.empty() && q.front().seq == kTaken; --left) q.pop_front();
+        if (left != 0) std::erase_if(q, [](const InFlight& m) { return m.seq == kTaken; });  // only then a gap
     }
     ready_keys_.clear();
     ready_queues_.clear();
@@ -177,6 +175,7 @@ void Network::crash(NodeId n) {
             auto& q = queues_[index(l)];
             counters_.lost += q.size();
             q.clear();
+            min_ready_[index(l)] = kForever;
         }
     }
 }

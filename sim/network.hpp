@@ -5,6 +5,7 @@
 // Messages travel as values; no byte ever leaves the process.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -69,7 +70,10 @@ public:
     const LinkFaults& faults(Link link) const { return faults_[index(link)]; }
     NodeFaults& node(NodeId n) { return node_faults_[n - 1]; }
     const NodeFaults& node(NodeId n) const { return node_faults_[n - 1]; }
-    bool can_step(NodeId n, std::uint64_t now_ms) const;
+    bool can_step(NodeId n, std::uint64_t now_ms) const {
+        const NodeFaults& f = node(n);
+        return f.up && now_ms >= f.paused_until_ms;
+    }
     bool clogged(Link link, std::uint64_t now_ms) const { return now_ms < faults(link).clogged_until_ms; }
 
     // Applies the link's loss, duplication and delay draws from `rng`, and with
@@ -137,18 +141,33 @@ private:
         std::size_t at;
     };
 
-    std::size_t index(Link link) const;
-    Link link_at(std::size_t i) const;
+    // Inline: faults() and blocked() run for every send and every delivery.
+    std::size_t index(Link link) const {
+        assert(link.from >= 1 && link.from <= nodes_ && link.to >= 1 && link.to <= nodes_);
+        assert(link.from != link.to);
+        return std::size_t{link.from - 1} * nodes_ + (link.to - 1);
+    }
+    Link link_at(std::size_t i) const {
+        return Link{static_cast<NodeId>(i / nodes_) + 1, static_cast<NodeId>(i % nodes_) + 1};
+    }
 
     std::uint32_t nodes_;
     std::vector<std::deque<InFlight>> queues_;  // by index(link); self-links stay empty
+    // By index(link): at most the earliest ready time in that queue (kForever
+    // when empty), so collect_ready skips, without a look inside, every queue
+    // that holds nothing ready yet. Removals may leave it low, never high.
+    std::vector<std::uint64_t> min_ready_;
     std::vector<LinkFaults> faults_;
     std::vector<NodeFaults> node_faults_;
     std::uint64_t next_seq_ = 1;
     NetworkCounters counters_;
     // collect_ready's results, kept to spare an allocation every simulated ms.
     std::vector<ReadyKey> ready_keys_;
-    std::vector<std::size_t> ready_queues_;
+    struct Touched {
+        std::size_t queue;
+        std::size_t taken;  // how many of its messages were collected
+    };
+    std::vector<Touched> ready_queues_;
     bool collected_ = false;  // between collect_ready and remove_ready
 };
 

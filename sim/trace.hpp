@@ -13,7 +13,8 @@ namespace tricache::sim {
 
 class TraceHash {
 public:
-    TraceHash& add(std::uint64_t v) {
+    // Always inlined: it runs several times per event, and g++ kept it out of line.
+    [[gnu::always_inline]] TraceHash& add(std::uint64_t v) {
         h_ ^= v + 0x9e3779b97f4a7c15ULL + (h_ << 6) + (h_ >> 2);
         h_ = mix(h_);
         return *this;
