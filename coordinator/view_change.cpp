@@ -679,24 +679,24 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     txs_.clear();
     undecided_.clear();
     committed_.clear();
-    // The coordinator's transactions of the closed epoch are over. Clients still
-    // waiting go again (R-REQUEUE); retries of already-applied requests are
-    // answered from the retry table when their turn comes.
-    std::vector<std::pair<std::uint64_t, BatchPtr>> mine;
-    for (const auto& [tx, ct] : coord_) {
-        // An aborted attempt was answered or re-queued when it aborted.
-        if (ct.phase != Phase::Decided || ct.commit) mine.emplace_back(tx.seq, ct.batch);
-    }
-    coord_.clear();
-    own_undecided_ = 0;
-    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     if (crosses) {
         abandon_clients("this node moved to another history of the cluster (started at epoch " +
                         std::to_string(ecr.next.history) + "); its old history is gone");
     } else {
+        // The coordinator's transactions of the closed epoch are over. Clients still
+        // waiting go again (R-REQUEUE); retries of already-applied requests are
+        // answered from the retry table when their turn comes.
+        std::vector<std::pair<std::uint64_t, BatchPtr>> mine;
+        for (const auto& [tx, ct] : coord_) {
+            // An aborted attempt was answered or re-queued when it aborted.
+            if (ct.phase != Phase::Decided || ct.commit) mine.emplace_back(tx.seq, ct.batch);
+        }
+        std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
         // Having applied the ECR, this node knows every outcome: what is left was aborted.
         for (const auto& [seq, batch] : mine) requeue(*batch, !applied);  // newest first: the oldest ends in front
     }
+    coord_.clear();
+    own_undecided_ = 0;
 
     enter_view(ecr.next, now);
     last_ecr_ = ecr;

@@ -20,8 +20,9 @@ struct RunResult {
     std::uint64_t sim_ms = 0;  // simulated time at the end, quiesce included
     std::uint64_t log_length = 0;
     std::uint64_t epoch = 0;  // node 1's epoch at the end (view changes happened when > 1)
-    // Total-failure runs: whether a majority was ever without memory at once
-    // during the faulty phase, and how many histories the run had (1 + the
+    // Total-failure runs: whether, at some ms of the faulty phase, more nodes
+    // were without memory than the crash limit allows (a majority of an odd
+    // cluster, half of an even one), and how many histories the run had (1 + the
     // rebootstraps some node adopted).
     bool majority_lost = false;
     std::size_t histories = 1;
