@@ -96,7 +96,10 @@ Engine Engine::bootstrap(EngineConfig config) {
     View v;
     v.epoch = 1;
     v.history = 1;  // R-HISTORY
-    for (NodeId n : e.config_.cluster) v.members.push_back({n, 1});
+    for (NodeId n : e.config_.cluster) {
+        v.members.push_back({n, 1});
+        v.birth.push_back({n, 1, 0});  // R-HISTORY-ORDER: before every rebootstrap
+    }
     e.enter_view(v, 0);
     e.status_ = NodeStatus::Normal;
     e.last_normal_epoch_ = 1;
@@ -183,7 +186,7 @@ void Engine::observe(const Timestamp& ts) { clock_ = std::max(clock_, ts.counter
 
 void Engine::send(NodeId to, PeerBody body) {
     PeerMessage m;
-    m.header = PeerHeader{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch};
+    m.header = PeerHeader{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch, view_.history};
     m.body = std::move(body);
     out_.messages.push_back({to, std::move(m)});
 }
@@ -222,13 +225,16 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
                             std::holds_alternative<SnapshotChunk>(msg.body);
     seen_[h.from] = Seen{h.incarnation, now};
     max_epoch_seen_ = std::max(max_epoch_seen_, h.epoch);
-    if (h.epoch < view_.epoch && !std::holds_alternative<NewView>(msg.body)) push_new_view(h.from, now);  // R-CATCH-UP
+    const bool same_history = h.history == view_.history;  // R-HISTORY-ORDER
+    if ((h.epoch < view_.epoch || !same_history) && !std::holds_alternative<NewView>(msg.body)) {
+        push_new_view(h.from, now);  // R-CATCH-UP: whichever of us is in the older history crosses
+    }
     if (auto inc = member_incarnation(h.from)) {
         if (*inc == h.incarnation) {
             // A member in another epoch is not taking part in this one. Catch-up
             // moves a member that is behind, or us when it is ahead; if neither
             // can (one of us refuses a rebootstrap record), it must be suspected.
-            if (h.epoch == view_.epoch) last_heard_[h.from] = now;
+            if (h.epoch == view_.epoch && same_history) last_heard_[h.from] = now;
         } else if (h.incarnation != 0 && status_ == NodeStatus::Normal) {
             // A member speaks with another incarnation: it restarted and forgot. R-SUSPECT.
             joiners_[h.from] = Joiner{h.incarnation, now, true};
@@ -238,8 +244,8 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
         std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
         return;
     }
-    // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member.
-    if (!is_member(h.from, h.incarnation)) return;
+    // R-EPOCH-FILTER: commit-path traffic only from the current incarnation of a member, in our history.
+    if (!is_member(h.from, h.incarnation) || !same_history) return;
     std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
 }
 

@@ -239,6 +239,7 @@ private:
     void requeue(const protocol::Batch& batch, bool maybe_applied);
     void refuse_queued(protocol::ErrorCode code, const std::string& detail);
     void abandon_clients(const std::string& why);
+    void forget_history();
     bool can_vote() const;
     std::uint64_t random_below(std::uint64_t bound);
     std::size_t majority() const { return config_.cluster.size() / 2 + 1; }
@@ -359,15 +360,17 @@ private:
         protocol::Epoch epoch = 0;
         std::uint64_t started_ms = 0;
         std::uint64_t last_sent_ms = 0;
-        std::map<protocol::NodeId, protocol::Incarnation> promised;
+        std::map<protocol::NodeId, protocol::BirthStamp> promised;  // becomes the new view's birth
     };
     std::optional<RbProposal> rb_proposal_;
     struct RbPromiseHeld {  // R-RB-PROMISE
         protocol::Epoch epoch = 0;
         std::uint64_t until_ms = 0;
         protocol::NodeId to = 0;  // the proposer; this node itself for its own proposal
+        std::uint64_t count = 0;  // rb_promises_given_ when it was given
     };
     std::optional<RbPromiseHeld> rb_promise_;
+    std::uint64_t rb_promises_given_ = 0;  // at this incarnation (R-HISTORY-ORDER)
     std::string rb_outcome_;  // how this node's last proposal ended, for status
     struct Proposal {
         protocol::Ballot ballot;

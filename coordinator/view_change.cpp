@@ -6,6 +6,7 @@
 
 #include "coordinator/engine.hpp"
 #include "coordinator/hash.hpp"
+#include "coordinator/history.hpp"
 #include "protocol/codec.hpp"
 
 namespace tricache::coordinator {
@@ -62,6 +63,17 @@ void Engine::abandon_clients(const std::string& why) {
     for (const auto& key : abandoned) reply_error(key, ErrorCode::TimeoutOutcomeUnknown, why);
     queue_.clear();
     queued_.clear();
+}
+
+// R-HISTORY: what belongs to the history left behind. Its epochs may equal
+// the new one's, so an accepted record or a frozen snapshot of it would be
+// taken for the new history's.
+void Engine::forget_history() {
+    fetch_.reset();
+    vc_accepted_ballot_ = kNoBallot;
+    vc_accepted_ecr_.reset();
+    frozen_epoch_ = 0;
+    frozen_snapshot_.clear();
 }
 
 // Answers every queued request. A request that sat in a transaction whose
@@ -201,8 +213,8 @@ bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
     }
     rb_proposal_ = RbProposal{epoch, now, now, {}};
     rb_outcome_.clear();
-    rb_promise_ = RbPromiseHeld{epoch, now + 2 * config_.vc_timeout_ms, config_.self};
-    rb_proposal_->promised[config_.self] = incarnation_;
+    rb_promise_ = RbPromiseHeld{epoch, now + 2 * config_.vc_timeout_ms, config_.self, ++rb_promises_given_};
+    rb_proposal_->promised[config_.self] = BirthStamp{config_.self, incarnation_, rb_promise_->count};
     for (NodeId n : config_.cluster) {
         if (n != config_.self) send(n, RbPrepare{epoch});
     }
@@ -256,8 +268,10 @@ void Engine::finish_rebootstrap(std::uint64_t now) {
     v.history = v.epoch;  // R-HISTORY: a new history starts here
     // Exactly the incarnations that promised: a node heard only before it
     // crashed would make a view that can never commit.
-    for (const auto& [node, inc] : rb_proposal_->promised) v.members.push_back({node, inc});
-    std::sort(v.members.begin(), v.members.end());
+    for (const auto& [node, stamp] : rb_proposal_->promised) {
+        v.members.push_back({node, stamp.incarnation});
+        v.birth.push_back(stamp);  // R-HISTORY-ORDER: sorted by node, as the map is
+    }
     v.base_ts = Timestamp{clock_ + 1, 0};
     EpochClosingRecord ecr;
     ecr.closes = 0;  // marks a new history: nothing of the old one carries over
@@ -278,18 +292,20 @@ void Engine::handle(const PeerHeader& h, const RbPrepare& m, std::uint64_t now) 
         return;
     }
     if (m.epoch <= view_.epoch) return;  // an old proposal; R-CATCH-UP moves its sender on
-    rb_promise_ = RbPromiseHeld{m.epoch, now + 2 * config_.vc_timeout_ms, h.from};
+    const bool again = holds_rb_promise(now) && m.epoch == rb_promise_->epoch && h.from == rb_promise_->to;
+    const std::uint64_t count = again ? rb_promise_->count : ++rb_promises_given_;  // R-HISTORY-ORDER
+    rb_promise_ = RbPromiseHeld{m.epoch, now + 2 * config_.vc_timeout_ms, h.from, count};
     if (rb_proposal_ && rb_proposal_->epoch < m.epoch) {
         rb_outcome_ = "the rebootstrap proposed at epoch " + std::to_string(rb_proposal_->epoch) +
                       " gave way to node " + std::to_string(h.from) + "'s at epoch " + std::to_string(m.epoch);
         rb_proposal_.reset();  // this node would refuse its own record now
     }
-    send(h.from, RbPromise{m.epoch});
+    send(h.from, RbPromise{m.epoch, count});
 }
 
 void Engine::handle(const PeerHeader& h, const RbPromise& m, std::uint64_t now) {
     if (!rb_proposal_ || m.epoch != rb_proposal_->epoch) return;
-    rb_proposal_->promised[h.from] = h.incarnation;
+    rb_proposal_->promised[h.from] = BirthStamp{h.from, h.incarnation, m.count};
     finish_rebootstrap(now);
 }
 
@@ -297,13 +313,13 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     // Such a record exists only once a node saw the old history lose a
     // majority's memory or its data; a node that cannot serve there has
     // nothing left in it. A NORMAL node goes on until its view fails.
-    if ((status_ == NodeStatus::Normal && !amnesiac_) || ecr.next.epoch <= view_.epoch) return;
+    if ((status_ == NodeStatus::Normal && !amnesiac_) || !newer_record(ecr.next, view_)) return;
     if (!release_rb_promise(ecr.next.epoch, now, "another node's rebootstrap came first")) return;
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
     abandon_clients("the cluster was rebootstrapped; its old history is gone");
-    fetch_.reset();
+    forget_history();
     rb_promise_.reset();  // fulfilled: this record is at least the promised epoch
     if (rb_proposal_ && rb_proposal_->epoch <= ecr.next.epoch) rb_proposal_.reset();
     txs_.clear();
@@ -325,6 +341,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     } else {
         status_ = NodeStatus::Joining;
         full_state_ = false;
+        amnesiac_ = true;  // R-HISTORY: it never took part in this history at this incarnation
         last_join_ms_ = 0;
     }
     if (config_.record_deliveries) out_.journal.push_back(ViewInstalledEvent{ecr, member, member});
@@ -470,6 +487,7 @@ EpochClosingRecord Engine::build_ecr(std::uint64_t now) const {
               [](const CommittedTx& a, const CommittedTx& b) { return a.final_ts < b.final_ts; });
     ecr.next.epoch = view_.epoch + 1;
     ecr.next.history = view_.history;
+    ecr.next.birth = view_.birth;
     // M': the promisers, then joiners, then members of the current view heard from lately. Taking only
     // the first majority of promisers would leave a live member out of every view and churn forever.
     std::map<NodeId, Incarnation> next;
@@ -528,6 +546,7 @@ void Engine::freeze_epoch(std::uint64_t now) {
 void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) {
     if (amnesiac_) return;  // R-AMNESIA: a forgotten promise must not be counted
     if (holds_rb_promise(now)) return;  // R-RB-PROMISE: out of the old history
+    if (h.history != view_.history) return;  // R-VC-PREPARE: another history's instance (our NewView went back)
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     if (m.target <= view_.epoch) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
@@ -557,12 +576,14 @@ void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) 
 }
 
 void Engine::handle(const PeerHeader& h, const VcPromise& m, std::uint64_t now) {
+    if (h.history != view_.history) return;  // given in another history's instance
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     on_promise(h.from, h.incarnation, m, now);
 }
 
 void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
     if (amnesiac_ || holds_rb_promise(now)) return;  // R-AMNESIA, R-RB-PROMISE
+    if (h.history != view_.history) return;          // R-VC-ACCEPT: as for a prepare
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     if (m.ecr.closes < view_.epoch) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
@@ -585,10 +606,12 @@ void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
 }
 
 void Engine::handle(const PeerHeader& h, const VcAccepted& m, std::uint64_t now) {
+    if (h.history != view_.history) return;
     if (proposal_ && proposal_->accepting && m.ballot == proposal_->ballot) on_accepted(h.from, now);
 }
 
-void Engine::handle(const PeerHeader& /*h*/, const VcNack& m, std::uint64_t now) {
+void Engine::handle(const PeerHeader& h, const VcNack& m, std::uint64_t now) {
+    if (h.history != view_.history) return;  // its epochs are not ours to compare
     vc_counter_seen_ = std::max(vc_counter_seen_, m.promised.counter);
     if (!proposal_ || m.ballot != proposal_->ballot) return;
     if (m.promised > proposal_->ballot || m.installed > view_.epoch) {
@@ -663,7 +686,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
         install_rebootstrap(ecr, now);
         return;
     }
-    if (ecr.next.epoch <= view_.epoch) return;
+    if (!newer_record(ecr.next, view_)) return;  // R-HISTORY-ORDER
     if (!release_rb_promise(ecr.next.epoch, now, "a view of the running history named this node")) return;
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
@@ -682,6 +705,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     if (crosses) {
         abandon_clients("this node moved to another history of the cluster (started at epoch " +
                         std::to_string(ecr.next.history) + "); its old history is gone");
+        forget_history();
     } else {
         // The coordinator's transactions of the closed epoch are over. Clients still
         // waiting go again (R-REQUEUE); retries of already-applied requests are
@@ -724,6 +748,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
         }
         status_ = NodeStatus::Joining;
         full_state_ = false;
+        if (crosses) amnesiac_ = true;  // R-HISTORY: it never took part in this history at this incarnation
         last_join_ms_ = 0;
     }
     if (config_.record_deliveries) out_.journal.push_back(ViewInstalledEvent{ecr, member, applied});
@@ -772,6 +797,10 @@ bool Engine::may_hold_snapshot(Epoch epoch) const {
 }
 
 void Engine::handle(const PeerHeader& h, const SnapshotRequest& m, std::uint64_t /*now*/) {
+    if (h.history != view_.history) {  // our epochs are not its epochs, and we never apply its records
+        send(h.from, SnapshotChunk{m.epoch, 0, 0, {}});
+        return;
+    }
     if (frozen_epoch_ != m.epoch || frozen_snapshot_.empty()) {
         if (!may_hold_snapshot(m.epoch)) send(h.from, SnapshotChunk{m.epoch, 0, 0, {}});  // "none"
         return;
@@ -787,6 +816,7 @@ void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t n
     const bool fetching = status_ == NodeStatus::Syncing ||
                           (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data);
     if (!fetching || !fetch_ || m.epoch != fetch_->epoch) return;
+    if (m.total != 0 && h.history != view_.history) return;  // a "none" from another history is true of ours too
     if (m.total == 0) {  // "none": R-DATA-LOSS evidence
         fetch_->none_ms[h.from] = now;
         update_total_loss(now);

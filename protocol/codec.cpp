@@ -2,7 +2,7 @@
 // the format is spec/WIRE.md; this block is its summary.
 //
 //   * A top-level message is one msgpack array [version, kind, fields...]:
-//       kind 1 PeerMessage     [v, 1, cluster_id, from, incarnation, epoch, body]
+//       kind 1 PeerMessage     [v, 1, cluster_id, from, incarnation, epoch, history, body]
 //       kind 2 ClientRequest   [v, 2, cluster_id, client, request, body]
 //       kind 3 ClientResponse  [v, 3, client, request, body]
 //       kind 4 Snapshot        [v, 4, epoch, base_ts, max_entries, max_bytes,
@@ -230,6 +230,12 @@ TRICACHE_SCHEMA(Member) {
     v("node", node);
     v("incarnation", incarnation);
 }
+TRICACHE_SCHEMA(BirthStamp) {
+    auto& [node, incarnation, count] = m;
+    v("node", node);
+    v("incarnation", incarnation);
+    v("count", count);
+}
 
 TRICACHE_SCHEMA(Get) {
     auto& [key] = m;
@@ -319,11 +325,12 @@ TRICACHE_SCHEMA(ErrorReply) {
 }
 
 TRICACHE_SCHEMA(View) {
-    auto& [epoch, members, base_ts, history] = m;
+    auto& [epoch, members, base_ts, history, birth] = m;
     v("epoch", epoch);
     v("members", members, Lim::Members);
     v("base_ts", base_ts);
     v("history", history);
+    v("birth", birth, Lim::Members);
 }
 TRICACHE_SCHEMA(CommittedTx) {
     auto& [tx, final_ts, batch] = m;
@@ -453,8 +460,9 @@ TRICACHE_SCHEMA(RbPrepare) {
     v("epoch", epoch);
 }
 TRICACHE_SCHEMA(RbPromise) {
-    auto& [epoch] = m;
+    auto& [epoch, count] = m;
     v("epoch", epoch);
+    v("count", count);
 }
 TRICACHE_SCHEMA(JoinReq) {
     auto& [amnesiac] = m;
@@ -501,12 +509,13 @@ TRICACHE_SCHEMA(RetryEntry) {
 // and checked by the caller.
 TRICACHE_SCHEMA(PeerMessage) {
     auto& [header, body] = m;
-    auto& [version, cluster_id, from, incarnation, epoch] = header;
+    auto& [version, cluster_id, from, incarnation, epoch, history] = header;
     (void)version;
     v("cluster_id", cluster_id, Str::Cluster);
     v("from", from);
     v("incarnation", incarnation);
     v("epoch", epoch);
+    v("history", history);
     v("body", body);
 }
 TRICACHE_SCHEMA(ClientRequest) {
@@ -1272,7 +1281,13 @@ std::string show_ecr(const EpochClosingRecord& ecr) {
                      [](const CommittedTx& c) { return to_string(c.tx) + "@" + to_string(c.final_ts); }) +
            " aborted=" + show_txs(ecr.aborted) + " next=e" + std::to_string(ecr.next.epoch) +
            show_members(ecr.next.members) + " base=" + to_string(ecr.next.base_ts) +
-           " history=e" + std::to_string(ecr.next.history) + ">";
+           " history=e" + std::to_string(ecr.next.history) + " birth=" +
+           show_list(ecr.next.birth, 16, ",",
+                     [](const BirthStamp& b) {
+                         return std::to_string(b.node) + "." + std::to_string(b.incarnation) + "#" +
+                                std::to_string(b.count);
+                     }) +
+           ">";
 }
 
 std::string body_details(const CanCommit& m) { return to_string(m.tx) + " batch=" + show_batch(*m.batch); }
@@ -1316,7 +1331,7 @@ std::string body_details(const VcNack& m) {
 }
 std::string body_details(const NewView& m) { return show_ecr(m.ecr); }
 std::string body_details(const RbPrepare& m) { return "e" + std::to_string(m.epoch); }
-std::string body_details(const RbPromise& m) { return "e" + std::to_string(m.epoch); }
+std::string body_details(const RbPromise& m) { return "e" + std::to_string(m.epoch) + " count=" + std::to_string(m.count); }
 std::string body_details(const JoinReq& m) { return m.amnesiac ? "amnesiac" : "remembers promises"; }
 std::string body_details(const SnapshotRequest& m) {
     return "e" + std::to_string(m.epoch) + " from_chunk=" + std::to_string(m.from_chunk);

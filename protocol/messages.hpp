@@ -204,11 +204,21 @@ enum class VoteNoReason : std::uint8_t {
 
 enum class Outcome : std::uint8_t { Unknown = 0, Committed = 1, Aborted = 2 };
 
+// One promiser of the rebootstrap that started a history (R-HISTORY-ORDER):
+// its incarnation and how many rebootstrap promises it had given at it.
+struct BirthStamp {
+    NodeId node = 0;
+    Incarnation incarnation = 0;
+    std::uint64_t count = 0;
+    friend auto operator<=>(const BirthStamp&, const BirthStamp&) = default;
+};
+
 struct View {
     Epoch epoch = 0;
     std::vector<Member> members;  // sorted by node id
     Timestamp base_ts;            // every timestamp of this epoch is above it
     Epoch history = 0;            // the epoch its history started at (R-HISTORY); 0: none (an amnesiac node)
+    std::vector<BirthStamp> birth;  // who started that history, sorted by node (R-HISTORY-ORDER)
     friend bool operator==(const View&, const View&) = default;
 };
 
@@ -348,6 +358,7 @@ struct RbPrepare {
 };
 struct RbPromise {
     Epoch epoch = 0;
+    std::uint64_t count = 0;  // the promiser's promises so far at its incarnation (R-HISTORY-ORDER)
     friend bool operator==(const RbPromise&, const RbPromise&) = default;
 };
 // "Add me to the view": from a restarted node (amnesiac: it remembers no promise,
@@ -394,6 +405,7 @@ struct PeerHeader {
     NodeId from = 0;
     Incarnation incarnation = 0;
     Epoch epoch = 0;
+    Epoch history = 0;  // the sender's history (R-HISTORY); 0: it is in none
     friend bool operator==(const PeerHeader&, const PeerHeader&) = default;
 };
 

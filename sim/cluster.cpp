@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "coordinator/history.hpp"
 #include "protocol/codec.hpp"
 #include "sim/convert.hpp"
 
@@ -140,9 +141,12 @@ std::size_t Cluster::generation_of(protocol::Epoch epoch) const {
 // away, which is right only if that history can never serve again. It still
 // could if a majority of the cluster remembers it (in it, with memory) and some
 // live node holds the data of its latest epoch. Judged as the first node adopts
-// the new record; that node is judged by its state before the call.
-checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter) const {
+// the new record; that node is judged by its state before the call. A history
+// newer than the record (R-HISTORY-ORDER) is not abandoned: the record is the
+// one that loses, stillborn (two overlapping proposals, R-RB-PROMISE).
+checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter, const protocol::View& record) const {
     const Generation& g = gens_.at(gen);
+    if (coordinator::history_newer(g.record, record)) return std::nullopt;
     std::uint32_t remembering = 0;
     NodeId holder = 0;
     for (NodeId n = 1; n <= options_.nodes; ++n) {
@@ -290,7 +294,7 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                             // A restarted node is in no history: then every one must be lost.
                             for (std::size_t h = 0; h < gens_.size(); ++h) {
                                 if (log_gen_.at(node - 1) == kNoLog || log_gen_.at(node - 1) == h) {
-                                    fail(check_history_lost(h, node));
+                                    fail(check_history_lost(h, node, e.ecr.next));
                                 }
                             }
                             start_generation(e.ecr.next);

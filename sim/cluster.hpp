@@ -247,7 +247,7 @@ private:
     std::size_t client_history(NodeId node) const { return crashed(node) ? gens_.size() - 1 : generation_of_node(node); }
     void start_generation(const protocol::View& view);
     bool generation_alive(std::size_t gen) const;
-    checker::CheckResult check_history_lost(std::size_t gen, NodeId adopter) const;
+    checker::CheckResult check_history_lost(std::size_t gen, NodeId adopter, const protocol::View& record) const;
     checker::NodeLog* growing_log(NodeId node, std::size_t gen);
     bool can_step(NodeId node) const { return network_.can_step(node, now_ms_); }
     // One call into an engine, then everything it produced is routed and checked.

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "coordinator/history.hpp"
+
 namespace tricache::sim {
 
 namespace {
@@ -25,11 +27,18 @@ checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coor
                                            protocol::to_string(engine.vc_promised())};
     }
     s.vc_promised = engine.vc_promised();
-    if (engine.view().epoch < s.epoch) {
-        return checker::Violation{kP8, at(node) + "installed epoch went back from " + std::to_string(s.epoch) +
-                                           " to " + std::to_string(engine.view().epoch)};
+    const protocol::View& view = engine.view();
+    if (view.epoch != s.view.epoch || view.history != s.view.history) {
+        if (!coordinator::newer_record(view, s.view)) {
+            return checker::Violation{kP8, at(node) + "installed epoch " + std::to_string(view.epoch) +
+                                               " of history e" + std::to_string(view.history) + " after epoch " +
+                                               std::to_string(s.view.epoch) + " of history e" +
+                                               std::to_string(s.view.history) + ", which is not older"};
+        }
+        s.view.epoch = view.epoch;
+        s.view.history = view.history;
+        s.view.birth = view.birth;
     }
-    s.epoch = engine.view().epoch;
     if (snapshot_length) {  // the log continues from the snapshot's end
         s.log_length = *snapshot_length;
         s.last_final = protocol::Timestamp{};

@@ -1,6 +1,7 @@
 // Cheap checks of one engine's own invariants after each call into it (part of
-// P8), per incarnation: its clock, its view-change promise and its installed
-// epoch never go back, its log grows one consecutive index at a
+// P8), per incarnation: its clock and its view-change promise never go back,
+// it installs only newer views (R-HISTORY-ORDER: a later epoch of its history,
+// or a newer history), its log grows one consecutive index at a
 // time with strictly increasing final timestamps, it never delivers past an
 // undecided transaction with a smaller key, and its store stays within its
 // limits and internally consistent.
@@ -47,7 +48,7 @@ private:
         std::uint64_t log_length = 0;
         protocol::Timestamp last_final;
         protocol::Ballot vc_promised;
-        protocol::Epoch epoch = 0;
+        protocol::View view;  // the installed one; members unused
         std::optional<StoreMark> deep_checked;  // none: not since this incarnation started
     };
     // The store only changes when a transaction is applied or a snapshot (or

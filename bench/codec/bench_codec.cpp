@@ -23,7 +23,7 @@ PeerMessage make_can_commit(std::size_t commands, std::size_t key_bytes, std::si
         key.replace(0, std::min(id.size(), key.size()), id.substr(0, key.size()));
         batch.push_back(Command{1000 + i, 5000 + i, {Set{std::move(key), std::string(value_bytes, 'v')}}});
     }
-    return PeerMessage{PeerHeader{kProtocolVersion, "bench-cluster", 3, 17, 9}, CanCommit{TxId{3, 17, 123456}, std::move(batch)}};
+    return PeerMessage{PeerHeader{kProtocolVersion, "bench-cluster", 3, 17, 9, 1}, CanCommit{TxId{3, 17, 123456}, std::move(batch)}};
 }
 
 // Thread CPU time, not wall time: on a shared machine the wall clock also

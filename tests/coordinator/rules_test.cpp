@@ -162,7 +162,7 @@ TEST(Rules, R_VOTE_NO_overloaded_participant_aborts_and_client_gets_named_error)
 
 TEST(Rules, R_VOTE_NO_wrong_epoch) {
     Harness h(3);
-    PeerMessage m{PeerHeader{kProtocolVersion, "test", 1, 1, 7}, CanCommit{TxId{1, 1, seq_of(7, 1)}, {}}};
+    PeerMessage m{PeerHeader{kProtocolVersion, "test", 1, 1, 7, 1}, CanCommit{TxId{1, 1, seq_of(7, 1)}, {}}};
     h.node(2).on_message(m, h.now());
     auto out = h.node(2).take_output();
     ASSERT_EQ(out.messages.size(), 1u);
@@ -222,7 +222,7 @@ TEST(Rules, R_PC_ACCEPT_precommit_from_another_epoch_is_nacked) {
     Harness h(3);
     h.request(1, 1, 1, {set("k", "v")});
     h.run([](const InFlight& m) { return !is<PreCommit>(m); });
-    PeerMessage pc{PeerHeader{kProtocolVersion, "test", 1, 1, 2},
+    PeerMessage pc{PeerHeader{kProtocolVersion, "test", 1, 1, 2, 1},
                    PreCommit{TxId{1, 1, seq_of(1, 1)}, kOriginalBallot, {5, 1}}};
     h.node(2).on_message(pc, h.now());
     auto out = h.node(2).take_output();
@@ -426,7 +426,7 @@ TEST(Rules, R_DECISION_QUERY_stuck_member_learns_the_outcome_from_a_peer) {
 
 TEST(Rules, R_EPOCH_FILTER_message_from_an_unknown_incarnation_is_dropped) {
     Harness h(3);
-    PeerMessage m{PeerHeader{kProtocolVersion, "test", 1, 99, 1}, CanCommit{TxId{1, 99, seq_of(1, 1)}, {}}};
+    PeerMessage m{PeerHeader{kProtocolVersion, "test", 1, 99, 1, 1}, CanCommit{TxId{1, 99, seq_of(1, 1)}, {}}};
     h.node(2).on_message(m, h.now());
     EXPECT_TRUE(h.node(2).take_output().messages.empty());
     EXPECT_EQ(h.node(2).known_transactions(), 0u);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "coordinator/history.hpp"
 #include "tests/coordinator/harness.hpp"
 
 namespace tricache::coordinator::testing {
@@ -165,15 +166,15 @@ TEST(ViewChange, R_VC_ACCEPT_an_acceptor_behind_keeps_the_record_of_its_own_inst
     Harness h(3, failure_detection);
     Engine& n1 = h.node(1);
     auto deliver = [&](NodeId from, Epoch epoch, PeerBody body) {
-        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", from, 1, epoch}, std::move(body)}, h.now());
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", from, 1, epoch, 1}, std::move(body)}, h.now());
         return n1.take_output();
     };
     EpochClosingRecord closes_1;
     closes_1.closes = 1;
-    closes_1.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}, 1};
+    closes_1.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}, 1, {}};
     EpochClosingRecord closes_2;
     closes_2.closes = 2;
-    closes_2.next = View{3, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{200, 0}, 1};
+    closes_2.next = View{3, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{200, 0}, 1, {}};
 
     deliver(2, 1, VcPrepare{Ballot{1, 2}, 2});
     auto out = deliver(2, 1, VcAccept{Ballot{1, 2}, closes_1});
@@ -199,7 +200,7 @@ TEST(ViewChange, R_VC_ACCEPT_an_acceptor_behind_keeps_the_record_of_its_own_inst
 TEST(ViewChange, R_REQUEUE_refused_request_is_queued_once_and_not_retried_at_once) {
     Harness h(3, failure_detection);
     // Node 3 has promised someone's view change: it refuses every CanCommit of epoch 1.
-    PeerMessage prep{PeerHeader{kProtocolVersion, "test", 2, 1, 1}, VcPrepare{Ballot{9, 2}, 2}};
+    PeerMessage prep{PeerHeader{kProtocolVersion, "test", 2, 1, 1, 1}, VcPrepare{Ballot{9, 2}, 2}};
     h.node(3).on_message(prep, h.now());
     h.node(3).take_output();
     h.request(1, 1, 1, {set("k", "v")});
@@ -227,7 +228,7 @@ TEST(ViewChange, R_AMNESIA_restarted_node_answers_no_prepare) {
     Harness h(3, failure_detection);
     h.crash(2);
     h.restart(2, 55);
-    PeerMessage prep{PeerHeader{kProtocolVersion, "test", 1, 1, 1}, VcPrepare{Ballot{9, 1}, 2}};
+    PeerMessage prep{PeerHeader{kProtocolVersion, "test", 1, 1, 1, 1}, VcPrepare{Ballot{9, 1}, 2}};
     h.node(2).on_message(prep, h.now());
     const auto out = h.node(2).take_output();
     for (const auto& m : out.messages) EXPECT_FALSE(std::holds_alternative<VcPromise>(m.msg.body));
@@ -421,13 +422,13 @@ TEST(ViewChange, R_RB_PROMISE_a_rebootstrap_needs_a_majority_that_serves_no_hist
     EXPECT_EQ(h.node(1).state().store().peek("k"), std::optional<std::string_view>("v")) << "nothing was abandoned";
 }
 
-// R-TOTAL-LOSS, second kind of evidence (sim finding part 2 §6). History H1
-// (made by 3 and 2) survives only as a record held by 3's next incarnation;
-// 1 and 2's next incarnation start H2 without hearing of it, at a lower epoch.
-// When 3 asks to join H2, its H1 record reaches 1 and 2 in their view change,
-// and they adopt it as non-members that are not amnesiac. Every member of H1
-// has restarted: only a report of NEEDS_REBOOTSTRAP can get them out.
-TEST(ViewChange, R_TOTAL_LOSS_a_view_whose_members_all_restarted_is_lost) {
+// R-HISTORY-ORDER (sim findings part 2 §6 and §8). History H1 (made by 3
+// and 2) survives only as a record held by 3's next incarnation; 1 and 2's next
+// incarnation start H2 without hearing of it, at a lower epoch. Ordered by
+// epoch, H1's record would pull 1 and 2 into a history whose members all
+// restarted; ordered by birth, H2 is newer (2 promised it at a later
+// incarnation), so 1 and 2 stay, and 3 crosses into H2 and is added.
+TEST(ViewChange, R_HISTORY_ORDER_a_newer_history_started_below_an_older_one_wins) {
     Harness h(3, failure_detection);
     h.settle(10, 3);
     lose_majority_memory(h);
@@ -440,8 +441,9 @@ TEST(ViewChange, R_TOTAL_LOSS_a_view_whose_members_all_restarted_is_lost) {
     h.crash(3);
     h.restart(3, 32);
     h.settle(10, 5);  // 2 pushes H1 to 3's new incarnation, which adopts it outside the view
-    ASSERT_EQ(h.node(3).view().epoch, h1);
+    ASSERT_EQ(h.node(3).view().history, h1);
     ASSERT_EQ(h.node(3).node_status(), NodeStatus::Joining);
+    ASSERT_TRUE(h.node(3).amnesiac()) << "H1 does not name 3's incarnation";
     h.crash(2);
     h.restart(2, 22);
     h.heal();
@@ -452,25 +454,99 @@ TEST(ViewChange, R_TOTAL_LOSS_a_view_whose_members_all_restarted_is_lost) {
     h.request(1, rb);
     h.settle(10, 5);
     ASSERT_EQ(h.node(1).node_status(), NodeStatus::Normal);
-    ASSERT_LT(h.node(1).view().epoch, h1) << "the lanes put H2 below H1: pick other incarnations";
+    const Epoch h2 = h.node(1).view().history;
+    ASSERT_LT(h2, h1) << "the lanes put H2 above H1: pick other incarnations";
+    h.request(1, 1, 1, {set("k", "v")});
+    h.settle(10, 5);
+    ASSERT_NE(ops_reply(h.replies(1).back()), nullptr);
     h.heal();
-    h.settle(10, 20);
-    for (NodeId n : {1u, 2u}) {
-        EXPECT_EQ(h.node(n).view().epoch, h1) << "node " << n << " adopted H1 in its view change";
-        EXPECT_FALSE(h.node(n).amnesiac()) << "node " << n;
-    }
-    h.settle(10, 50);
-    for (int step = 0; step < 100; ++step) {  // and stay there: each keeps the others' evidence fresh
+    for (int step = 0; step < 100; ++step) {
         h.settle(10, 1);
-        for (NodeId n : {1u, 2u, 3u}) {
-            ASSERT_EQ(h.node(n).node_status(), NodeStatus::NeedsRebootstrap) << "node " << n << ", step " << step;
-        }
+        for (NodeId n : {1u, 2u}) ASSERT_EQ(h.node(n).view().history, h2) << "node " << n << ", step " << step;
     }
-    rb.request = 3;
-    h.request(2, rb);
-    h.settle(10, 100);
     expect_converged(h, {1, 2, 3});
-    EXPECT_GT(h.node(1).view().epoch, h1);
+    EXPECT_EQ(h.node(3).view().history, h2);
+    EXPECT_FALSE(h.node(3).amnesiac()) << "named by H2's view change";
+    EXPECT_EQ(h.node(3).state().store().peek("k"), std::optional<std::string_view>("v")) << "H2's data, synced";
+}
+
+// R-HISTORY-ORDER, the order itself: births decide, never epochs.
+TEST(ViewChange, R_HISTORY_ORDER_births_decide_not_epochs) {
+    auto view = [](Epoch history, std::vector<BirthStamp> birth) {
+        View v;
+        v.epoch = history + 7;
+        v.history = history;
+        v.birth = std::move(birth);
+        return v;
+    };
+    const View boot = view(1, {{1, 1, 0}, {2, 1, 0}, {3, 1, 0}});
+    const View a = view(9u << 20, {{2, 21, 1}, {3, 31, 1}});
+    const View b = view(5u << 20, {{1, 1, 1}, {2, 22, 1}});  // 2 restarted since a: b is newer, though lower
+    EXPECT_TRUE(history_newer(a, boot));
+    EXPECT_TRUE(history_newer(b, a));
+    EXPECT_FALSE(history_newer(a, b));
+    EXPECT_TRUE(newer_record(b, a));
+    EXPECT_FALSE(newer_record(a, b));
+    // Same incarnation: the promise count orders them.
+    const View c = view(4u << 20, {{1, 1, 2}, {3, 31, 1}});
+    EXPECT_TRUE(history_newer(c, b)) << "1 promised c after b";
+    EXPECT_FALSE(history_newer(b, c));
+    // The first shared node that differs decides, the same way everywhere.
+    const View d = view(6u << 20, {{1, 1, 3}, {2, 21, 0}});
+    EXPECT_TRUE(history_newer(d, b));
+    EXPECT_FALSE(history_newer(b, d));
+    // No shared stamp differs: the history epoch.
+    const View e = view(7u << 20, {{1, 1, 1}, {2, 22, 1}});
+    EXPECT_TRUE(history_newer(e, b));
+    EXPECT_FALSE(history_newer(b, e));
+    // Within one history, epochs; a node in no history takes any.
+    View later = b;
+    later.epoch += 1;
+    EXPECT_TRUE(newer_record(later, b));
+    EXPECT_FALSE(newer_record(b, later));
+    EXPECT_TRUE(newer_record(b, View{}));
+    EXPECT_FALSE(newer_record(View{}, b));
+}
+
+// R-HISTORY, R-VC-PREPARE: a node that crosses into a newer history at a record
+// that does not name it is amnesiac there; a node promises nothing in another
+// history's instance and pushes its own record back instead.
+TEST(ViewChange, R_HISTORY_a_node_crossing_unnamed_is_amnesiac_and_another_history_gets_no_promise) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    Engine& n1 = h.node(1);
+    const Epoch other = Epoch{3} << 20;
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other, other}, VcPrepare{Ballot{9, 2}, other + 1}},
+                  h.now());
+    Output out = n1.take_output();
+    EXPECT_EQ(n1.node_status(), NodeStatus::Normal) << "no promise: the epoch is not frozen";
+    for (const auto& [to, msg] : out.messages) EXPECT_FALSE(std::holds_alternative<VcPromise>(msg.body));
+
+    EpochClosingRecord ecr;
+    ecr.closes = 0;
+    ecr.next = View{other, {{2, 1}, {3, 1}}, Timestamp{500, 0}, other, {{2, 1, 1}, {3, 1, 1}}};
+    EpochClosingRecord regular = ecr;
+    regular.closes = other;
+    regular.next.epoch = other + 1;
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other + 1, other}, NewView{regular}}, h.now());
+    (void)n1.take_output();
+    EXPECT_EQ(n1.view().history, other);
+    EXPECT_EQ(n1.node_status(), NodeStatus::Joining);
+    EXPECT_TRUE(n1.amnesiac()) << "an earlier incarnation of it may have promised in that history";
+    n1.on_message(
+        PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other + 1, other}, VcPrepare{Ballot{10, 2}, other + 2}},
+        h.now());
+    out = n1.take_output();
+    for (const auto& [to, msg] : out.messages) EXPECT_FALSE(std::holds_alternative<VcPromise>(msg.body));
+    // An older history's record is refused, whatever its epoch.
+    EpochClosingRecord old = regular;
+    old.closes = other + 100;
+    old.next.epoch = other + 101;
+    old.next.history = other + 50;
+    old.next.birth = {{2, 1, 0}, {3, 1, 0}};
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 3, 1, other + 101, other + 50}, NewView{old}},
+                  h.now());
+    EXPECT_EQ(n1.view().history, other);
 }
 
 // R-HISTORY (sim finding 2-7): node 1 holds a client's request in a transaction
@@ -487,8 +563,8 @@ TEST(ViewChange, R_HISTORY_a_view_of_another_history_abandons_waiting_clients) {
         ASSERT_EQ(n1.undecided_count(), 1u) << "the request is in a transaction of epoch 1";
         EpochClosingRecord ecr;
         ecr.closes = 4;  // node 1 missed epochs 2 to 4: a gap
-        ecr.next = View{5, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{500, 0}, history};
-        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, 4}, NewView{ecr}}, h.now());
+        ecr.next = View{5, {{1, 1}, {2, 1}, {3, 1}}, Timestamp{500, 0}, history, {}};
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, 4, history}, NewView{ecr}}, h.now());
         const Output out = n1.take_output();
         EXPECT_EQ(n1.view().epoch, 5u);
         EXPECT_EQ(n1.view().history, history);

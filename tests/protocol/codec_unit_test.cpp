@@ -58,7 +58,7 @@ public:
     }
     Raw& bytes(std::string_view s) { return buf_.write(s.data(), s.size()), *this; }
     // Header fields of a peer message up to (not including) the body.
-    Raw& peer_header(std::uint32_t arity = 7) { return array(arity).u(1).u(1).bin("c").u(2).u(3).u(4); }
+    Raw& peer_header(std::uint32_t arity = 8) { return array(arity).u(1).u(1).bin("c").u(2).u(3).u(4).u(5); }
     Raw& tx() { return array(3).u(1).u(2).u(3); }
     std::string done() const { return std::string(buf_.data(), buf_.size()); }
 
@@ -82,15 +82,15 @@ void expect_fails(const D& decoded, ErrorCode code, std::string_view detail_part
 
 TEST(WireFormat, GoldenPeerMessage) {
     // Pinned bytes: changing them breaks mixed-version clusters (see spec/WIRE.md).
-    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4}, DoAbort{TxId{1, 2, 3}}};
-    EXPECT_EQ(hex(encode(msg)), "970101c40163020304" "92089301020" "3");
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4, 5}, DoAbort{TxId{1, 2, 3}}};
+    EXPECT_EQ(hex(encode(msg)), "980101c4016302030405" "92089301020" "3");
 }
 
 TEST(WireFormat, GoldenCanCommitWithItsSharedBatch) {
     // A shared batch goes out as the plain list of commands it holds.
-    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4},
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4, 5},
                           CanCommit{TxId{1, 2, 3}, Batch{Command{5, 6, {Set{"k", "v"}}}}}};
-    EXPECT_EQ(hex(encode(msg)), "970101c40163020304" "9301" "93010203" "91" "930506" "91" "9302c4016bc40176");
+    EXPECT_EQ(hex(encode(msg)), "980101c4016302030405" "9301" "93010203" "91" "930506" "91" "9302c4016bc40176");
     const auto back = decode_peer_message(encode(msg), CodecLimits{});
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back.value(), msg);
@@ -126,9 +126,9 @@ TEST(WireFormat, GoldenClientResponseAndSnapshot) {
 }
 
 TEST(WireFormat, ExtremeIntegersUseTheirShortestForms) {
-    const PeerMessage msg{PeerHeader{kProtocolVersion, "", std::numeric_limits<NodeId>::max(), samples::kBig, 0},
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "", std::numeric_limits<NodeId>::max(), samples::kBig, 0, samples::kBig},
                           VcAccepted{Ballot{0, 0}}};
-    EXPECT_EQ(hex(encode(msg)), "970101c400ceffffffffcfffffffffffffffff00" "9217" "920000");
+    EXPECT_EQ(hex(encode(msg)), "980101c400ceffffffffcfffffffffffffffff00cfffffffffffffffff" "9217" "920000");
 }
 
 TEST(WireFormat, DecoderAcceptsStrWhereBinIsWritten) {
@@ -205,7 +205,7 @@ TEST(Truncation, EmptyInput) {
 // ------------------------------------------------------------------ types
 
 TEST(TypeConfusion, StringWhereAnIntegerBelongs) {
-    const std::string bytes = Raw().array(7).u(1).u(1).bin("c").str("two").u(3).u(4).array(1).u(30).done();
+    const std::string bytes = Raw().array(8).u(1).u(1).bin("c").str("two").u(3).u(4).u(5).array(1).u(30).done();
     expect_fails(decode_peer_message(bytes), ErrorCode::WrongType, "PeerMessage.from: expected unsigned integer, got str");
 }
 
@@ -228,8 +228,8 @@ TEST(TypeConfusion, NegativeFloatNilMapAndBoolWhereUnsignedBelongs) {
     };
     for (const auto& put : wrong) {
         Raw r;
-        r.array(7).u(1).u(1).bin("c").u(2).u(3);
-        put(r).array(1).u(30);
+        r.array(8).u(1).u(1).bin("c").u(2).u(3);
+        put(r).u(5).array(1).u(30);
         expect_fails(decode_peer_message(r.done()), ErrorCode::WrongType, "PeerMessage.epoch");
     }
 }
@@ -247,7 +247,7 @@ TEST(TypeConfusion, StructGivenAsScalar) {
 }
 
 TEST(TypeConfusion, VersionAsString) {
-    expect_fails(decode_peer_message(Raw().array(7).str("1").done() + std::string(6, '\0')), ErrorCode::WrongType,
+    expect_fails(decode_peer_message(Raw().array(8).str("1").done() + std::string(7, '\0')), ErrorCode::WrongType,
                  "version");
 }
 
@@ -301,7 +301,7 @@ TEST(HugeHeaders, WithLimitsAsLargeAsTheyGo) {
 // ------------------------------------------------------------------ kinds, tags, enums
 
 TEST(UnknownKind, MessageKind) {
-    expect_fails(decode_peer_message(Raw().array(7).u(1).u(9).done() + std::string(5, '\0')), ErrorCode::UnknownKind,
+    expect_fails(decode_peer_message(Raw().array(8).u(1).u(9).done() + std::string(6, '\0')), ErrorCode::UnknownKind,
                  "unknown message kind 9");
 }
 
@@ -387,10 +387,10 @@ TEST(Version, OtherVersionsAreUnsupported) {
     for (const std::uint64_t v : {std::uint64_t{0}, std::uint64_t{2}, std::uint64_t{0x100000001ULL}}) {
         PeerMessage msg = samples::peer_messages().front();
         const std::string good = encode(msg);
-        std::string bytes = Raw().array(7).u(v).done() + good.substr(2);
+        std::string bytes = Raw().array(8).u(v).done() + good.substr(2);
         expect_fails(decode_peer_message(bytes), ErrorCode::UnsupportedVersion, "PeerMessage.version");
     }
-    expect_fails(decode_peer_message(Raw().array(7).i(-1).done() + encode(samples::peer_messages().front()).substr(2)),
+    expect_fails(decode_peer_message(Raw().array(8).i(-1).done() + encode(samples::peer_messages().front()).substr(2)),
                  ErrorCode::UnsupportedVersion);
 }
 
@@ -422,7 +422,7 @@ TEST(Framing, ReservedByteIsMalformed) {
 }
 
 TEST(Framing, ExtIsWrongType) {
-    const std::string bytes = Raw().array(7).u(1).u(1).bytes(unhex("d40102")).u(2).u(3).u(4).array(1).u(30).done();
+    const std::string bytes = Raw().array(8).u(1).u(1).bytes(unhex("d40102")).u(2).u(3).u(4).u(5).array(1).u(30).done();
     expect_fails(decode_peer_message(bytes), ErrorCode::WrongType, "cluster_id: expected bin or str, got ext");
 }
 
@@ -500,7 +500,7 @@ TEST(Limits, ListsOverTheirLimits) {
     const PeerMessage batch{PeerHeader{}, CanCommit{{}, Batch(3)}};
     expect_fails(decode_peer_message(encode(batch), limits), ErrorCode::TooLarge, "CanCommit.batch");
 
-    const PeerMessage view{PeerHeader{}, NewView{EpochClosingRecord{1, {}, {}, View{2, {{1, 1}, {2, 2}, {3, 3}}, {}}}}};
+    const PeerMessage view{PeerHeader{}, NewView{EpochClosingRecord{1, {}, {}, View{2, {{1, 1}, {2, 2}, {3, 3}}, {}, 0, {}}}}};
     expect_fails(decode_peer_message(encode(view), limits), ErrorCode::TooLarge, "NewView.ecr.next.members");
 
     const PeerMessage query{PeerHeader{}, DecisionQuery{{{}, {}, {}}}};
@@ -511,7 +511,7 @@ TEST(Limits, ListsOverTheirLimits) {
 }
 
 TEST(Limits, U32FieldOutOfRange) {
-    const std::string bytes = Raw().array(7).u(1).u(1).bin("c").u(0x100000000ULL).u(3).u(4).array(1).u(30).done();
+    const std::string bytes = Raw().array(8).u(1).u(1).bin("c").u(0x100000000ULL).u(3).u(4).u(5).array(1).u(30).done();
     expect_fails(decode_peer_message(bytes), ErrorCode::Malformed, "PeerMessage.from");
 }
 
@@ -520,8 +520,8 @@ TEST(Limits, U32FieldOutOfRange) {
 TEST(Arity, TopLevel) {
     expect_fails(decode_peer_message(Raw().array(0).done()), ErrorCode::WrongArity);
     expect_fails(decode_peer_message(Raw().array(1).u(1).done()), ErrorCode::WrongArity);
-    expect_fails(decode_peer_message(Raw().peer_header(6).done()), ErrorCode::WrongArity, "PeerMessage: 6 elements, expected 7");
-    expect_fails(decode_peer_message(Raw().peer_header(8).array(1).u(30).u(0).done()), ErrorCode::WrongArity);
+    expect_fails(decode_peer_message(Raw().peer_header(7).done()), ErrorCode::WrongArity, "PeerMessage: 7 elements, expected 8");
+    expect_fails(decode_peer_message(Raw().peer_header(9).array(1).u(30).u(0).done()), ErrorCode::WrongArity);
 }
 
 TEST(Arity, StructsAndVariants) {

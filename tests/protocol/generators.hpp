@@ -180,11 +180,17 @@ inline rc::Gen<Batch> batch(const Sizes& s = {}) { return list(s.max_list, comma
 
 // ------------------------------------------------------------------ view change pieces
 
+inline rc::Gen<BirthStamp> birth_stamp() {
+    return rc::gen::build<BirthStamp>(rc::gen::set(&BirthStamp::node, u32()),
+                                      rc::gen::set(&BirthStamp::incarnation, u64()),
+                                      rc::gen::set(&BirthStamp::count, u64()));
+}
 inline rc::Gen<View> view(const Sizes& s = {}) {
     return rc::gen::build<View>(rc::gen::set(&View::epoch, u64()),
                                 rc::gen::set(&View::members, list(s.max_list, member())),
                                 rc::gen::set(&View::base_ts, timestamp()),
-                                rc::gen::set(&View::history, u64()));
+                                rc::gen::set(&View::history, u64()),
+                                rc::gen::set(&View::birth, list(s.max_list, birth_stamp())));
 }
 inline rc::Gen<CommittedTx> committed_tx(const Sizes& s = {}) {
     return rc::gen::build<CommittedTx>(rc::gen::set(&CommittedTx::tx, tx_id()),
@@ -315,7 +321,7 @@ inline rc::Gen<RbPrepare> body<RbPrepare>(const Sizes&) {
 }
 template <>
 inline rc::Gen<RbPromise> body<RbPromise>(const Sizes&) {
-    return rc::gen::build<RbPromise>(rc::gen::set(&RbPromise::epoch, u64()));
+    return rc::gen::build<RbPromise>(rc::gen::set(&RbPromise::epoch, u64()), rc::gen::set(&RbPromise::count, u64()));
 }
 template <>
 inline rc::Gen<JoinReq> body<JoinReq>(const Sizes&) {
@@ -412,7 +418,8 @@ inline rc::Gen<PeerHeader> peer_header(const Sizes& s = {}) {
     return rc::gen::build<PeerHeader>(rc::gen::set(&PeerHeader::cluster_id, bytes(s.max_text)),
                                       rc::gen::set(&PeerHeader::from, u32()),
                                       rc::gen::set(&PeerHeader::incarnation, u64()),
-                                      rc::gen::set(&PeerHeader::epoch, u64()));
+                                      rc::gen::set(&PeerHeader::epoch, u64()),
+                                      rc::gen::set(&PeerHeader::history, u64()));
 }
 
 inline rc::Gen<PeerMessage> peer_message_from(rc::Gen<PeerBody> bodies, const Sizes& s = {}) {

@@ -28,7 +28,8 @@ inline Batch batch() {
     };
 }
 
-inline View view() { return View{5, {{1, 10}, {2, 20}, {std::numeric_limits<NodeId>::max(), kBig}}, {300, 1}, kBig}; }
+inline View view() { return View{5, {{1, 10}, {2, 20}, {std::numeric_limits<NodeId>::max(), kBig}}, {300, 1}, kBig,
+                                 {{1, 10, 0}, {std::numeric_limits<NodeId>::max(), kBig, kBig}}}; }
 
 inline EpochClosingRecord ecr() {
     return EpochClosingRecord{4, {CommittedTx{{1, 10, 3}, {250, 2}, batch()}}, {{2, 20, 9}, {1, 10, 4}}, view()};
@@ -57,7 +58,7 @@ inline std::vector<PeerBody> peer_bodies() {
         VcNack{{6, 2}, {7, 3}, 5},
         NewView{ecr()},
         RbPrepare{1u << 21},
-        RbPromise{1u << 21},
+        RbPromise{1u << 21, 3},
         JoinReq{false},
         SnapshotRequest{5, 3},
         SnapshotChunk{5, 3, 10, binary("chunk")},
@@ -68,7 +69,7 @@ inline std::vector<PeerBody> peer_bodies() {
 inline std::vector<PeerMessage> peer_messages() {
     std::vector<PeerMessage> out;
     for (auto& b : peer_bodies()) {
-        out.push_back(PeerMessage{PeerHeader{kProtocolVersion, binary("cluster"), 2, 77, 5}, std::move(b)});
+        out.push_back(PeerMessage{PeerHeader{kProtocolVersion, binary("cluster"), 2, 77, 5, 1u << 20}, std::move(b)});
     }
     return out;
 }

@@ -91,11 +91,15 @@ TEST(SimRegression, FiveNodeMembershipChurn) { replay("five_node_membership_chur
 
 // FINDINGS part 2 §7: a request re-queued across a regular NewView of another history (R-HISTORY).
 TEST(SimRegression, RequestCarriedAcrossHistories) { replay("request_carried_across_histories.sched"); }
-// FINDINGS part 2 §8, OPEN: a node crossing into another history by a regular NewView
-// takes part in it as if it remembered it (run with --gtest_also_run_disabled_tests).
-TEST(SimRegression, DISABLED_CrossingNodeAcceptsInAnotherHistorysViewChange) { replay_seed(1005973, 3); }
-TEST(SimRegression, DISABLED_CrossingNodesMakeADeadHistoryLookLive) { replay_seed(1008860, 3); }
-TEST(SimRegression, DISABLED_CrossingNodesHangAfterRebootstrap) { replay_seed(1011379, 3); }
+// FINDINGS part 2 §8: a restarted proposer started a newer history below an older one that a
+// paused node remembered; ordered by epoch, the living nodes crossed into the dead history and took
+// part in its view change (R-HISTORY-ORDER, and R-HISTORY's amnesiac crossing).
+TEST(SimRegression, CrossingNodeAcceptsInAnotherHistorysViewChange) { replay_seed(1005973, 3); }
+TEST(SimRegression, CrossingNodesMakeADeadHistoryLookLive) { replay_seed(1008860, 3); }
+TEST(SimRegression, CrossingNodesHangAfterRebootstrap) { replay_seed(1011379, 3); }
+TEST(SimRegression, CrossingNodesAbandonALiveHistoryOfFive) { replay_seed(1004426, 5); }
+// Same section: a stillborn rebootstrap (its promiser moved on to a newer one) abandons nothing.
+TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(1018311, 3); }
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
