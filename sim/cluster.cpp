@@ -141,7 +141,8 @@ std::size_t Cluster::generation_of(protocol::Epoch epoch) const {
 // away, which is right only if that history can never serve again. It still
 // could if a majority of the cluster remembers it (in it, with memory) and some
 // live node holds the data of its latest epoch. Judged as the first node adopts
-// the new record; that node is judged by its state before the call. A history
+// the new record, and whenever a node crosses into another history by a
+// regular record; that node is judged by its state before the call. A history
 // newer than the record (R-HISTORY-ORDER) is not abandoned: the record is the
 // one that loses, stillborn (two overlapping proposals, R-RB-PROMISE).
 checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter, const protocol::View& record) const {
@@ -161,8 +162,8 @@ checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter
     }
     if (holder == 0 || remembering <= options_.nodes / 2) return std::nullopt;
     return checker::Violation{"P8 rebootstrap of a live history",
-                              "a rebootstrap abandoned the history of epoch " + std::to_string(g.first_epoch) +
-                                  " while " + std::to_string(remembering) + " of " + std::to_string(options_.nodes) +
+                              "the history of epoch " + std::to_string(g.first_epoch) +
+                                  " was abandoned while " + std::to_string(remembering) + " of " + std::to_string(options_.nodes) +
                                   " nodes kept their memory and node " + std::to_string(holder) +
                                   " held the data of its latest epoch " + std::to_string(g.max_epoch)};
 }
@@ -303,6 +304,17 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                         gens_[g].chains.reset(node);
                         start_segment(node, g, 0);
                         snapshot_length = 0;  // the log restarts empty
+                    }
+                    // R-HISTORY-ORDER: a node that crosses into another history by a regular
+                    // record leaves its own behind, which is right only if that one is dead.
+                    if (e.ecr.closes != 0 && pre_call_.epoch != 0 && !pre_call_.amnesiac &&
+                        generation_of(pre_call_.epoch) != generation_of(e.ecr.next.epoch)) {
+                        if (auto v = check_history_lost(generation_of(pre_call_.epoch), node, e.ecr.next)) {
+                            v->property = "P8 crossed out of a live history";
+                            v->detail = "node " + std::to_string(node) + " installed epoch " +
+                                        std::to_string(e.ecr.next.epoch) + " of another history: " + v->detail;
+                            fail(std::move(v));
+                        }
                     }
                     // R-HISTORY: a view names the epoch some history started at.
                     const protocol::Epoch history = e.ecr.next.history;

@@ -470,6 +470,34 @@ TEST(ViewChange, R_HISTORY_ORDER_a_newer_history_started_below_an_older_one_wins
     EXPECT_EQ(h.node(3).state().store().peek("k"), std::optional<std::string_view>("v")) << "H2's data, synced";
 }
 
+// R-TOTAL-LOSS, second kind of evidence: node 3 was left out of view 2 = {1.1,
+// 2.1} of its own history, and then hears both members speak with later
+// incarnations (they restarted and were named in views it has not heard of).
+// It is not amnesiac, and nobody can add it: only a member proposes a view.
+TEST(ViewChange, R_TOTAL_LOSS_a_view_whose_members_all_restarted_is_lost) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    Engine& n3 = h.node(3);
+    EpochClosingRecord ecr;
+    ecr.closes = 1;
+    ecr.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}, 1, n3.view().birth};
+    n3.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 1, 1, 1, 1}, NewView{ecr}}, h.now());
+    ASSERT_EQ(n3.node_status(), NodeStatus::Joining);
+    ASSERT_FALSE(n3.amnesiac());
+    n3.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 1, 12, 9, 1}, Heartbeat{}}, h.now());
+    n3.on_tick(h.now());
+    EXPECT_EQ(n3.node_status(), NodeStatus::Joining) << "one member is still the one named";
+    n3.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 22, 9, 1}, Heartbeat{}}, h.now());
+    n3.on_tick(h.now());
+    ASSERT_EQ(n3.node_status(), NodeStatus::NeedsRebootstrap);
+    (void)n3.take_output();
+    h.request(3, 1, 1, {set("k", "v")});
+    const ErrorReply* error = error_reply(h.replies(3).back());
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->code, ErrorCode::NeedsRebootstrap);
+    EXPECT_NE(error->detail.find("every member of this node's view restarted"), std::string::npos) << error->detail;
+}
+
 // R-HISTORY-ORDER, the order itself: births decide, never epochs.
 TEST(ViewChange, R_HISTORY_ORDER_births_decide_not_epochs) {
     auto view = [](Epoch history, std::vector<BirthStamp> birth) {
