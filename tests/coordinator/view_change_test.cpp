@@ -577,6 +577,79 @@ TEST(ViewChange, R_HISTORY_a_node_crossing_unnamed_is_amnesiac_and_another_histo
     EXPECT_EQ(n1.view().history, other);
 }
 
+// R-HISTORY-ORDER, R-EPOCH-FILTER, R-VC-ACCEPT: epochs of two histories may
+// coincide, so nothing stamped with another history touches this node's epoch:
+// no vote on its CanCommit, no acceptance of its record, even at our epoch.
+TEST(ViewChange, R_HISTORY_ORDER_nothing_of_another_history_is_voted_or_accepted) {
+    Harness h(3, failure_detection);
+    Engine& n1 = h.node(1);
+    const Epoch other = Epoch{3} << 20;
+    auto from_other_history = [&](PeerBody body) {
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, 1, other}, std::move(body)}, h.now());
+        return n1.take_output();
+    };
+    Output out = from_other_history(CanCommit{TxId{2, 1, seq_of(1, 1)}, Batch{Command{9, 1, {set("k", "v")}}}});
+    for (const auto& m : out.messages) EXPECT_FALSE(std::holds_alternative<Vote>(m.msg.body));
+    EXPECT_EQ(n1.undecided_count(), 0u);
+    EpochClosingRecord ecr;
+    ecr.closes = 1;  // our epoch, by coincidence
+    ecr.next = View{2, {{1, 1}, {2, 1}}, Timestamp{100, 0}, other, {{1, 1, 1}, {2, 1, 1}}};
+    out = from_other_history(VcAccept{Ballot{50, 2}, ecr});
+    for (const auto& m : out.messages) EXPECT_FALSE(std::holds_alternative<VcAccepted>(m.msg.body));
+    EXPECT_EQ(n1.node_status(), NodeStatus::Normal);
+    // The same CanCommit from our own history is voted on: the filter is the history, nothing else.
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, 1, 1},
+                              CanCommit{TxId{2, 1, seq_of(1, 1)}, Batch{Command{9, 1, {set("k", "v")}}}}},
+                  h.now());
+    out = n1.take_output();
+    EXPECT_TRUE(std::any_of(out.messages.begin(), out.messages.end(),
+                            [](const auto& m) { return std::holds_alternative<Vote>(m.msg.body); }));
+}
+
+// R-RB-PROMISE, R-HISTORY-ORDER: a promise carries how many promises the node
+// has given at its incarnation; a repeated prepare of the promise it holds gets
+// the same count, a new proposal a higher one.
+TEST(ViewChange, R_RB_PROMISE_a_promise_carries_the_count_of_promises_given) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    lose_majority_memory(h);
+    Engine& n1 = h.node(1);
+    ASSERT_EQ(n1.node_status(), NodeStatus::NeedsRebootstrap);
+    (void)n1.take_output();
+    auto promise_count = [&](NodeId from, Epoch epoch) -> std::optional<std::uint64_t> {
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", from, from * 10 + 1, 0, 0}, RbPrepare{epoch}},
+                      h.now());
+        for (const auto& m : n1.take_output().messages) {
+            if (const auto* p = std::get_if<RbPromise>(&m.msg.body); p != nullptr && m.to == from) return p->count;
+        }
+        return std::nullopt;
+    };
+    const Epoch e = Epoch{5} << 20;
+    EXPECT_EQ(promise_count(2, e), std::optional<std::uint64_t>(1));
+    EXPECT_EQ(promise_count(2, e), std::optional<std::uint64_t>(1)) << "the same proposal again";
+    EXPECT_EQ(promise_count(3, e + 4096), std::optional<std::uint64_t>(2)) << "a higher proposal while bound";
+    EXPECT_EQ(promise_count(2, e), std::nullopt) << "below the promise it holds";
+}
+
+// R-HISTORY: a rebootstrap record that does not name a node's incarnation
+// makes it amnesiac in the new history, even if it kept its memory of the old.
+TEST(ViewChange, R_HISTORY_a_rebootstrap_record_that_does_not_name_a_node_makes_it_amnesiac) {
+    Harness h(3, failure_detection);
+    h.settle(10, 3);
+    lose_majority_memory(h);
+    Engine& n1 = h.node(1);
+    ASSERT_EQ(n1.node_status(), NodeStatus::NeedsRebootstrap);
+    ASSERT_FALSE(n1.amnesiac());
+    EpochClosingRecord ecr;
+    ecr.closes = 0;
+    const Epoch e = Epoch{5} << 20;
+    ecr.next = View{e, {{2, 21}, {3, 31}}, Timestamp{100, 0}, e, {{2, 21, 1}, {3, 31, 1}}};
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 21, e, e}, NewView{ecr}}, h.now());
+    EXPECT_EQ(n1.view().history, e);
+    EXPECT_EQ(n1.node_status(), NodeStatus::Joining);
+    EXPECT_TRUE(n1.amnesiac());
+}
+
 // R-HISTORY (sim finding 2-7): node 1 holds a client's request in a transaction
 // when a regular NewView with a gap arrives. Within its own history the request
 // waits for the next view (R-REQUEUE); from another history it is answered
