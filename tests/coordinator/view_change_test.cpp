@@ -606,15 +606,22 @@ TEST(ViewChange, R_HISTORY_ORDER_nothing_of_another_history_is_voted_or_accepted
                             [](const auto& m) { return std::holds_alternative<Vote>(m.msg.body); }));
 }
 
+// Node 1 kept its memory; 2 and 3 did not: it is NEEDS_REBOOTSTRAP, not amnesiac.
+Engine& survivor_of_total_loss(Harness& h) {
+    h.settle(10, 3);
+    lose_majority_memory(h);
+    Engine& n1 = h.node(1);
+    EXPECT_EQ(n1.node_status(), NodeStatus::NeedsRebootstrap);
+    EXPECT_FALSE(n1.amnesiac());
+    return n1;
+}
+
 // R-RB-PROMISE, R-HISTORY-ORDER: a promise carries how many promises the node
 // has given at its incarnation; a repeated prepare of the promise it holds gets
 // the same count, a new proposal a higher one.
 TEST(ViewChange, R_RB_PROMISE_a_promise_carries_the_count_of_promises_given) {
     Harness h(3, failure_detection);
-    h.settle(10, 3);
-    lose_majority_memory(h);
-    Engine& n1 = h.node(1);
-    ASSERT_EQ(n1.node_status(), NodeStatus::NeedsRebootstrap);
+    Engine& n1 = survivor_of_total_loss(h);
     (void)n1.take_output();
     auto promise_count = [&](NodeId from, Epoch epoch) -> std::optional<std::uint64_t> {
         n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", from, from * 10 + 1, 0, 0}, RbPrepare{epoch}},
@@ -635,11 +642,7 @@ TEST(ViewChange, R_RB_PROMISE_a_promise_carries_the_count_of_promises_given) {
 // makes it amnesiac in the new history, even if it kept its memory of the old.
 TEST(ViewChange, R_HISTORY_a_rebootstrap_record_that_does_not_name_a_node_makes_it_amnesiac) {
     Harness h(3, failure_detection);
-    h.settle(10, 3);
-    lose_majority_memory(h);
-    Engine& n1 = h.node(1);
-    ASSERT_EQ(n1.node_status(), NodeStatus::NeedsRebootstrap);
-    ASSERT_FALSE(n1.amnesiac());
+    Engine& n1 = survivor_of_total_loss(h);
     EpochClosingRecord ecr;
     ecr.closes = 0;
     const Epoch e = Epoch{5} << 20;
