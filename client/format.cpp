@@ -83,7 +83,8 @@ std::string status_json(const protocol::StatusReply& s) {
     o += "],\"ready\":" + std::string(s.ready ? "true" : "false") + ",\"why_not_ready\":" + json_string(s.why_not_ready) +
          ",\"delivered\":" + std::to_string(s.delivered) + ",\"log_hash\":\"" + hex64(s.log_hash) +
          "\",\"digest\":\"" + hex64(s.digest) + "\",\"entries\":" + std::to_string(s.entries) +
-         ",\"bytes\":" + std::to_string(s.bytes) + ",\"in_flight\":" + std::to_string(s.in_flight) + "}";
+         ",\"bytes\":" + std::to_string(s.bytes) + ",\"in_flight\":" + std::to_string(s.in_flight) +
+         ",\"history\":" + std::to_string(s.history) + "}";
     return o;
 }
 
@@ -97,6 +98,7 @@ std::string status_line(const protocol::StatusReply& s) {
                     " delivered=" + std::to_string(s.delivered) + " log_hash=" + hex64(s.log_hash) +
                     " digest=" + hex64(s.digest) + " entries=" + std::to_string(s.entries) +
                     " bytes=" + std::to_string(s.bytes) + " in_flight=" + std::to_string(s.in_flight) +
+                    " history=" + std::to_string(s.history) +
                     " members=" + (members.empty() ? "-" : members);
     if (!s.why_not_ready.empty()) o += " why_not_ready=" + json_string(s.why_not_ready);
     return o;

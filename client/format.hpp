@@ -15,10 +15,11 @@ std::string json_string(std::string_view bytes);
 std::string hex64(std::uint64_t v);  // 16 lower-case hex digits
 
 // {"node":1,"incarnation":1,"epoch":1,"members":[{"node":1,"incarnation":1},...],"ready":true,
-//  "why_not_ready":"","delivered":0,"log_hash":"<hex>","digest":"<hex>","entries":0,"bytes":0,"in_flight":0}
+//  "why_not_ready":"","delivered":0,"log_hash":"<hex>","digest":"<hex>","entries":0,"bytes":0,"in_flight":0,
+//  "history":1}
 std::string status_json(const protocol::StatusReply& s);
 // node=1 incarnation=1 epoch=1 ready=true delivered=0 log_hash=<hex> digest=<hex> entries=0 bytes=0
-// in_flight=0 members=1:1,2:1 [why_not_ready="..."]
+// in_flight=0 history=1 members=1:1,2:1 [why_not_ready="..."]
 std::string status_line(const protocol::StatusReply& s);
 
 std::string op_name(const protocol::Op& op);

@@ -886,6 +886,7 @@ StatusReply Engine::status() const {
     s.incarnation = incarnation_;
     s.epoch = view_.epoch;
     s.members = view_.members;
+    s.history = view_.history;
     s.ready = status_ == NodeStatus::Normal && is_member(config_.self, incarnation_);
     switch (status_) {
         case NodeStatus::Normal:

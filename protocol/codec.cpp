@@ -299,7 +299,7 @@ TRICACHE_SCHEMA(LocalGetReply) {
 }
 TRICACHE_SCHEMA(StatusReply) {
     auto& [node, incarnation, epoch, members, ready, why_not_ready, delivered, log_hash, digest, entries, bytes,
-           in_flight] = m;
+           in_flight, history] = m;
     v("node", node);
     v("incarnation", incarnation);
     v("epoch", epoch);
@@ -312,6 +312,7 @@ TRICACHE_SCHEMA(StatusReply) {
     v("entries", entries);
     v("bytes", bytes);
     v("in_flight", in_flight);
+    v("history", history);
 }
 TRICACHE_SCHEMA(AdminReply) {
     auto& [message, values] = m;

@@ -159,6 +159,7 @@ struct StatusReply {
     std::uint64_t entries = 0;
     std::uint64_t bytes = 0;
     std::uint32_t in_flight = 0;
+    Epoch history = 0;  // the epoch the node's history started at (R-HISTORY); 0: in none yet
     friend bool operator==(const StatusReply&, const StatusReply&) = default;
 };
 struct AdminReply {

@@ -135,7 +135,7 @@ TEST(StatusJson, HasEveryFieldAndHexHashes) {
               "{\"node\":2,\"incarnation\":0,\"epoch\":5,\"members\":[{\"node\":1,\"incarnation\":1},{\"node\":2,"
               "\"incarnation\":7}],\"ready\":false,\"why_not_ready\":\"view change \\\"now\\\"\",\"delivered\":9,"
               "\"log_hash\":\"0000000000000abc\",\"digest\":\"ffffffffffffffff\",\"entries\":3,\"bytes\":0,"
-              "\"in_flight\":0}");
+              "\"in_flight\":0,\"history\":0}");
     EXPECT_NE(status_line(s).find("members=1:1,2:7"), std::string::npos);
 }
 

@@ -381,7 +381,8 @@ inline rc::Gen<StatusReply> body<StatusReply>(const Sizes& s) {
         rc::gen::set(&StatusReply::ready, boolean()), rc::gen::set(&StatusReply::why_not_ready, bytes(s.max_text)),
         rc::gen::set(&StatusReply::delivered, u64()), rc::gen::set(&StatusReply::log_hash, u64()),
         rc::gen::set(&StatusReply::digest, u64()), rc::gen::set(&StatusReply::entries, u64()),
-        rc::gen::set(&StatusReply::bytes, u64()), rc::gen::set(&StatusReply::in_flight, u32()));
+        rc::gen::set(&StatusReply::bytes, u64()), rc::gen::set(&StatusReply::in_flight, u32()),
+        rc::gen::set(&StatusReply::history, u64()));
 }
 template <>
 inline rc::Gen<AdminReply> body<AdminReply>(const Sizes& s) {

@@ -90,7 +90,7 @@ inline std::vector<ClientResponse> client_responses() {
     const std::vector<ClientResponseBody> bodies = {
         OpsReply{{OpResult{true, std::nullopt}, OpResult{false, binary("current")}}},
         LocalGetReply{true, binary("value"), 17},
-        StatusReply{2, 77, 5, {{1, 10}, {2, 77}}, false, "rejoining", 100, kBig, 3, 4, 5, 6},
+        StatusReply{2, 77, 5, {{1, 10}, {2, 77}}, false, "rejoining", 100, kBig, 3, 4, 5, 6, 1u << 21},
         AdminReply{"hash chain", {1, 2, kBig}},
         ErrorReply{ErrorCode::NoQuorum, "no majority"},
     };
