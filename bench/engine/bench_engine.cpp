@@ -332,7 +332,7 @@ int main(int argc, char** argv) {
     std::uint64_t engine_ms = 1000;
     std::uint64_t runs = 20;
     std::uint64_t run_ms = 2000;
-    std::vector<std::uint32_t> sim_clients{8, 64};
+    std::vector<std::uint32_t> sim_clients{8, 64, 256, 1024};
     bool per_call = false;
     std::uint32_t engine_repeats = 5;
     std::uint32_t jobs = std::max(1u, std::thread::hardware_concurrency());
