@@ -1,5 +1,7 @@
 // A real 3-node cluster answers every kind of request through the client
 // library, from every node, and all replicas end in the same state.
+#include <csignal>
+
 #include "tests/process/harness.hpp"
 
 namespace tricache::process_test {
@@ -175,6 +177,63 @@ TEST(ProcessCluster, IsolateAndHealAreAnsweredByTheTransport) {
     ASSERT_TRUE(cluster.wait_ready());
     auto r = c.set("after-heal", "1");
     ASSERT_TRUE(r) << r.error().to_string();
+    ASSERT_TRUE(cluster.wait_agree());
+}
+
+// R-TOTAL-LOSS, R-REBOOTSTRAP, R-HISTORY-ORDER with real processes: node 3 is
+// paused (SIGSTOP) while 1 and 2 are killed and restarted, which leaves a
+// majority without memory. The operator rebootstraps at node 1, and 1 and 2
+// serve the new, empty history. Node 3 resumes still in the old one; it must
+// cross into the new one (newer by birth), be re-added and sync, and never
+// serve the old data again.
+TEST(ProcessCluster, PausedSurvivorOfATotalLossCrossesIntoTheRebootstrappedHistory) {
+    LocalCluster cluster({});
+    ASSERT_TRUE(cluster.wait_ready());
+    {
+        auto c = cluster.client_for({cluster.client_addr(3)});
+        auto r = c.set("old", "1");
+        ASSERT_TRUE(r) << r.error().to_string();
+    }
+    cluster.node(3).signal(SIGSTOP);
+    cluster.node(1).kill_now();
+    cluster.node(2).kill_now();
+    cluster.start(1, false);
+    cluster.start(2, false);
+    const auto needs_rebootstrap = [&](protocol::NodeId n) {
+        auto s = cluster.status(n);
+        return s && s->why_not_ready.find("needs rebootstrap") != std::string::npos;
+    };
+    ASSERT_TRUE(eventually([&] { return needs_rebootstrap(1); }, 30s)) << cluster.log(1);
+    auto c1 = cluster.client_for({cluster.client_addr(1)});
+    auto proposed = c1.admin({protocol::AdminKind::Rebootstrap, {}});
+    ASSERT_TRUE(proposed) << proposed.error().to_string();
+    const auto ready = [&](protocol::NodeId n) {
+        auto s = cluster.status(n);
+        return s && s->ready;
+    };
+    ASSERT_TRUE(eventually([&] { return ready(1) && ready(2); }, 30s)) << cluster.log(1);
+    const protocol::Epoch history = cluster.status(1)->history;
+    EXPECT_GT(history, 1u) << "a new history";
+    {
+        auto c = cluster.client_for({cluster.client_addr(1), cluster.client_addr(2)});
+        auto r = c.set("new", "2");
+        ASSERT_TRUE(r) << r.error().to_string();
+    }
+
+    cluster.node(3).signal(SIGCONT);
+    ASSERT_TRUE(cluster.wait_ready(40s));
+    for (protocol::NodeId n = 1; n <= 3; ++n) {
+        auto s = cluster.status(n);
+        ASSERT_TRUE(s);
+        EXPECT_EQ(s->history, history) << "node " << n;
+    }
+    auto c3 = cluster.client_for({cluster.client_addr(3)});
+    auto fresh = c3.get("new");
+    ASSERT_TRUE(fresh) << fresh.error().to_string();
+    EXPECT_EQ(fresh.value().value, "2");
+    auto gone = c3.get("old");
+    ASSERT_TRUE(gone) << gone.error().to_string();
+    EXPECT_FALSE(gone.value().ok) << "the old history's data is not served";
     ASSERT_TRUE(cluster.wait_agree());
 }
 
