@@ -162,8 +162,8 @@ checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter
     }
     if (holder == 0 || remembering <= options_.nodes / 2) return std::nullopt;
     return checker::Violation{"P8 rebootstrap of a live history",
-                              "the history of epoch " + std::to_string(g.first_epoch) +
-                                  " was abandoned while " + std::to_string(remembering) + " of " + std::to_string(options_.nodes) +
+                              "the history of epoch " + std::to_string(g.first_epoch) + " was abandoned while " +
+                                  std::to_string(remembering) + " of " + std::to_string(options_.nodes) +
                                   " nodes kept their memory and node " + std::to_string(holder) +
                                   " held the data of its latest epoch " + std::to_string(g.max_epoch)};
 }
