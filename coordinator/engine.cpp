@@ -216,9 +216,10 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
     if (!std::binary_search(config_.cluster.begin(), config_.cluster.end(), h.from)) return;
     const std::uint64_t now = now_ms_;
     // Membership traffic comes from any node of C, whatever its incarnation or epoch.
-    const bool membership = std::holds_alternative<VcPrepare>(msg.body) || std::holds_alternative<VcPromise>(msg.body) ||
-                            std::holds_alternative<VcAccept>(msg.body) || std::holds_alternative<VcAccepted>(msg.body) ||
-                            std::holds_alternative<VcNack>(msg.body) || std::holds_alternative<NewView>(msg.body) ||
+    const bool view_change = std::holds_alternative<VcPrepare>(msg.body) || std::holds_alternative<VcPromise>(msg.body) ||
+                             std::holds_alternative<VcAccept>(msg.body) || std::holds_alternative<VcAccepted>(msg.body) ||
+                             std::holds_alternative<VcNack>(msg.body);
+    const bool membership = view_change || std::holds_alternative<NewView>(msg.body) ||
                             std::holds_alternative<RbPrepare>(msg.body) || std::holds_alternative<RbPromise>(msg.body) ||
                             std::holds_alternative<JoinReq>(msg.body) ||
                             std::holds_alternative<SnapshotRequest>(msg.body) ||
@@ -240,6 +241,9 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
             joiners_[h.from] = Joiner{h.incarnation, now, true};
         }
     }
+    // R-VC-PREPARE, R-VC-ACCEPT: another history's instances are not ours, and its
+    // epochs are not ours to compare; the NewView pushed above settles who crosses.
+    if (view_change && !same_history) return;
     if (membership) {
         std::visit([&](const auto& body) { handle(h, body, now); }, msg.body);
         return;

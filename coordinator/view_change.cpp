@@ -546,7 +546,6 @@ void Engine::freeze_epoch(std::uint64_t now) {
 void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) {
     if (amnesiac_) return;  // R-AMNESIA: a forgotten promise must not be counted
     if (holds_rb_promise(now)) return;  // R-RB-PROMISE: out of the old history
-    if (h.history != view_.history) return;  // R-VC-PREPARE: another history's instance (our NewView went back)
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     if (m.target <= view_.epoch) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
@@ -576,14 +575,12 @@ void Engine::handle(const PeerHeader& h, const VcPrepare& m, std::uint64_t now) 
 }
 
 void Engine::handle(const PeerHeader& h, const VcPromise& m, std::uint64_t now) {
-    if (h.history != view_.history) return;  // given in another history's instance
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     on_promise(h.from, h.incarnation, m, now);
 }
 
 void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
     if (amnesiac_ || holds_rb_promise(now)) return;  // R-AMNESIA, R-RB-PROMISE
-    if (h.history != view_.history) return;          // R-VC-ACCEPT: as for a prepare
     vc_counter_seen_ = std::max(vc_counter_seen_, m.ballot.counter);
     if (m.ecr.closes < view_.epoch) {
         send(h.from, VcNack{m.ballot, vc_promised_, view_.epoch});
@@ -606,12 +603,10 @@ void Engine::handle(const PeerHeader& h, const VcAccept& m, std::uint64_t now) {
 }
 
 void Engine::handle(const PeerHeader& h, const VcAccepted& m, std::uint64_t now) {
-    if (h.history != view_.history) return;
     if (proposal_ && proposal_->accepting && m.ballot == proposal_->ballot) on_accepted(h.from, now);
 }
 
-void Engine::handle(const PeerHeader& h, const VcNack& m, std::uint64_t now) {
-    if (h.history != view_.history) return;  // its epochs are not ours to compare
+void Engine::handle(const PeerHeader& /*h*/, const VcNack& m, std::uint64_t now) {
     vc_counter_seen_ = std::max(vc_counter_seen_, m.promised.counter);
     if (!proposal_ || m.ballot != proposal_->ballot) return;
     if (m.promised > proposal_->ballot || m.installed > view_.epoch) {

@@ -307,9 +307,10 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                     }
                     // R-HISTORY-ORDER: a node that crosses into another history by a regular
                     // record leaves its own behind, which is right only if that one is dead.
+                    const std::size_t left = generation_of(pre_call_.epoch);
                     if (e.ecr.closes != 0 && pre_call_.epoch != 0 && !pre_call_.amnesiac &&
-                        generation_of(pre_call_.epoch) != generation_of(e.ecr.next.epoch)) {
-                        if (auto v = check_history_lost(generation_of(pre_call_.epoch), node, e.ecr.next)) {
+                        left != generation_of(e.ecr.next.epoch)) {
+                        if (auto v = check_history_lost(left, node, e.ecr.next)) {
                             v->property = "P8 crossed out of a live history";
                             v->detail = "node " + std::to_string(node) + " installed epoch " +
                                         std::to_string(e.ecr.next.epoch) + " of another history: " + v->detail;
