@@ -101,6 +101,10 @@ TEST(SimRegression, CrossingNodesAbandonALiveHistoryOfFive) { replay_seed(100442
 // Same section: a stillborn rebootstrap (its promiser moved on to a newer one) abandons nothing.
 TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(1018311, 3); }
 
+// FINDINGS part 2 §9 (issue 17): a coordinator cut off after PreCommit answered a retry of the
+// committed request NO_QUORUM "not applied" (R-IN-DOUBT).
+TEST(SimRegression, InDoubtRequestRefusedAsNotApplied) { replay("in_doubt_request_refused_as_not_applied.sched"); }
+
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
 
