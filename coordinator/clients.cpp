@@ -195,8 +195,8 @@ void Engine::admit(const ClientRequest& req, std::vector<Op>* movable_ops, std::
     QueuedRequest q;
     q.command = Command{req.client, req.request, movable_ops != nullptr ? std::move(*movable_ops) : ops.ops};
     q.bytes = command_bytes(q.command);
-    queued_.try_emplace(key);
-    queue_.push_back(std::move(q));
+    // A copy left in the queue by an earlier attempt that timed out runs for this one (R-ADMIT-RETRY).
+    if (queued_.try_emplace(key).second) queue_.push_back(std::move(q));
     start_batches(now);
 }
 

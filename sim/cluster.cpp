@@ -276,6 +276,21 @@ void Cluster::step(NodeId node, Call&& call) {
     route(node, out_);
 }
 
+std::optional<checker::Violation> Cluster::check_no_rerun(Generation& gen, const coordinator::DeliveredTx& d) {
+    for (const auto& cmd : *d.batch) {
+        const auto key = std::make_tuple(d.tx.coordinator, d.tx.incarnation, cmd.client, cmd.request);
+        const auto [it, fresh] = gen.first_commit.try_emplace(key, d.tx);
+        if (!fresh && it->second != d.tx) {
+            return checker::Violation{"P7 R-IN-DOUBT re-run",
+                                      "node " + std::to_string(d.tx.coordinator) + " committed client " +
+                                          std::to_string(cmd.client) + " request " + std::to_string(cmd.request) +
+                                          " in " + protocol::to_string(it->second) + " and again in " +
+                                          protocol::to_string(d.tx)};
+        }
+    }
+    return std::nullopt;
+}
+
 void Cluster::route(NodeId node, coordinator::Output& out) {
     if (options_.watch_precommits) {
         for (const auto& m : out.messages) {
@@ -386,7 +401,10 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
         log->entries.push_back(
             checker::LogEntry{to_checker(d.tx), to_checker(d.final_ts), d.epoch, derived.commands});
         fail(gens_[g].safety.on_delivered(*log, log->entries.size() - 1));
-        if (options_.engine_monitors) fail(gens_[g].chains.on_delivered(node, d, derived.tx_hash));
+        if (options_.engine_monitors) {
+            fail(gens_[g].chains.on_delivered(node, d, derived.tx_hash));
+            if (d.batch) fail(check_no_rerun(gens_[g], d));
+        }
         trace_.add(8).add(node).add(tx_fingerprint(d.tx));
         trace_.add(d.final_ts.counter).add(d.final_ts.node).add(d.index);
         ++counters_.transactions_delivered;

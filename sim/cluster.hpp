@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <tuple>
+#include <map>
 #include <vector>
 
 #include "checker/checks.hpp"
@@ -242,9 +244,15 @@ private:
         // by node - 1: its segment in logs that grows (none: it has no log in this history)
         std::vector<std::optional<std::size_t>> current;
         std::vector<std::uint64_t> segments;  // by node - 1: segments started after the first
+        // R-IN-DOUBT: the first committed transaction of each request, per coordinator incarnation.
+        // A coordinator never runs a request again once an attempt of it may commit, so a second
+        // committed transaction of the same coordinator holding the request is a re-run.
+        std::map<std::tuple<NodeId, protocol::Incarnation, protocol::ClientId, protocol::RequestId>, protocol::TxId>
+            first_commit;
     };
 
     NodeSlot& slot(NodeId node) { return nodes_.at(node - 1); }
+    std::optional<checker::Violation> check_no_rerun(Generation& gen, const coordinator::DeliveredTx& d);
     Generation make_generation(protocol::Epoch first_epoch) const;
     std::size_t generation_of(protocol::Epoch epoch) const;
     // The node's history now: the one of its installed epoch.
