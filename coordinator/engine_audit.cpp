@@ -25,6 +25,18 @@ namespace {
 
 bool pending(TxState s) { return s == TxState::Waiting || s == TxState::PreCommitted || s == TxState::PreAborted; }
 
+std::string state_name(TxState s) {
+    switch (s) {
+        case TxState::Unknown: return "unknown";
+        case TxState::Waiting: return "W";
+        case TxState::PreCommitted: return "PC";
+        case TxState::PreAborted: return "PA";
+        case TxState::Committed: return "C";
+        case TxState::Aborted: return "A";
+    }
+    return "state " + std::to_string(static_cast<int>(s));
+}
+
 }  // namespace
 
 std::optional<std::string> Engine::check_bookkeeping() const {
@@ -36,7 +48,7 @@ std::optional<std::string> Engine::check_bookkeeping() const {
         if (pending(rec.state)) ++pending_records;
         if (rec.state == TxState::Committed && !rec.delivered) ++committed_records;
         if (rec.delivered && rec.state != TxState::Committed) {
-            return to_string(tx) + " is marked delivered in state " + std::to_string(static_cast<int>(rec.state));
+            return to_string(tx) + " is marked delivered in state " + state_name(rec.state);
         }
         if (rec.state != TxState::Aborted && !rec.batch) return to_string(tx) + " has no batch";
     }
@@ -45,7 +57,7 @@ std::optional<std::string> Engine::check_bookkeeping() const {
         if (it == txs_.end()) return "undecided entry " + to_string(tx) + " has no transaction record";
         if (!pending(it->second.state)) {
             return "undecided entry " + to_string(tx) + " is in state " +
-                   std::to_string(static_cast<int>(it->second.state));
+                   state_name(it->second.state);
         }
         if (key_of(it->second) != key) {
             return "undecided entry " + to_string(tx) + " sits under key " + to_string(key) + ", its record's is " +
@@ -62,7 +74,7 @@ std::optional<std::string> Engine::check_bookkeeping() const {
         if (it == txs_.end()) return "committed entry " + to_string(tx) + " has no transaction record";
         const TxRecord& rec = it->second;
         if (rec.state != TxState::Committed || rec.delivered) {
-            return "committed entry " + to_string(tx) + " is in state " + std::to_string(static_cast<int>(rec.state)) +
+            return "committed entry " + to_string(tx) + " is in state " + state_name(rec.state) +
                    (rec.delivered ? ", delivered" : "");
         }
         if (rec.final_ts != f) {
