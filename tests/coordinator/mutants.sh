@@ -59,13 +59,13 @@ for f, r in zip(finds, repls):
     text = text.replace(f, r)
 open(path, "w").write(text)
 PY
-    cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$src" -B "$src/build/release" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
     targets=(tricache-sim)
     [[ "${tests[$i]}" != - ]] && targets+=("${tests[$i]}")
-    cmake --build "$src/build" -j2 --target "${targets[@]}" >/dev/null
+    cmake --build "$src/build/release" -j2 --target "${targets[@]}" >/dev/null
     read -r seed runs nodes <<<"${sweeps[$i]}"
-    out=$("$src/build/tools/tricache-sim" --seed "$seed" --runs "$runs" --nodes "$nodes" --sim-ms 1500 \
+    out=$("$src/build/release/tools/tricache-sim" --seed "$seed" --runs "$runs" --nodes "$nodes" --sim-ms 1500 \
         --bound-ms 20000 --swarm --quiet --keep-going --jobs 2 2>&1 || true)
     caught=$(grep -c "VIOLATION ${checks[$i]}:" <<<"$out" || true)
     if [[ "$caught" -gt 0 ]]; then
@@ -76,11 +76,11 @@ PY
         failed=1
     fi
     if [[ "${tests[$i]}" != - ]]; then
-        if "$src/build/tests/coordinator/${tests[$i]}" >/dev/null 2>&1; then
+        if "$src/build/release/tests/coordinator/${tests[$i]}" >/dev/null 2>&1; then
             echo "   ${tests[$i]}: passed (NOT caught)"
             failed=1
         else
-            echo "   ${tests[$i]}: fails: $("$src/build/tests/coordinator/${tests[$i]}" 2>&1 | grep -c '^\[  FAILED  \] [A-Z]' || true) failing test lines"
+            echo "   ${tests[$i]}: fails: $("$src/build/release/tests/coordinator/${tests[$i]}" 2>&1 | grep -c '^\[  FAILED  \] [A-Z]' || true) failing test lines"
         fi
     fi
     rm -rf "$src"
