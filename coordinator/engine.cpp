@@ -278,7 +278,12 @@ void Engine::collect_garbage() {  // R-TOMBSTONE
             const bool settled =
                 rec.state == TxState::Aborted || (rec.state == TxState::Committed && rec.delivered);
             if (settled && is_stale(rec.id)) {
-                coord_.erase(rec.id);
+                // Its coordinator may not have decided it: it learned the outcome from a peer
+                // (R-DECISION-QUERY) before the votes or acks came. Its window slot goes too.
+                if (const auto ct = coord_.find(rec.id); ct != coord_.end()) {
+                    if (ct->second.phase != Phase::Decided) --own_undecided_;
+                    coord_.erase(ct);
+                }
                 it = txs_.erase(it);
             } else {
                 ++it;

@@ -75,7 +75,22 @@ struct EcrChosenEvent {
     protocol::Ballot ballot;
     protocol::EpochClosingRecord ecr;
 };
-using JournalEvent = std::variant<VotedEvent, DecidedEvent, ViewInstalledEvent, SnapshotInstalledEvent, EcrChosenEvent>;
+// This node, as proposer, picked the record it asks acceptors to accept at
+// `ballot` (R-VC-DECIDE), from exactly these promises; the simulator's monitor
+// judges the pick against them. `closes` is the instance (the proposer's epoch).
+struct PromiseSeen {
+    protocol::NodeId node = 0;
+    protocol::Incarnation incarnation = 0;
+    protocol::VcPromise promise;
+};
+struct EcrProposedEvent {
+    protocol::Ballot ballot;
+    protocol::Epoch closes = 0;
+    std::vector<PromiseSeen> promises;
+    protocol::EpochClosingRecord ecr;
+};
+using JournalEvent = std::variant<VotedEvent, DecidedEvent, ViewInstalledEvent, SnapshotInstalledEvent, EcrChosenEvent,
+                                  EcrProposedEvent>;
 
 struct Output {
     std::vector<Outbound> messages;
@@ -128,6 +143,12 @@ public:
     protocol::Ballot vc_promised() const { return vc_promised_; }
     // The smallest key among undecided transactions, if any (P8 delivery monitor).
     std::optional<protocol::Timestamp> min_undecided_key() const;
+    // The engine's own bookkeeping agrees with itself (engine_audit.cpp): every
+    // pending entry (undecided, committed-undelivered) has its transaction
+    // record in the matching state and vice versa, and the coordinator's and
+    // the request queue's counts match their tables. The first disagreement
+    // found, or nothing. O(records); read-only.
+    std::optional<std::string> check_bookkeeping() const;
 
 private:
     struct TxRecord {
@@ -219,6 +240,7 @@ private:
     void on_promise(protocol::NodeId from, protocol::Incarnation inc, const protocol::VcPromise& p, std::uint64_t now);
     void on_accepted(protocol::NodeId from, std::uint64_t now);
     protocol::EpochClosingRecord build_ecr(std::uint64_t now) const;
+    EcrProposedEvent proposal_event() const;  // engine_audit.cpp
     void install(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
     void apply_ecr(const protocol::EpochClosingRecord& ecr);
     void push_new_view(protocol::NodeId to, std::uint64_t now);

@@ -371,6 +371,7 @@ void Engine::on_promise(NodeId from, Incarnation inc, const VcPromise& p, std::u
     if (proposal_->promises.size() < deciding_set(config_, last_heard_, now)) return;
     // R-VC-DECIDE, then R-VC-ACCEPT with ourselves as the first acceptor.
     proposal_->ecr = build_ecr(now);
+    if (config_.record_deliveries) out_.journal.push_back(proposal_event());
     proposal_->accepting = true;
     vc_accepted_ballot_ = proposal_->ballot;
     vc_accepted_ecr_ = proposal_->ecr;

@@ -8,6 +8,7 @@
 #include "coordinator/history.hpp"
 #include "protocol/codec.hpp"
 #include "sim/convert.hpp"
+#include "sim/ecr_monitor.hpp"
 
 namespace tricache::sim {
 
@@ -301,6 +302,21 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
         }
     }
     std::optional<std::uint64_t> snapshot_length;
+    // R-DOCOMMIT's acks, from the wire, before this call's decisions are judged: a member's
+    // Ack, and a coordinator's PreCommit (it accepted its own first, R-PC-ACCEPT).
+    for (const auto& m : out.messages) {
+        const protocol::TxId* tx = nullptr;
+        if (const auto* ack = std::get_if<protocol::Ack>(&m.msg.body); ack && ack->ballot == protocol::kOriginalBallot) {
+            tx = &ack->tx;
+        } else if (const auto* pc = std::get_if<protocol::PreCommit>(&m.msg.body);
+                   pc && pc->ballot == protocol::kOriginalBallot && pc->tx.coordinator == node) {
+            tx = &pc->tx;
+        }
+        if (tx != nullptr) {
+            gens_[generation_of(m.msg.header.epoch)].safety.on_ack(
+                checker::AckRec{node, to_checker(*tx), m.msg.header.epoch});
+        }
+    }
     for (const auto& ev : out.journal) {
         std::visit(
             [&](const auto& e) {
@@ -371,6 +387,8 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                 } else if constexpr (std::is_same_v<T, coordinator::EcrChosenEvent>) {
                     trace_.add(14).add(node).add(e.ecr.closes);
                     fail(gens_[generation_of(e.ecr.closes)].safety.on_ecr_chosen(node, e.ecr));
+                } else if constexpr (std::is_same_v<T, coordinator::EcrProposedEvent>) {
+                    if (options_.engine_monitors) fail(check_ecr_proposal(node, e));
                 } else {
                     static_assert(sizeof(T) == 0, "a journal event the simulator does not record");
                 }
