@@ -677,7 +677,9 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
                 mark_in_doubt(*ct->batch);
             }
         }
-        assert(!applied || in_doubt_.empty());
+        // Applied, the record leaves this node with the state at the boundary, like a snapshot:
+        // any request still in doubt here (its attempt's record was collected) is settled by it.
+        if (applied) settle_in_doubt();
     }
     coord_.clear();
     own_undecided_ = 0;
