@@ -36,6 +36,7 @@ void replay(const std::string& name) {
     ASSERT_TRUE(steps.has_value()) << path << ": bad line '" << bad << "'";
     ClusterOptions options = scripted_options(nodes, seed);
     options.allow_total_loss = total_loss;
+    ASSERT_TRUE(apply_schedule_timers(text.str(), options, &bad)) << path << ": bad timer '" << bad << "'";
     const ScheduleOutcome out = run_schedule(options, *steps, kBoundMs);
     EXPECT_EQ(out.verdict.kind, VerdictKind::Pass)
         << out.verdict.violation.property << (out.during_schedule ? " after step " + std::to_string(out.failed_at) : "")
@@ -100,6 +101,11 @@ TEST(SimRegression, CrossingNodesHangAfterRebootstrap) { replay_seed(1011379, 3)
 TEST(SimRegression, CrossingNodesAbandonALiveHistoryOfFive) { replay_seed(1004426, 5); }
 // Same section: a stillborn rebootstrap (its promiser moved on to a newer one) abandons nothing.
 TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(1018311, 3); }
+
+// FINDINGS part 2 §9: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
+// memory, so they never reported NEEDS_REBOOTSTRAP and every rebootstrap lapsed (R-LOSS-EVIDENCE).
+TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_evidence.sched"); }
+TEST(SimRegression, SixNodesHalfAmnesiacRebootstrapLapses) { replay_seed(2058, 6); }
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
