@@ -116,7 +116,7 @@ void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
     if (needed && now >= next_attempt_ms_) start_view_change(now);
 }
 
-void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOSS
+void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOSS, R-LOSS-EVIDENCE
     std::size_t amnesiac = amnesiac_ ? 1 : 0;
     for (const auto& [node, j] : joiners_) {
         if (node != config_.self && j.amnesiac && now - j.heard_ms < loss_evidence_ms()) ++amnesiac;
