@@ -277,6 +277,14 @@ void Cluster::step(NodeId node, Call&& call) {
 }
 
 void Cluster::route(NodeId node, coordinator::Output& out) {
+    if (options_.watch_precommits) {
+        for (const auto& m : out.messages) {
+            if (std::holds_alternative<protocol::PreCommit>(m.msg.body)) {
+                precommit_senders_.push_back(node);
+                break;
+            }
+        }
+    }
     std::optional<std::uint64_t> snapshot_length;
     for (const auto& ev : out.journal) {
         std::visit(

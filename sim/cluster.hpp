@@ -78,6 +78,9 @@ struct ClusterOptions {
     // the checker's properties judge: for measuring what the checker alone catches.
     bool engine_monitors = true;
     bool transcript = false;          // keep one readable line per event (for shrunk failures)
+    // Keep the nodes that sent a PreCommit, for automatic mode's targeted faults
+    // (FaultParams::isolate_coordinator_rate); drained by take_precommit_senders.
+    bool watch_precommits = false;
     EngineCallObserver* observer = nullptr;
 };
 
@@ -167,6 +170,9 @@ public:
     std::size_t deliver_ready();          // every message ready by now, in (ready, send) order
     void tick_node(NodeId node);
     void tick_due();                       // ticks the nodes whose tick phase is now
+    void set_watch_precommits(bool on) { options_.watch_precommits = on; }
+    // The nodes that sent a PreCommit since the last call (watch_precommits only).
+    std::vector<NodeId> take_precommit_senders() { return std::exchange(precommit_senders_, {}); }
     void pause_until(NodeId node, std::uint64_t until_ms);
     void clog(Link link, std::uint64_t until_ms);
     Network& network() { return network_; }
@@ -299,6 +305,7 @@ private:
     std::uint64_t now_ms_ = 0;
     std::uint64_t history_ms_ = 0;
     std::uint64_t history_sub_ = 0;
+    std::vector<NodeId> precommit_senders_;
 };
 
 }  // namespace tricache::sim

@@ -102,7 +102,10 @@ TEST(SimRegression, CrossingNodesAbandonALiveHistoryOfFive) { replay_seed(100442
 // Same section: a stillborn rebootstrap (its promiser moved on to a newer one) abandons nothing.
 TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(1018311, 3); }
 
-// FINDINGS part 2 §9: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
+// FINDINGS part 2 §9 (issue 17): a coordinator cut off after PreCommit answered a retry of the
+// committed request NO_QUORUM "not applied" (R-IN-DOUBT).
+TEST(SimRegression, InDoubtRequestRefusedAsNotApplied) { replay("in_doubt_request_refused_as_not_applied.sched"); }
+// FINDINGS part 2 §10: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
 // memory, so they never reported NEEDS_REBOOTSTRAP and every rebootstrap lapsed (R-LOSS-EVIDENCE).
 TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_evidence.sched"); }
 TEST(SimRegression, SixNodesHalfAmnesiacRebootstrapLapses) { replay_seed(2058, 6); }
