@@ -108,7 +108,6 @@ TEST(SimRegression, InDoubtRequestRefusedAsNotApplied) { replay("in_doubt_reques
 // FINDINGS part 2 §10: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
 // memory, so they never reported NEEDS_REBOOTSTRAP and every rebootstrap lapsed (R-LOSS-EVIDENCE).
 TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_evidence.sched"); }
-TEST(SimRegression, SixNodesHalfAmnesiacRebootstrapLapses) { replay_seed(2058, 6); }
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
