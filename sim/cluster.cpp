@@ -123,7 +123,8 @@ Cluster::Generation Cluster::make_generation(protocol::Epoch first_epoch) const 
     std::vector<std::uint32_t> ids;
     for (NodeId n = 1; n <= options_.nodes; ++n) ids.push_back(n);
     return Generation{first_epoch, first_epoch, {}, false, SafetyMonitor(std::move(ids)), LogChains(options_.nodes), {},
-                      std::vector<std::optional<std::size_t>>(options_.nodes), std::vector<std::uint64_t>(options_.nodes, 0)};
+                      std::vector<std::optional<std::size_t>>(options_.nodes), std::vector<std::uint64_t>(options_.nodes, 0),
+                      {}};
 }
 
 // Histories are kept in the order they started, which need not be the order

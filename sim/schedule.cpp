@@ -343,6 +343,8 @@ bool apply_schedule_timers(const std::string& text, ClusterOptions& o, std::stri
                                    : name == "vc_timeout" ? &o.vc_timeout_ms
                                    : name == "vc_backoff" ? &o.vc_backoff_ms
                                    : name == "resend"     ? &o.resend_ms
+                                   : name == "client_timeout" ? &o.client_timeout_ms
+                                   : name == "no_quorum"  ? &o.no_quorum_ms
                                                           : nullptr;
             if (field == nullptr || !ms || *ms == 0) {
                 if (error) *error = word;

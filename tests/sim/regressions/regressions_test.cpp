@@ -117,6 +117,9 @@ TEST(SimRegression, InDoubtRequestRunAgainAfterSnapshot) {
         << "\n  replay: tricache-sim --seed 828927518950 --runs 1 --nodes 5 --sim-ms 2000 --bound-ms 30000 --swarm";
 }
 TEST(SimRegression, InDoubtRetrySettledBySnapshot) { replay("in_doubt_request_refused_as_not_applied.sched"); }
+// The same shape with the client waiting at the coordinator all along: re-queued at the gap, as before
+// the fix, the request runs a second time (caught by "P7 R-IN-DOUBT re-run").
+TEST(SimRegression, InDoubtRequestWaitsThroughAGap) { replay("in_doubt_request_waits_through_a_gap.sched"); }
 // FINDINGS part 2 §10: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
 // memory, so they never reported NEEDS_REBOOTSTRAP and every rebootstrap lapsed (R-LOSS-EVIDENCE).
 TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_evidence.sched"); }
