@@ -18,8 +18,10 @@ std::string describe_op(const protocol::Op& op) {
                 return "SET " + o.key + "=" + o.value;
             } else if constexpr (std::is_same_v<T, protocol::Del>) {
                 return "DEL " + o.key;
-            } else {
+            } else if constexpr (std::is_same_v<T, protocol::Cas>) {
                 return "CAS " + o.key + " " + (o.expected ? *o.expected : std::string("absent")) + "->" + o.value;
+            } else {
+                return protocol::describe(op);
             }
         },
         op);
