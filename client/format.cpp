@@ -114,7 +114,7 @@ std::string op_name(const protocol::Op& op) {
 std::string op_key(const protocol::Op& op) { return std::string(protocol::op_key(op)); }
 
 std::string result_json(const protocol::Op& op, const protocol::OpResult& r) {
-    std::string o = "{\"op\":\"" + op_name(op) + "\",\"key\":" + json_string(op_key(op)) +
+    std::string o = "{\"op\":\"" + op_name(op) + "\",\"key\":" + json_string(std::string(protocol::op_key(op))) +
                     ",\"ok\":" + (r.ok ? "true" : "false");
     if (r.value) o += ",\"value\":" + json_string(*r.value);
     return o + "}";
