@@ -290,7 +290,7 @@ TEST(ProcessRedis, HostileBytesNeverTakeTheNodeDown) {
     auto native = c.client_for({c.client_addr(2)});
     auto got = native.get("keep");
     ASSERT_TRUE(got) << got.error().to_string();
-    EXPECT_EQ(got.value(), std::optional<std::string>("me"));
+    EXPECT_EQ(got.value(), (protocol::OpResult{true, std::string("me")}));
     EXPECT_TRUE(c.wait_agree());
 }
 

@@ -22,8 +22,9 @@ rc::Gen<std::string> small_key() { return rc::gen::element<std::string>("a", "b"
 rc::Gen<std::string> some_value() {
     return rc::gen::oneOf(rc::gen::element<std::string>("0", "1", "-1", "42", "9223372036854775807",
                                                         "-9223372036854775808", "01", "-0", "x", "", "12a"),
-                          rc::gen::container<std::string>(rc::gen::inRange<std::size_t>(0, 3),
-                                                          rc::gen::element<char>('a', '1', '0', '-')),
+                          rc::gen::mapcat(rc::gen::inRange<std::size_t>(0, 3), [](std::size_t n) {
+                              return rc::gen::container<std::string>(n, rc::gen::element<char>('a', '1', '0', '-'));
+                          }),
                           rc::gen::map(rc::gen::inRange<std::size_t>(0, 120), [](std::size_t n) {
                               return std::string(n, 'v');
                           }));
@@ -54,7 +55,8 @@ RC_GTEST_PROP(RedisOps, StateMachineAgreesWithTheReferenceLru, ()) {
     coordinator::ReplicatedState state(limits);
     checker::ReferenceLru model(checker::Limits{limits.max_entries, limits.max_bytes, 64});
     const auto commands = *rc::gen::container<std::vector<std::vector<Op>>>(
-        rc::gen::container<std::vector<Op>>(rc::gen::inRange<std::size_t>(1, 5), any_op()));
+        rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, 5),
+                        [](std::size_t n) { return rc::gen::container<std::vector<Op>>(n, any_op()); }));
     std::uint64_t seq = 0;
     for (const auto& ops : commands) {
         ++seq;
