@@ -61,7 +61,7 @@ def main():
     check("type", b.type("py:m1"), b"string")
     check("delete", a.delete("py:m1", "py:m2", "py:none"), 2)
     check("client name", a.client_setname("tester"), True)
-    check("client getname", a.client_getname(), "tester" if a.connection_pool.connection_kwargs.get("decode_responses") else b"tester")
+    check("client getname", a.client_getname() in ("tester", b"tester"), True)  # decoded by some versions
     info = b.info()
     check("info maxmemory_policy", info.get("maxmemory_policy"), "allkeys-lru")
     check("info epoch present", "tricache_epoch" in info, True)
