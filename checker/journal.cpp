@@ -123,6 +123,23 @@ CheckResult check_commit_votes(const DecisionRec& d, const TxEpoch* epoch, std::
     return std::nullopt;
 }
 
+CheckResult check_commit_acks(const DecisionRec& d, const TxEpoch* epoch, std::span<const AckRec> acks,
+                              bool settled_by_closing_record) {
+    if (settled_by_closing_record || epoch == nullptr) return std::nullopt;
+    for (const std::uint32_t member : MemberSet(epoch->members)) {
+        const bool acked = std::any_of(acks.begin(), acks.end(), [&](const AckRec& a) {
+            return a.node == member && a.epoch == epoch->epoch;
+        });
+        if (acked) continue;
+        return Violation{"P2 unanimous acks", to_string(d.tx) + " was committed (" + decision_name(d) +
+                                                  ") before member " + std::to_string(member) + " of epoch " +
+                                                  std::to_string(epoch->epoch) + " view " +
+                                                  members_string(epoch->members) +
+                                                  " acked its PreCommit, and no record closing that epoch commits it"};
+    }
+    return std::nullopt;
+}
+
 CheckResult check_delivered(const NodeLog& log, std::size_t i, const DecisionRec* commit, const DecisionRec* abort,
                             const TxEpoch* epoch) {
     constexpr const char* kP2 = "P2 validity";

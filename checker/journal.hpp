@@ -25,6 +25,14 @@ struct DecisionRec {
     Stamp final_ts;  // meaningful for commits
 };
 
+// A member accepted a transaction's PreCommit and acknowledged it (the
+// coordinator's own acceptance included), in `epoch`.
+struct AckRec {
+    std::uint32_t node = 0;
+    TxKey tx;
+    std::uint64_t epoch = 0;
+};
+
 struct ViewRec {
     std::uint32_t node = 0;
     std::uint64_t epoch = 0;
@@ -59,6 +67,15 @@ CheckResult check_decision_pair(const DecisionRec& first, const DecisionRec& lat
 // P2 for a commit: `epoch` is the journal's epoch of its transaction (nullptr:
 // unknown), `votes` every vote on that transaction, in journal order.
 CheckResult check_commit_votes(const DecisionRec& commit, const TxEpoch* epoch, std::span<const VoteRec> votes);
+// P2 for a transaction's first commit, judged when it happens (the journal
+// keeps no order between acks and decisions, so there is no whole-journal
+// form): R-DOCOMMIT commits only with an ack from every member of its
+// epoch's view, so every one of them acked it before (`acks`: those seen so
+// far), unless the record closing its epoch commits it
+// (`settled_by_closing_record`: a view change may commit what some member
+// never pre-committed). An unknown epoch is check_commit_votes's to report.
+CheckResult check_commit_acks(const DecisionRec& commit, const TxEpoch* epoch, std::span<const AckRec> acks,
+                              bool settled_by_closing_record);
 // P2 for entry i of a log: `commit` and `abort` are the transaction's first
 // commit and first abort in the journal (nullptr: none), `epoch` as above.
 CheckResult check_delivered(const NodeLog& log, std::size_t i, const DecisionRec* commit, const DecisionRec* abort,

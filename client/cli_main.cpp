@@ -4,7 +4,9 @@
 //            | admin isolate ID... | admin heal | admin rebootstrap | admin log
 // Exit codes (scripts rely on them; README "Client"):
 //   0 ok   1 not found / CAS not applied / DEL of an absent key   2 usage
-//   3 a named server error (NO_QUORUM, NOT_READY, BAD_REQUEST, ...)   4 outcome unknown / no answer
+//   3 a named server error (NO_QUORUM, NOT_READY, BAD_REQUEST, ...): not applied   4 outcome unknown / no answer
+// The library reports a refusal (3) only when no attempt may have applied the request, and returns it as soon
+// as every server has refused (README "Retries and refusals"); otherwise 4 at --timeout-ms.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <random>
-#include <thread>
 
 #include <zmq.hpp>
 
@@ -13,16 +12,14 @@ namespace {
 using protocol::ErrorCode;
 using Clock = std::chrono::steady_clock;
 
-// Replies that say "not applied here, try elsewhere".
-bool retry_elsewhere(ErrorCode code) {
-    return code == ErrorCode::NoQuorum || code == ErrorCode::NotReady || code == ErrorCode::Overloaded ||
-           code == ErrorCode::Aborted;
+std::uint64_t random_u64() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
 protocol::ClientId random_client_id() {
-    std::random_device rd;
     protocol::ClientId id = 0;
-    while (id == 0) id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    while (id == 0) id = random_u64();
     return id;
 }
 
@@ -43,17 +40,23 @@ std::optional<std::string> server_endpoint(std::string_view text) {
 }
 
 struct Client::Impl {
+    using Outcome = std::optional<Result<protocol::ClientResponseBody>>;
+
     Options options;
     protocol::ClientId id = 0;
     protocol::RequestId next_request = 0;
+    std::uint64_t jitter_seed = 0;
     std::size_t preferred = 0;  // the server that answered last
     zmq::context_t context{1};
     std::vector<zmq::socket_t> sockets;  // one DEALER per server, same order as options.servers
     protocol::CodecLimits limits;
+    CallStats last;
+    CallStats totals;
 
-    // One reply read from socket `index`, if it is the answer to (id, request).
-    std::optional<protocol::ClientResponseBody> read_reply(std::size_t index, protocol::RequestId request,
-                                                           bool current_socket) {
+    // Reads what socket `index` holds. Replies naming (id, request) go to the
+    // ledger; returns the call's result once a reply decides it.
+    Outcome drain(std::size_t index, protocol::RequestId request, std::optional<std::size_t> current,
+                  AttemptLedger& ledger, bool any_node) {
         zmq::message_t msg;
         for (;;) {
             try {
@@ -65,25 +68,32 @@ struct Client::Impl {
             auto decoded = protocol::decode_client_response(msg.to_string_view(), limits);
             if (!decoded) continue;
             auto resp = std::move(decoded).value();
-            if (resp.client == id && resp.request == request) return std::move(resp.body);
+            const bool ours = resp.client == id && resp.request == request;
             // A node that could not read our request cannot name it: it answers
             // (0, 0). On the socket we just used, that is the answer to this request.
-            if (current_socket && resp.client == 0 && resp.request == 0 &&
-                std::holds_alternative<protocol::ErrorReply>(resp.body)) {
-                return std::move(resp.body);
+            const bool anonymous = current == index && resp.client == 0 && resp.request == 0 &&
+                                   std::holds_alternative<protocol::ErrorReply>(resp.body);
+            if (!ours && !anonymous) continue;  // a late answer to an earlier request: drop it
+            if (const auto* err = std::get_if<protocol::ErrorReply>(&resp.body)) {
+                if (auto stop = ledger.on_error(index, Error{err->code, err->detail})) return Outcome{std::move(*stop)};
+                continue;
             }
-            // Anything else is a late answer to an earlier request: drop it.
+            ledger.on_success(index);
+            if (any_node) preferred = index;
+            return Outcome{std::move(resp.body)};
         }
     }
 
-    // Waits until `until` for the answer to `request`; any socket may carry it.
-    std::optional<protocol::ClientResponseBody> wait(protocol::RequestId request, std::size_t current,
-                                                     Clock::time_point until) {
+    // Polls every socket (any may carry a late answer to this request) until
+    // `until`, until `done()` holds, or until a reply decides the call.
+    template <class Done>
+    Outcome poll_until(Clock::time_point until, protocol::RequestId request, std::optional<std::size_t> current,
+                       AttemptLedger& ledger, bool any_node, Done done) {
         std::vector<zmq_pollitem_t> items;
         for (auto& s : sockets) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
         for (;;) {
             const auto now = Clock::now();
-            const auto left = until > now ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now)
+            const auto left = until > now ? std::chrono::ceil<std::chrono::milliseconds>(until - now)
                                           : std::chrono::milliseconds(0);
             try {
                 zmq::poll(items, left);
@@ -92,13 +102,26 @@ struct Client::Impl {
             }
             for (std::size_t i = 0; i < items.size(); ++i) {
                 if ((items[i].revents & ZMQ_POLLIN) == 0) continue;
-                if (auto body = read_reply(i, request, i == current)) return body;
+                if (auto out = drain(i, request, current, ledger, any_node)) return out;
             }
-            if (Clock::now() >= until) return std::nullopt;
+            if (done() || Clock::now() >= until) return std::nullopt;
         }
     }
 
+    bool send(std::size_t server, const std::string& bytes) {
+        try {
+            return sockets[server].send(zmq::const_buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait)
+                .has_value();
+        } catch (const zmq::error_t&) {
+            return false;
+        }
+    }
+
+    // One request, the same (id, request id) in every attempt. Rounds over the
+    // servers, a Backoff pause between rounds; the AttemptLedger decides when
+    // an honest answer can be given before the deadline (client/retry_policy.hpp).
     Result<protocol::ClientResponseBody> call(protocol::ClientRequestBody body, const Target& target) {
+        const auto started = Clock::now();
         protocol::ClientRequest req{protocol::kProtocolVersion, options.cluster_id, id, ++next_request,
                                     std::move(body)};
         const std::string bytes = protocol::encode(req);
@@ -111,62 +134,52 @@ struct Client::Impl {
         } else {
             for (std::size_t k = 0; k < sockets.size(); ++k) order.push_back((preferred + k) % sockets.size());
         }
-        const auto deadline = Clock::now() + options.deadline;
-        bool maybe_applied = false;  // some attempt went unanswered: the outcome is unknown
-        std::optional<Error> last_rejection;
-        std::string tried;
-        std::size_t attempts = 0;
-        std::chrono::milliseconds backoff{20};
-        for (std::size_t k = 0; Clock::now() < deadline; ++k) {
-            const std::size_t server = order[k % order.size()];
-            if (k > 0 && k % order.size() == 0 && last_rejection && !maybe_applied) {
-                // Every node said "not here": give them a moment before the next round.
-                std::this_thread::sleep_for(std::min<Clock::duration>(backoff, deadline - Clock::now()));
-                backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+        const bool any_node = std::holds_alternative<AnyNode>(target);
+        const auto deadline = started + options.deadline;
+        AttemptLedger ledger(options.servers);
+        Backoff backoff(options.backoff, jitter_seed ^ (req.request * 0x9e3779b97f4a7c15ULL));
+        CallStats stats;
+        stats.calls = 1;
+        auto finish = [&](Result<protocol::ClientResponseBody> r) {
+            stats.attempts = ledger.attempts();
+            stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+            last = stats;
+            totals.calls += 1;
+            totals.attempts += stats.attempts;
+            totals.rounds += stats.rounds;
+            totals.paused += stats.paused;
+            totals.elapsed += stats.elapsed;
+            return r;
+        };
+        while (Clock::now() < deadline) {
+            ++stats.rounds;
+            for (std::size_t server : order) {
                 if (Clock::now() >= deadline) break;
-            }
-            ++attempts;
-            if (tried.find(options.servers[server]) == std::string::npos) {
-                tried += (tried.empty() ? "" : ", ") + options.servers[server];
-            }
-            bool sent = false;
-            try {
-                sent = sockets[server].send(zmq::const_buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait)
-                           .has_value();
-            } catch (const zmq::error_t&) {
-                sent = false;
-            }
-            if (!sent) {
-                // Queue full towards that node: it has not answered earlier attempts either.
-                maybe_applied = true;
-                continue;
-            }
-            const auto until = std::min(deadline, Clock::now() + options.attempt_timeout);
-            auto answer = wait(req.request, server, until);
-            if (!answer) {
-                maybe_applied = true;
-                continue;
-            }
-            if (const auto* err = std::get_if<protocol::ErrorReply>(&*answer)) {
-                if (err->code == ErrorCode::TimeoutOutcomeUnknown) {
-                    maybe_applied = true;
-                    continue;
+                if (!ledger.worth_trying(server)) continue;
+                const bool sent = send(server, bytes);
+                ledger.on_send(server, sent);
+                // Not even queued (the queue towards that node is full): the
+                // round moves on, and the pause below paces the next try.
+                if (!sent) continue;
+                const std::size_t answers = ledger.answers(server);
+                const auto until = std::min(deadline, Clock::now() + options.attempt_timeout);
+                if (auto out = poll_until(until, req.request, server, ledger, any_node,
+                                          [&] { return ledger.answers(server) > answers; })) {
+                    return finish(std::move(*out));
                 }
-                if (retry_elsewhere(err->code)) {
-                    last_rejection = Error{err->code, err->detail};
-                    continue;
-                }
-                return Error{err->code, err->detail};
             }
-            if (std::holds_alternative<AnyNode>(target)) preferred = server;
-            return std::move(*answer);
+            if (auto stop = ledger.after_round(order)) return finish(std::move(*stop));
+            const auto now = Clock::now();
+            if (now >= deadline) break;
+            const auto until = std::min(deadline, now + backoff.next());
+            if (auto out = poll_until(until, req.request, std::nullopt, ledger, any_node,
+                                      [&] { return ledger.after_round(order).has_value(); })) {
+                return finish(std::move(*out));
+            }
+            stats.paused += std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - now);
+            if (auto stop = ledger.after_round(order)) return finish(std::move(*stop));
         }
-        if (maybe_applied || !last_rejection) {
-            return Error{ErrorCode::TimeoutOutcomeUnknown,
-                         "no answer within " + std::to_string(options.deadline.count()) + " ms after " +
-                             std::to_string(attempts) + " attempt(s) at " + tried + "; the request may or may not apply"};
-        }
-        return *last_rejection;
+        return finish(ledger.at_deadline(options.deadline));
     }
 };
 
@@ -180,8 +193,10 @@ Result<Client> Client::connect(Options options) {
     if (options.attempt_timeout.count() <= 0 || options.deadline.count() <= 0) {
         return Error{ErrorCode::BadRequest, "timeouts must be positive"};
     }
+    if (auto e = backoff_config_error(options.backoff)) return Error{ErrorCode::BadRequest, *e};
     auto impl = std::make_unique<Impl>();
     impl->id = options.client_id.value_or(random_client_id());
+    impl->jitter_seed = options.jitter_seed.value_or(random_u64());
     impl->limits.max_message_bytes = options.max_response_bytes;
     try {
         for (const auto& s : options.servers) {
@@ -204,6 +219,8 @@ Result<Client> Client::connect(Options options) {
 }
 
 protocol::ClientId Client::id() const { return impl_->id; }
+const CallStats& Client::last_call() const { return impl_->last; }
+const CallStats& Client::totals() const { return impl_->totals; }
 std::size_t Client::server_count() const { return impl_->sockets.size(); }
 const std::string& Client::server(std::size_t index) const { return impl_->options.servers.at(index); }
 

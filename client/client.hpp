@@ -2,11 +2,17 @@
 //
 // Every request gets this client's id (random per instance) and the next
 // request id. When a node answers NO_QUORUM, NOT_READY, OVERLOADED or ABORTED
-// (nothing was applied) or does not answer in time, the SAME request id is
-// sent to the next node: the replicated retry table (R-RETRY-TABLE) makes that
-// safe, so a retried write is applied at most once. When no attempt produced
-// an answer, the result is TIMEOUT_OUTCOME_UNKNOWN: the request may or may not
-// have been applied. Every failure is a value; nothing here throws.
+// (nothing was applied) or does not answer within attempt_timeout, the SAME
+// request id is sent to the next node: the replicated retry table
+// (R-RETRY-TABLE) makes that safe, so a retried write is applied at most once.
+// Attempts go in rounds (every server at most once per round) with a jittered,
+// exponentially growing pause between rounds (client/retry_policy.hpp), so a
+// call never spins. When every server has refused and no attempt may have
+// been applied, the call returns the refusal at once instead of waiting for
+// the deadline. When some attempt may have been applied (sent and never
+// answered, or answered TIMEOUT_OUTCOME_UNKNOWN), it keeps retrying to learn
+// the outcome and, failing that, returns TIMEOUT_OUTCOME_UNKNOWN at the
+// deadline, never a refusal. Every failure is a value; nothing here throws.
 #pragma once
 
 #include <chrono>
@@ -18,33 +24,12 @@
 #include <variant>
 #include <vector>
 
+#include "client/result.hpp"
+#include "client/retry_policy.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/messages.hpp"
 
 namespace tricache::client {
-
-struct Error {
-    protocol::ErrorCode code = protocol::ErrorCode::BadRequest;
-    std::string detail;
-    bool outcome_unknown() const { return code == protocol::ErrorCode::TimeoutOutcomeUnknown; }
-    std::string to_string() const { return std::string(protocol::error_name(code)) + ": " + detail; }
-};
-
-template <class T>
-class Result {
-public:
-    Result(T value) : v_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
-    Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-    bool ok() const { return std::holds_alternative<T>(v_); }
-    explicit operator bool() const { return ok(); }
-    const T& value() const& { return std::get<T>(v_); }
-    T& value() & { return std::get<T>(v_); }
-    T&& value() && { return std::get<T>(std::move(v_)); }
-    const Error& error() const { return std::get<Error>(v_); }
-
-private:
-    std::variant<T, Error> v_;
-};
 
 struct Options {
     std::vector<std::string> servers;  // "HOST:PORT" or "tcp://HOST:PORT", tried in this order
@@ -53,6 +38,17 @@ struct Options {
     std::chrono::milliseconds deadline{12000};        // the whole request, every attempt included
     std::optional<protocol::ClientId> client_id;      // random when not given
     std::size_t max_response_bytes = 64u << 20;
+    BackoffConfig backoff;                            // the pause between two rounds of attempts
+    std::optional<std::uint64_t> jitter_seed;         // random when not given
+};
+
+// How one call went (Client::last_call), or all calls so far (Client::totals).
+struct CallStats {
+    std::size_t calls = 0;
+    std::size_t attempts = 0;  // requests handed to a socket, or tried and not queued
+    std::size_t rounds = 0;    // passes over the servers
+    std::chrono::milliseconds paused{0};   // time spent in backoff pauses
+    std::chrono::milliseconds elapsed{0};  // wall time of the call(s)
 };
 
 // Which node a request goes to.
@@ -85,6 +81,9 @@ public:
 
     // The general form: one request, with retries as described above.
     Result<protocol::ClientResponseBody> call(protocol::ClientRequestBody body, Target target = AnyNode{});
+
+    const CallStats& last_call() const;  // the latest call (every operation above is one call)
+    const CallStats& totals() const;     // every call of this client so far
 
     protocol::ClientId id() const;
     std::size_t server_count() const;

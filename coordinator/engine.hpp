@@ -75,7 +75,22 @@ struct EcrChosenEvent {
     protocol::Ballot ballot;
     protocol::EpochClosingRecord ecr;
 };
-using JournalEvent = std::variant<VotedEvent, DecidedEvent, ViewInstalledEvent, SnapshotInstalledEvent, EcrChosenEvent>;
+// This node, as proposer, picked the record it asks acceptors to accept at
+// `ballot` (R-VC-DECIDE), from exactly these promises; the simulator's monitor
+// judges the pick against them. `closes` is the instance (the proposer's epoch).
+struct PromiseSeen {
+    protocol::NodeId node = 0;
+    protocol::Incarnation incarnation = 0;
+    protocol::VcPromise promise;
+};
+struct EcrProposedEvent {
+    protocol::Ballot ballot;
+    protocol::Epoch closes = 0;
+    std::vector<PromiseSeen> promises;
+    protocol::EpochClosingRecord ecr;
+};
+using JournalEvent = std::variant<VotedEvent, DecidedEvent, ViewInstalledEvent, SnapshotInstalledEvent, EcrChosenEvent,
+                                  EcrProposedEvent>;
 
 struct Output {
     std::vector<Outbound> messages;
@@ -121,12 +136,19 @@ public:
     std::size_t coordinating() const { return coord_.size(); }
     std::size_t queued_requests() const { return queue_.size(); }
     std::size_t waiting_clients() const { return waiting_.size(); }
+    std::size_t in_doubt_requests() const { return in_doubt_.size(); }  // R-IN-DOUBT
     std::uint64_t clock() const { return clock_; }
     bool amnesiac() const { return amnesiac_; }
     bool full_state() const { return full_state_; }
     protocol::Ballot vc_promised() const { return vc_promised_; }
     // The smallest key among undecided transactions, if any (P8 delivery monitor).
     std::optional<protocol::Timestamp> min_undecided_key() const;
+    // The engine's own bookkeeping agrees with itself (engine_audit.cpp): every
+    // pending entry (undecided, committed-undelivered) has its transaction
+    // record in the matching state and vice versa, and the coordinator's and
+    // the request queue's counts match their tables. The first disagreement
+    // found, or nothing. O(records); read-only.
+    std::optional<std::string> check_bookkeeping() const;
 
 private:
     struct TxRecord {
@@ -168,7 +190,6 @@ private:
     struct QueuedRequest {
         protocol::Command command;
         std::uint64_t bytes = 0;
-        bool maybe_applied = false;  // it was in a transaction whose outcome this node could not learn
     };
     struct Waiting {
         std::uint64_t deadline_ms = 0;
@@ -219,6 +240,7 @@ private:
     void on_promise(protocol::NodeId from, protocol::Incarnation inc, const protocol::VcPromise& p, std::uint64_t now);
     void on_accepted(protocol::NodeId from, std::uint64_t now);
     protocol::EpochClosingRecord build_ecr(std::uint64_t now) const;
+    EcrProposedEvent proposal_event() const;  // engine_audit.cpp
     void install(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
     void apply_ecr(const protocol::EpochClosingRecord& ecr);
     void push_new_view(protocol::NodeId to, std::uint64_t now);
@@ -236,7 +258,25 @@ private:
     bool holds_rb_promise(std::uint64_t now) const { return rb_promise_ && now < rb_promise_->until_ms; }
     bool release_rb_promise(protocol::Epoch below, std::uint64_t now, const char* why);
     void install_rebootstrap(const protocol::EpochClosingRecord& ecr, std::uint64_t now);
-    void requeue(const protocol::Batch& batch, bool maybe_applied);
+    void advance_clock(std::uint64_t now) {
+        // R-NO-QUORUM: a node that was not running (first call, or a stall such as a
+        // paused process) has not been listening; the others' silence counts from now.
+        if (!clock_started_ || now >= now_ms_ + config_.suspect_ms) contact_baseline_ms_ = now;
+        clock_started_ = true;
+        now_ms_ = std::max(now_ms_, now);
+    }
+    void requeue(const protocol::Batch& batch);
+    void wait_for(const RequestKey& key, std::uint64_t now);
+    // R-IN-DOUBT (clients.cpp).
+    bool may_still_commit(const CoordTx& ct) const;
+    void mark_in_doubt(const protocol::Batch& batch);
+    void clear_in_doubt(const protocol::Batch& batch);
+    void keep_in_doubt(const std::vector<RequestKey>& sorted_keys);
+    void settle_in_doubt();
+    // R-NO-QUORUM (clients.cpp).
+    std::uint64_t majority_silence_ms(std::uint64_t now) const;
+    std::optional<std::string> no_quorum_refusal(std::uint64_t now) const;
+    void refuse_without_quorum(const std::string& why, std::uint64_t now);
     void refuse_queued(protocol::ErrorCode code, const std::string& detail);
     void abandon_clients(const std::string& why);
     void forget_history();
@@ -264,6 +304,7 @@ private:
     void on_vote(CoordTx& ct, protocol::NodeId from, const protocol::Vote& v, std::uint64_t now);
     void on_ack(CoordTx& ct, protocol::NodeId from, std::uint64_t now);
     void decide(CoordTx& ct, bool commit, std::uint64_t now);
+    void abort_own(CoordTx& ct, std::uint64_t now);
     void resend(std::uint64_t now);
     void reply(const RequestKey& key, protocol::ClientResponseBody body);
     void reply_error(const RequestKey& key, protocol::ErrorCode code, std::string detail);
@@ -322,6 +363,10 @@ private:
     // expired ones are at the front. Stale rows (answered, or re-admitted with
     // a later deadline) are skipped.
     std::deque<std::pair<std::uint64_t, RequestKey>> deadlines_;
+    // R-IN-DOUBT: requests an attempt of which, coordinated here, may commit
+    // while this node does not know its outcome. Never re-run, never refused as
+    // "not applied"; usually empty.
+    FlatMap<RequestKey, Queued, RequestKeyHash> in_doubt_;
 
     Output out_;
 
@@ -342,6 +387,10 @@ private:
         std::uint64_t at_ms = 0;
     };
     std::map<protocol::NodeId, Seen> seen_;  // every node of C we heard from, any incarnation
+    // R-NO-QUORUM: when this incarnation first saw time, or last resumed after a stall;
+    // nobody counts as silent from before it.
+    std::uint64_t contact_baseline_ms_ = 0;
+    bool clock_started_ = false;
     protocol::Epoch max_epoch_seen_ = 0;
     NodeStatus status_before_loss_ = NodeStatus::Joining;
     // Why this node reports NEEDS_REBOOTSTRAP: R-TOTAL-LOSS (a majority's memory, or every member of

@@ -41,30 +41,6 @@ std::uint64_t Engine::random_below(std::uint64_t bound) {
     return bound == 0 ? 0 : rng_state_ % bound;
 }
 
-void Engine::requeue(const Batch& batch, bool maybe_applied) {  // R-REQUEUE
-    for (const auto& cmd : batch) {
-        const RequestKey key{cmd.client, cmd.request};
-        if (waiting_.count(key) == 0 || !queued_.try_emplace(key).second) continue;  // R-ADMIT-RETRY: never twice
-        QueuedRequest q;
-        q.command = cmd;
-        q.bytes = command_bytes(cmd);
-        q.maybe_applied = maybe_applied;
-        queue_.push_front(std::move(q));  // it was first in line
-    }
-}
-
-// R-HISTORY: nothing of a history this node leaves can be answered truthfully
-// any more, and a request of it may have been applied there at nodes that
-// crashed since, which the next history's retry table cannot know.
-void Engine::abandon_clients(const std::string& why) {
-    std::vector<RequestKey> abandoned;
-    for (const auto& [key, w] : waiting_) abandoned.push_back(key);
-    std::sort(abandoned.begin(), abandoned.end());
-    for (const auto& key : abandoned) reply_error(key, ErrorCode::TimeoutOutcomeUnknown, why);
-    queue_.clear();
-    queued_.clear();
-}
-
 // R-HISTORY: what belongs to the history left behind. Its epochs may equal
 // the new one's, so an accepted record or a frozen snapshot of it would be
 // taken for the new history's.
@@ -76,33 +52,11 @@ void Engine::forget_history() {
     frozen_snapshot_.clear();
 }
 
-// Answers every queued request. A request that sat in a transaction whose
-// outcome this node never learned may have been applied elsewhere: it gets
-// TIMEOUT_OUTCOME_UNKNOWN, never a "definitely not applied" error.
-void Engine::refuse_queued(ErrorCode code, const std::string& detail) {
-    while (!queue_.empty()) {
-        const QueuedRequest& q = queue_.front();
-        const RequestKey key{q.command.client, q.command.request};
-        if (waiting_.count(key) != 0) {
-            if (q.maybe_applied) {
-                reply_error(key, ErrorCode::TimeoutOutcomeUnknown,
-                            "its transaction's outcome is unknown here, and " + detail);
-            } else {
-                reply_error(key, code, detail + "; never sent, not applied");
-            }
-        }
-        queued_.erase(key);
-        queue_.pop_front();
-    }
-}
-
 // ------------------------------------------------------------------ failure detection
 
 void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
     update_total_loss(now);
-    if (status_ == NodeStatus::ViewChange && now - view_change_since_ms_ >= config_.no_quorum_ms) {
-        refuse_queued(ErrorCode::NoQuorum, "view change without a reachable majority");
-    }
+    if (auto why = no_quorum_refusal(now)) refuse_without_quorum(*why, now);  // R-NO-QUORUM
     if (status_ != NodeStatus::Normal || amnesiac_) return;
     bool needed = false;
     for (const auto& m : view_.members) {
@@ -417,6 +371,7 @@ void Engine::on_promise(NodeId from, Incarnation inc, const VcPromise& p, std::u
     if (proposal_->promises.size() < deciding_set(config_, last_heard_, now)) return;
     // R-VC-DECIDE, then R-VC-ACCEPT with ourselves as the first acceptor.
     proposal_->ecr = build_ecr(now);
+    if (config_.record_deliveries) out_.journal.push_back(proposal_event());
     proposal_->accepting = true;
     vc_accepted_ballot_ = proposal_->ballot;
     vc_accepted_ecr_ = proposal_->ecr;
@@ -702,17 +657,27 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
                         std::to_string(ecr.next.history) + "); its old history is gone");
         forget_history();
     } else {
-        // The coordinator's transactions of the closed epoch are over. Clients still
-        // waiting go again (R-REQUEUE); retries of already-applied requests are
-        // answered from the retry table when their turn comes.
-        std::vector<std::pair<std::uint64_t, BatchPtr>> mine;
+        // The coordinator's transactions of the closed epoch are over. Having applied
+        // the ECR, this node knows every outcome: the committed ones were delivered
+        // (their clients answered), what is left was aborted and goes again
+        // (R-REQUEUE). Without it (a gap, or still syncing) the outcomes are lost
+        // here: those requests are in doubt until a snapshot settles them (R-IN-DOUBT).
+        std::vector<std::pair<std::uint64_t, const CoordTx*>> mine;
         for (const auto& [tx, ct] : coord_) {
             // An aborted attempt was answered or re-queued when it aborted.
-            if (ct.phase != Phase::Decided || ct.commit) mine.emplace_back(tx.seq, ct.batch);
+            if (ct.phase != Phase::Decided || ct.commit) mine.emplace_back(tx.seq, &ct);
         }
         std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-        // Having applied the ECR, this node knows every outcome: what is left was aborted.
-        for (const auto& [seq, batch] : mine) requeue(*batch, !applied);  // newest first: the oldest ends in front
+        for (const auto& [seq, ct] : mine) {  // newest first: the oldest ends in front
+            // Never PreCommitted by its coordinator, nobody can hold it PC: no record commits it.
+            if (applied || ct->phase == Phase::Voting) {
+                clear_in_doubt(*ct->batch);
+                requeue(*ct->batch);
+            } else {
+                mark_in_doubt(*ct->batch);
+            }
+        }
+        assert(!applied || in_doubt_.empty());
     }
     coord_.clear();
     own_undecided_ = 0;
@@ -889,6 +854,7 @@ void Engine::install_snapshot(std::uint64_t now) {
         out_.journal.push_back(SnapshotInstalledEvent{view_.epoch, state_.log_length(), state_.log_hash()});
     }
     try_deliver();  // R-SYNC-VOTE: what was committed meanwhile, in f order
+    settle_in_doubt();  // R-IN-DOUBT: every earlier attempt's outcome is in this state
     start_batches(now);
 }
 

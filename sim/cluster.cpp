@@ -8,6 +8,7 @@
 #include "coordinator/history.hpp"
 #include "protocol/codec.hpp"
 #include "sim/convert.hpp"
+#include "sim/ecr_monitor.hpp"
 
 namespace tricache::sim {
 
@@ -276,8 +277,46 @@ void Cluster::step(NodeId node, Call&& call) {
     route(node, out_);
 }
 
+std::optional<checker::Violation> Cluster::check_no_rerun(Generation& gen, const coordinator::DeliveredTx& d) {
+    for (const auto& cmd : *d.batch) {
+        const auto key = std::make_tuple(d.tx.coordinator, d.tx.incarnation, cmd.client, cmd.request);
+        const auto [it, fresh] = gen.first_commit.try_emplace(key, d.tx);
+        if (!fresh && it->second != d.tx) {
+            return checker::Violation{"P7 R-IN-DOUBT re-run",
+                                      "node " + std::to_string(d.tx.coordinator) + " committed client " +
+                                          std::to_string(cmd.client) + " request " + std::to_string(cmd.request) +
+                                          " in " + protocol::to_string(it->second) + " and again in " +
+                                          protocol::to_string(d.tx)};
+        }
+    }
+    return std::nullopt;
+}
+
 void Cluster::route(NodeId node, coordinator::Output& out) {
+    if (options_.watch_precommits) {
+        for (const auto& m : out.messages) {
+            if (std::holds_alternative<protocol::PreCommit>(m.msg.body)) {
+                precommit_senders_.push_back(node);
+                break;
+            }
+        }
+    }
     std::optional<std::uint64_t> snapshot_length;
+    // R-DOCOMMIT's acks, from the wire, before this call's decisions are judged: a member's
+    // Ack, and a coordinator's PreCommit (it accepted its own first, R-PC-ACCEPT).
+    for (const auto& m : out.messages) {
+        const protocol::TxId* tx = nullptr;
+        if (const auto* ack = std::get_if<protocol::Ack>(&m.msg.body); ack && ack->ballot == protocol::kOriginalBallot) {
+            tx = &ack->tx;
+        } else if (const auto* pc = std::get_if<protocol::PreCommit>(&m.msg.body);
+                   pc && pc->ballot == protocol::kOriginalBallot && pc->tx.coordinator == node) {
+            tx = &pc->tx;
+        }
+        if (tx != nullptr) {
+            gens_[generation_of(m.msg.header.epoch)].safety.on_ack(
+                checker::AckRec{node, to_checker(*tx), m.msg.header.epoch});
+        }
+    }
     for (const auto& ev : out.journal) {
         std::visit(
             [&](const auto& e) {
@@ -348,6 +387,8 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                 } else if constexpr (std::is_same_v<T, coordinator::EcrChosenEvent>) {
                     trace_.add(14).add(node).add(e.ecr.closes);
                     fail(gens_[generation_of(e.ecr.closes)].safety.on_ecr_chosen(node, e.ecr));
+                } else if constexpr (std::is_same_v<T, coordinator::EcrProposedEvent>) {
+                    if (options_.engine_monitors) fail(check_ecr_proposal(node, e));
                 } else {
                     static_assert(sizeof(T) == 0, "a journal event the simulator does not record");
                 }
@@ -378,7 +419,10 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
         log->entries.push_back(
             checker::LogEntry{to_checker(d.tx), to_checker(d.final_ts), d.epoch, derived.commands});
         fail(gens_[g].safety.on_delivered(*log, log->entries.size() - 1));
-        if (options_.engine_monitors) fail(gens_[g].chains.on_delivered(node, d, derived.tx_hash));
+        if (options_.engine_monitors) {
+            fail(gens_[g].chains.on_delivered(node, d, derived.tx_hash));
+            if (d.batch) fail(check_no_rerun(gens_[g], d));
+        }
         trace_.add(8).add(node).add(tx_fingerprint(d.tx));
         trace_.add(d.final_ts.counter).add(d.final_ts.node).add(d.index);
         ++counters_.transactions_delivered;

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <tuple>
+#include <map>
 #include <vector>
 
 #include "checker/checks.hpp"
@@ -78,6 +80,9 @@ struct ClusterOptions {
     // the checker's properties judge: for measuring what the checker alone catches.
     bool engine_monitors = true;
     bool transcript = false;          // keep one readable line per event (for shrunk failures)
+    // Keep the nodes that sent a PreCommit, for automatic mode's targeted faults
+    // (FaultParams::isolate_coordinator_rate); drained by take_precommit_senders.
+    bool watch_precommits = false;
     EngineCallObserver* observer = nullptr;
 };
 
@@ -167,6 +172,9 @@ public:
     std::size_t deliver_ready();          // every message ready by now, in (ready, send) order
     void tick_node(NodeId node);
     void tick_due();                       // ticks the nodes whose tick phase is now
+    void set_watch_precommits(bool on) { options_.watch_precommits = on; }
+    // The nodes that sent a PreCommit since the last call (watch_precommits only).
+    std::vector<NodeId> take_precommit_senders() { return std::exchange(precommit_senders_, {}); }
     void pause_until(NodeId node, std::uint64_t until_ms);
     void clog(Link link, std::uint64_t until_ms);
     Network& network() { return network_; }
@@ -236,9 +244,15 @@ private:
         // by node - 1: its segment in logs that grows (none: it has no log in this history)
         std::vector<std::optional<std::size_t>> current;
         std::vector<std::uint64_t> segments;  // by node - 1: segments started after the first
+        // R-IN-DOUBT: the first committed transaction of each request, per coordinator incarnation.
+        // A coordinator never runs a request again once an attempt of it may commit, so a second
+        // committed transaction of the same coordinator holding the request is a re-run.
+        std::map<std::tuple<NodeId, protocol::Incarnation, protocol::ClientId, protocol::RequestId>, protocol::TxId>
+            first_commit;
     };
 
     NodeSlot& slot(NodeId node) { return nodes_.at(node - 1); }
+    std::optional<checker::Violation> check_no_rerun(Generation& gen, const coordinator::DeliveredTx& d);
     Generation make_generation(protocol::Epoch first_epoch) const;
     std::size_t generation_of(protocol::Epoch epoch) const;
     // The node's history now: the one of its installed epoch.
@@ -299,6 +313,7 @@ private:
     std::uint64_t now_ms_ = 0;
     std::uint64_t history_ms_ = 0;
     std::uint64_t history_sub_ = 0;
+    std::vector<NodeId> precommit_senders_;
 };
 
 }  // namespace tricache::sim

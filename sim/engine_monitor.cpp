@@ -78,6 +78,12 @@ checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coor
                                            " delivered transactions"};
     }
 
+    // The engine's own tables agree with each other (an orphaned pending entry
+    // would otherwise surface only as an exception, or never).
+    if (auto broken = engine.check_bookkeeping()) {
+        return checker::Violation{"P8 engine bookkeeping", at(node) + *broken};
+    }
+
     const auto& store = engine.state().store();
     const auto limits = store.limits();
     if (store.size() > limits.max_entries || store.bytes() > limits.max_bytes) {

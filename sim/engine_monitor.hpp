@@ -3,8 +3,9 @@
 // it installs only newer views (R-HISTORY-ORDER: a later epoch of its history,
 // or a newer history), its log grows one consecutive index at a
 // time with strictly increasing final timestamps, it never delivers past an
-// undecided transaction with a smaller key, and its store stays within its
-// limits and internally consistent.
+// undecided transaction with a smaller key, its own bookkeeping agrees with
+// itself (Engine::check_bookkeeping), and its store stays within its limits
+// and internally consistent.
 #pragma once
 
 #include <cstdint>

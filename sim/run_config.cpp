@@ -23,6 +23,7 @@ enum Stream : std::uint64_t {
     kLongPause,
     kDetector,
     kTotalLoss,  // appended: a new stream never shifts the draws of the others
+    kIsolation,
 };
 
 std::string fmt(double v) {
@@ -153,6 +154,17 @@ RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes) {
             c.faults.restart_max_ms = c.faults.restart_min_ms + r.between(50, 600);
         }
     }
+    {
+        // R-IN-DOUBT: a coordinator that misses the record deciding its own
+        // transaction, its client retrying there, CAS on few keys.
+        Rng r = stream(kIsolation);
+        if (r.chance(0.3)) {
+            c.faults.isolate_coordinator_rate = 0.002 + r.unit() * 0.03;
+            c.faults.churn_on_isolation = r.chance(0.6);
+            c.retry_same_node = r.unit();
+            if (r.chance(0.5)) c.workload.keys = static_cast<std::uint32_t>(r.between(1, 3));
+        }
+    }
     return c;
 }
 
@@ -175,7 +187,9 @@ std::string describe(const RunConfig& c) {
            "/ms cut=" + fmt(c.faults.cut_rate) + "/ms bridge=" + fmt(c.faults.bridge_rate) +
            "/ms topology<=" + std::to_string(c.faults.topology_max_ms) + "ms crash=" + fmt(c.faults.crash_rate) +
            "/ms restart=[" + std::to_string(c.faults.restart_min_ms) + "," + std::to_string(c.faults.restart_max_ms) +
-           "]ms sim=" + std::to_string(c.sim_ms) + "ms" + (o.allow_total_loss ? " total_loss=1" : "");
+           "]ms isolate=" + fmt(c.faults.isolate_coordinator_rate) + (c.faults.churn_on_isolation ? "+churn" : "") +
+           " retry_same=" + fmt(c.retry_same_node) + " sim=" + std::to_string(c.sim_ms) + "ms" +
+           (o.allow_total_loss ? " total_loss=1" : "");
 }
 
 }  // namespace tricache::sim

@@ -36,6 +36,14 @@ struct FaultParams {
     double crash_rate = 0.0;
     std::uint64_t restart_min_ms = 0;
     std::uint64_t restart_max_ms = 0;
+    // Targeted at R-IN-DOUBT: the chance, each time a node sends a PreCommit,
+    // that it is cut off from everyone at once (before its DoCommit can go out)
+    // for [2, 6] x suspect_ms, and — with churn_on_isolation — another node
+    // pauses past suspect_ms meanwhile, so the others change the view twice and
+    // the coordinator later learns only a record after the one that decided
+    // its transaction. One isolation at a time.
+    double isolate_coordinator_rate = 0.0;
+    bool churn_on_isolation = false;
 };
 
 struct RunConfig {
@@ -47,6 +55,7 @@ struct RunConfig {
     std::uint64_t quiesce_bound_ms = 30000;  // then: heal and be quiet within this
     double request_rate = 0.1;               // chance per idle client per ms to send a request
     double retry_rate = 0.5;                 // after a timeout or give-up: retry elsewhere, same id
+    double retry_same_node = 0.0;            // the share of retries sent to the node tried last instead
     std::uint32_t max_attempts = 3;
     std::size_t transcript_lines = 200;  // how much of the transcript a failing run keeps
     std::uint64_t give_up_ms = 0;  // client stops waiting; 0: client_timeout_ms + 500

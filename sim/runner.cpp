@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <deque>
+#include <optional>
 #include <vector>
 
 namespace tricache::sim {
@@ -24,6 +25,7 @@ public:
           block_until_(std::size_t{config.cluster.nodes} * config.cluster.nodes, 0),
           restart_at_(config.cluster.nodes, 0) {
         set_link_faults();
+        cluster_.set_watch_precommits(config.faults.isolate_coordinator_rate > 0);
     }
 
     RunResult run() {
@@ -140,9 +142,35 @@ private:
         }
     }
 
+    // R-IN-DOUBT's targeted fault (FaultParams::isolate_coordinator_rate).
+    void isolate_coordinators(std::uint64_t t) {
+        const std::vector<NodeId> senders = cluster_.take_precommit_senders();
+        const FaultParams& f = config_.faults;
+        const std::uint32_t n = config_.cluster.nodes;
+        for (NodeId x : senders) {
+            if (t < isolated_until_ || !fault_rng_.chance(f.isolate_coordinator_rate)) continue;
+            const std::uint64_t s = config_.cluster.suspect_ms;
+            isolated_until_ = t + fault_rng_.between(2 * s, 6 * s);
+            for (NodeId b = 1; b <= n; ++b) {
+                if (b == x) continue;
+                block(x, b, isolated_until_);
+                block(b, x, isolated_until_);
+            }
+            if (f.churn_on_isolation && n >= 5) {
+                const NodeId y = static_cast<NodeId>((x - 1 + fault_rng_.between(1, n - 1)) % n + 1);
+                pending_churn_ = Churn{y, t + fault_rng_.between(0, 2 * s), fault_rng_.between(s + 1, 3 * s)};
+            }
+        }
+        if (pending_churn_ && pending_churn_->at_ms <= t) {
+            cluster_.pause_until(pending_churn_->node, t + pending_churn_->length_ms);
+            pending_churn_.reset();
+        }
+    }
+
     void inject_faults(std::uint64_t t) {
         const std::uint32_t n = config_.cluster.nodes;
         inject_topology(t);
+        if (config_.faults.isolate_coordinator_rate > 0) isolate_coordinators(t);
         if (config_.faults.clog_max_ms > 0 && fault_rng_.chance(config_.faults.clog_rate)) {
             const NodeId a = random_node(fault_rng_);
             const NodeId b = static_cast<NodeId>((a - 1 + fault_rng_.between(1, n - 1)) % n + 1);
@@ -157,6 +185,10 @@ private:
     // A node the request has not been sent to yet, if there is one.
     NodeId retry_target(std::uint32_t slot) {
         const auto& tried = cluster_.clients().tried(slot);
+        // Like a client with one server: the same node again (R-IN-DOUBT's retries).
+        if (!tried.empty() && config_.retry_same_node > 0 && client_rng_.chance(config_.retry_same_node)) {
+            return tried.back();
+        }
         std::vector<NodeId> fresh;
         for (NodeId n = 1; n <= config_.cluster.nodes; ++n) {
             if (std::find(tried.begin(), tried.end(), n) == tried.end()) fresh.push_back(n);
@@ -247,6 +279,13 @@ private:
     std::deque<GiveUp> give_ups_;       // one per send, oldest first; stale ones are harmless
     std::vector<std::uint32_t> due_now_;  // drive_clients' scratch
     bool majority_lost_ = false;  // a total-failure run really lost a majority's memory
+    std::uint64_t isolated_until_ = 0;  // isolate_coordinators: one at a time
+    struct Churn {
+        NodeId node = 0;
+        std::uint64_t at_ms = 0;
+        std::uint64_t length_ms = 0;
+    };
+    std::optional<Churn> pending_churn_;
 };
 
 }  // namespace

@@ -38,6 +38,7 @@ checker::CheckResult SafetyMonitor::on_ecr_chosen(std::uint32_t node, const prot
     if (inserted) {
         // A chosen record decides every transaction it names: it must agree
         // with every other decision on them (P1), past and future.
+        for (const auto& c : ecr.committed) settled_.insert(checker::TxKey{c.tx.coordinator, c.tx.incarnation, c.tx.seq});
         for (const auto& c : ecr.committed) {
             const checker::TxKey tx{c.tx.coordinator, c.tx.incarnation, c.tx.seq};
             if (auto v = on_decision(
@@ -94,8 +95,24 @@ checker::CheckResult SafetyMonitor::on_decision(const checker::DecisionRec& deci
     }
     if (!decision.commit) return std::nullopt;
     if (!first_commit_.emplace(decision.tx, decision).second) return std::nullopt;
-    // P2 for a new commit: every member of its epoch voted yes before.
-    return checker::check_commit_votes(decision, tx_epoch(decision.tx), votes_on(decision.tx));
+    // P2 for a new commit: every member of its epoch voted yes before, and
+    // acked its PreCommit before, unless its epoch's closing record commits it.
+    const checker::TxEpoch* epoch = tx_epoch(decision.tx);
+    if (auto v = checker::check_commit_votes(decision, epoch, votes_on(decision.tx))) return v;
+    const auto acks = acks_.find(decision.tx);
+    return checker::check_commit_acks(
+        decision, epoch,
+        acks == acks_.end() ? std::span<const checker::AckRec>{} : std::span<const checker::AckRec>(acks->second),
+        settled_.count(decision.tx) != 0);
+}
+
+void SafetyMonitor::on_ack(const checker::AckRec& ack) {
+    if (first_commit_.count(ack.tx) != 0) return;  // late (a resent PreCommit): judged already
+    auto& acks = acks_[ack.tx];
+    for (const auto& a : acks) {
+        if (a.node == ack.node && a.epoch == ack.epoch) return;  // a resend
+    }
+    acks.push_back(ack);
 }
 
 const checker::TxEpoch* SafetyMonitor::tx_epoch(const checker::TxKey& tx) const {

@@ -10,6 +10,7 @@
 #include <map>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "checker/global_log.hpp"
@@ -31,6 +32,10 @@ public:
     // A proposer saw its epoch-closing record chosen (P8: one per epoch).
     checker::CheckResult on_ecr_chosen(std::uint32_t node, const protocol::EpochClosingRecord& ecr);
     checker::CheckResult on_decision(const checker::DecisionRec& decision);
+    // A member acked a PreCommit (R-DOCOMMIT counts it), or a coordinator sent
+    // its own (it accepts it first, R-PC-ACCEPT). Nothing to judge yet: a
+    // transaction's first commit is judged against the acks seen before it.
+    void on_ack(const checker::AckRec& ack);
     // P2 and P4 (epochs never go back along one log) for entry `i` of `log`, just delivered.
     checker::CheckResult on_delivered(const checker::NodeLog& log, std::size_t i);
     // P3 over every log, incrementally (only new entries are examined).
@@ -53,6 +58,8 @@ private:
     std::unordered_map<checker::TxKey, std::vector<checker::VoteRec>, TxKeyHash> votes_;
     std::unordered_map<checker::TxKey, checker::DecisionRec, TxKeyHash> first_decision_;
     std::unordered_map<checker::TxKey, checker::DecisionRec, TxKeyHash> first_commit_;
+    std::unordered_map<checker::TxKey, std::vector<checker::AckRec>, TxKeyHash> acks_;
+    std::unordered_set<checker::TxKey, TxKeyHash> settled_;  // committed by a chosen closing record
     checker::PrefixMonitor prefix_;
 };
 

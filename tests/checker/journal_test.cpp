@@ -121,6 +121,31 @@ TEST(Validity, DeliveredInAnotherEpochFails) {
     expect_violation(check_validity(j, logs), "P2 validity", "in epoch 2");
 }
 
+TEST(CommitAcks, EveryMemberAckedHolds) {
+    const TxEpoch epoch{1, {1, 2, 3}};
+    const std::vector<AckRec> acks{{1, kT1, 1}, {3, kT1, 1}, {2, kT1, 1}};
+    EXPECT_FALSE(check_commit_acks(DecisionRec{1, kT1, true, Stamp{5, 2}}, &epoch, acks, false));
+}
+
+TEST(CommitAcks, AMemberWithoutAnAckFails) {
+    const TxEpoch epoch{1, {1, 2, 3}};
+    const std::vector<AckRec> acks{{1, kT1, 1}, {2, kT1, 1}};
+    expect_violation(check_commit_acks(DecisionRec{1, kT1, true, Stamp{5, 2}}, &epoch, acks, false),
+                     "P2 unanimous acks", "before member 3 of epoch 1");
+}
+
+TEST(CommitAcks, AnAckInAnotherEpochDoesNotCount) {
+    const TxEpoch epoch{2, {1, 2}};
+    const std::vector<AckRec> acks{{1, kT1, 2}, {2, kT1, 1}};
+    expect_violation(check_commit_acks(DecisionRec{1, kT1, true, Stamp{5, 2}}, &epoch, acks, false),
+                     "P2 unanimous acks", "member 2");
+}
+
+TEST(CommitAcks, AClosingRecordsCommitNeedsNoAck) {
+    const TxEpoch epoch{1, {1, 2, 3}};
+    EXPECT_FALSE(check_commit_acks(DecisionRec{1, kT1, true, Stamp{5, 2}}, &epoch, {}, true));
+}
+
 TEST(ViewAgreement, TwoViewsForOneEpochFail) {
     Journal j = committed_everywhere();
     j.views.push_back(ViewRec{3, 1, {1, 3}});

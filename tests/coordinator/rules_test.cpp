@@ -242,6 +242,26 @@ TEST(Rules, R_DOCOMMIT_every_member_delivers_after_all_acks) {
     EXPECT_TRUE(ops_reply(h.replies(2)[0])->results[0].ok);
 }
 
+// The coordinator and one participant of three are PC and acked: a majority,
+// but not every member. Nothing commits until the third acks.
+TEST(Rules, R_DOCOMMIT_a_majority_of_acks_commits_nothing) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("k", "v")});
+    std::deque<InFlight> held;  // node 3's PreCommit
+    h.run([&](const InFlight& m) {
+        if (!is<PreCommit>(m) || m.to != 3) return true;
+        held.push_back(m);
+        return false;
+    });
+    EXPECT_EQ(h.count_inflight<DoCommit>(), 0u);
+    for (NodeId n = 1; n <= 3; ++n) EXPECT_TRUE(h.delivered(n).empty()) << "node " << n;
+    EXPECT_TRUE(h.replies(1).empty());
+    for (auto& m : held) h.inflight().push_back(std::move(m));  // the last ack completes it
+    h.run();
+    for (NodeId n = 1; n <= 3; ++n) EXPECT_EQ(h.delivered(n).size(), 1u) << "node " << n;
+    ASSERT_EQ(h.replies(1).size(), 1u);
+}
+
 TEST(Rules, R_CLOCK_learning_a_final_timestamp_raises_the_clock) {
     Harness h(3);
     h.node(3).on_tick(h.now() + 5000000);

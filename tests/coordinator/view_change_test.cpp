@@ -61,12 +61,20 @@ TEST(ViewChange, R_VC_DECIDE_classic_split_precommitted_minority_aborts) {
     EXPECT_EQ(h.node(2).view().epoch, 2u);
     EXPECT_EQ(h.node(2).state().log_length(), 0u);
     EXPECT_EQ(h.node(1).state().log_length(), 0u) << "a PC coordinator in a minority must not commit";
+    // Cut off past no_quorum_ms with its transaction PreCommitted, node 1 cannot know the
+    // outcome: the honest answer is "unknown" (R-NO-QUORUM, R-IN-DOUBT), never NO_QUORUM.
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    ASSERT_NE(error_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::TimeoutOutcomeUnknown);
     h.heal();
     h.settle(10, 200);
     expect_converged(h, {1, 2, 3});
-    // The client's request was requeued after the abort and ran in the new view.
-    ASSERT_EQ(h.replies(1).size(), 1u);
-    EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(h.node(1).in_doubt_requests(), 0u) << "the closing record settled it: aborted";
+    // The client retries the same request: it now runs, once.
+    h.request(1, 1, 1, {set("k", "v")});
+    h.settle(10, 10);
+    ASSERT_EQ(h.replies(1).size(), 2u);
+    EXPECT_NE(ops_reply(h.replies(1)[1]), nullptr);
     EXPECT_EQ(h.node(2).state().store().peek("k"), std::optional<std::string_view>("v"));
 }
 
@@ -222,6 +230,125 @@ TEST(ViewChange, R_REQUEUE_refused_request_is_queued_once_and_not_retried_at_onc
     EXPECT_EQ(copies, 1u) << "every aborted attempt must not come back as another copy";
     ASSERT_EQ(h.replies(1).size(), 1u);
     EXPECT_NE(ops_reply(h.replies(1)[0]), nullptr);
+}
+
+// Who holds (client, request) in a delivered transaction, and how often.
+std::size_t copies_delivered(Harness& h, NodeId at, ClientId client, RequestId request) {
+    std::size_t copies = 0;
+    for (const auto& d : h.delivered(at)) {
+        for (const auto& cmd : *d.batch) copies += (cmd.client == client && cmd.request == request) ? 1u : 0u;
+    }
+    return copies;
+}
+
+std::vector<const ClientResponse*> replies_to(Harness& h, NodeId at, ClientId client, RequestId request) {
+    std::vector<const ClientResponse*> found;
+    for (const auto& r : h.replies(at)) {
+        if (r.client == client && r.request == request) found.push_back(&r);
+    }
+    return found;
+}
+
+// Node 1 coordinates a CAS that every other member PreCommits; its acks are lost and node 1 is cut off.
+void precommit_then_cut_off_coordinator(Harness& h) {
+    h.settle(10, 3);
+    h.request(1, 7, 1, {cas("k1", std::nullopt, "first")});
+    h.run([](const InFlight& m) { return !(is<Ack>(m) && m.to == 1); });
+    ASSERT_EQ(h.node(1).coordinating(), 1u);
+    h.partition({1});
+}
+
+TEST(ViewChange, R_IN_DOUBT_a_missed_commit_is_answered_from_the_snapshot_and_never_run_again) {
+    Harness h(5, [](EngineConfig& c) {
+        failure_detection(c);
+        c.no_quorum_ms = 1u << 30;  // node 1 keeps its client waiting through the partition
+    });
+    precommit_then_cut_off_coordinator(h);
+    h.settle(10, 60);  // 2..5 close epoch 1 without node 1: the record commits the PreCommitted CAS
+    ASSERT_EQ(copies_delivered(h, 2, 7, 1), 1u);
+    h.crash(5);  // and move on once more, so node 1 later learns only a later record: a gap
+    h.settle(10, 60);
+    ASSERT_GE(h.node(2).view().epoch, 3u);
+    EXPECT_TRUE(h.replies(1).empty()) << "node 1 could not learn the outcome yet";
+    h.heal();
+    bool seen_in_doubt = false;
+    for (int i = 0; i < 300 && h.node(1).node_status() != NodeStatus::Normal; ++i) {
+        h.advance(10);
+        h.run();
+        seen_in_doubt = seen_in_doubt || h.node(1).in_doubt_requests() == 1;
+    }
+    ASSERT_EQ(h.node(1).node_status(), NodeStatus::Normal);
+    EXPECT_TRUE(seen_in_doubt) << "node 1 installed a later view without the record that decided its transaction";
+    h.settle(10, 30);
+    const auto answers = replies_to(h, 1, 7, 1);
+    ASSERT_EQ(answers.size(), 1u);
+    const auto* ops = ops_reply(*answers[0]);
+    ASSERT_NE(ops, nullptr) << "answered from the one execution in the log, not refused";
+    ASSERT_EQ(ops->results.size(), 1u);
+    EXPECT_TRUE(ops->results[0].ok) << "the result of the execution that committed";
+    for (NodeId n : {1u, 2u, 3u, 4u}) EXPECT_LE(copies_delivered(h, n, 7, 1), 1u) << "run again at node " << n;
+    EXPECT_EQ(h.node(1).in_doubt_requests(), 0u);
+    expect_converged(h, {1, 2, 3, 4});
+}
+
+TEST(ViewChange, R_IN_DOUBT_a_retry_in_a_minority_is_answered_outcome_unknown_never_no_quorum) {
+    Harness h(3, failure_detection);
+    precommit_then_cut_off_coordinator(h);
+    h.settle(10, 70);  // past no_quorum_ms: node 1 gives up on what it cannot learn
+    auto answers = replies_to(h, 1, 7, 1);
+    ASSERT_EQ(answers.size(), 1u);
+    ASSERT_NE(error_reply(*answers[0]), nullptr);
+    EXPECT_EQ(error_reply(*answers[0])->code, ErrorCode::TimeoutOutcomeUnknown) << error_reply(*answers[0])->detail;
+    // The client retries the same request: it may have been applied, so it is no new request.
+    h.request(1, 7, 1, {cas("k1", std::nullopt, "first")});
+    answers = replies_to(h, 1, 7, 1);
+    ASSERT_EQ(answers.size(), 2u);
+    ASSERT_NE(error_reply(*answers[1]), nullptr);
+    EXPECT_EQ(error_reply(*answers[1])->code, ErrorCode::TimeoutOutcomeUnknown) << error_reply(*answers[1])->detail;
+    EXPECT_EQ(h.node(1).coordinating(), 1u) << "no second attempt";
+    // A new request is refused at once.
+    h.request(1, 7, 2, {set("k2", "v")});
+    const auto fresh = replies_to(h, 1, 7, 2);
+    ASSERT_EQ(fresh.size(), 1u);
+    EXPECT_EQ(error_reply(*fresh[0])->code, ErrorCode::NoQuorum);
+    EXPECT_NE(error_reply(*fresh[0])->detail.find("no majority of the cluster heard from for"), std::string::npos)
+        << error_reply(*fresh[0])->detail;
+    // Healed, the retry gets the one execution's result.
+    h.heal();
+    h.settle(10, 200);
+    h.request(1, 7, 1, {cas("k1", std::nullopt, "first")});
+    h.settle(10, 10);
+    answers = replies_to(h, 1, 7, 1);
+    ASSERT_EQ(answers.size(), 3u);
+    ASSERT_NE(ops_reply(*answers[2]), nullptr);
+    EXPECT_TRUE(ops_reply(*answers[2])->results[0].ok);
+    for (NodeId n : {1u, 2u, 3u}) EXPECT_EQ(copies_delivered(h, n, 7, 1), 1u) << "node " << n;
+    EXPECT_EQ(h.node(1).in_doubt_requests(), 0u);
+    expect_converged(h, {1, 2, 3});
+}
+
+TEST(ViewChange, R_NO_QUORUM_a_cut_off_node_refuses_within_no_quorum_ms_even_mid_transaction) {
+    Harness h(5, failure_detection);
+    h.settle(10, 3);
+    h.partition({1, 2});
+    const std::uint64_t arrived = h.now();
+    h.request(1, 9, 1, {set("k", "v")});  // arrives before node 1 notices: it goes into a transaction
+    EXPECT_EQ(h.node(1).coordinating(), 1u);
+    std::uint64_t answered = 0;
+    for (int i = 0; i < 200 && answered == 0; ++i) {
+        h.advance(5);
+        h.run();
+        if (!replies_to(h, 1, 9, 1).empty()) answered = h.now();
+    }
+    ASSERT_NE(answered, 0u);
+    EXPECT_LE(answered - arrived, h.node(1).config().no_quorum_ms + 10);
+    const auto* err = error_reply(*replies_to(h, 1, 9, 1)[0]);
+    ASSERT_NE(err, nullptr);
+    EXPECT_EQ(err->code, ErrorCode::NoQuorum) << err->detail;
+    h.heal();
+    h.settle(10, 200);
+    expect_converged(h, {1, 2, 3, 4, 5});
+    EXPECT_EQ(copies_delivered(h, 3, 9, 1), 0u) << "refused as not applied: it must not be in the log";
 }
 
 TEST(ViewChange, R_AMNESIA_restarted_node_answers_no_prepare) {

@@ -584,11 +584,13 @@ public:
         repair();
     }
 
+    std::uint64_t long_partitions() const { return long_partitions_; }
     // Things that must never happen: a node exiting on its own, a restart that never binds.
     const std::vector<std::string>& problems() const { return problems_; }
     std::string summary() const {
         return std::to_string(kills_) + " kills, " + std::to_string(pauses_) + " pauses, " +
-               std::to_string(partitions_) + " partitions, " + std::to_string(rejoins_) + " rejoins seen (slowest " +
+               std::to_string(partitions_) + " partitions (" + std::to_string(long_partitions_) +
+               " held >= 1.8 s), " + std::to_string(rejoins_) + " rejoins seen (slowest " +
                std::to_string(slowest_rejoin_ms_) + " ms)";
     }
 
@@ -770,12 +772,15 @@ private:
             }
         }
         minority_ = chosen;
-        heal_at_ = Clock::now() + std::chrono::milliseconds(rng_.between(500, 2500));
+        partition_started_ = Clock::now();
+        heal_at_ = partition_started_ + std::chrono::milliseconds(rng_.between(500, 3000));
         ++partitions_;
     }
 
     void heal() {
         log_.add("heal");
+        // R-NO-QUORUM: held well past no_quorum_ms (1 s, the default), the minority must have refused.
+        if (Clock::now() - partition_started_ >= std::chrono::milliseconds(1800)) ++long_partitions_;
         minority_.clear();
         for (NodeId id = 1; id <= kNodes; ++id) {
             Node& n = node(id);
@@ -815,6 +820,8 @@ private:
     std::vector<Node> nodes_;
     std::set<NodeId> minority_;  // nodes cut off by the active partition
     Clock::time_point heal_at_{};
+    Clock::time_point partition_started_{};
+    std::uint64_t long_partitions_ = 0;  // held for 1.8 s or more
     std::vector<std::string> problems_;
     std::uint64_t kills_ = 0, pauses_ = 0, partitions_ = 0, rejoins_ = 0, slowest_rejoin_ms_ = 0;
 };
@@ -1316,6 +1323,9 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
         << "), actions:\n"
         << events.dump() << "artifacts: " << kept;
     EXPECT_GT(total.ok, 100u) << "the workload barely ran: " << summary;
+    if (nemesis.long_partitions() > 0) {  // R-NO-QUORUM: a minority refuses instead of waiting for the heal
+        EXPECT_GT(total.errors["NO_QUORUM"], 0u) << "no request was refused NO_QUORUM: " << summary;
+    }
 }
 
 }  // namespace

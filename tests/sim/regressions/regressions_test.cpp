@@ -101,6 +101,22 @@ TEST(SimRegression, CrossingNodesAbandonALiveHistoryOfFive) { replay_seed(100442
 // Same section: a stillborn rebootstrap (its promiser moved on to a newer one) abandons nothing.
 TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(1018311, 3); }
 
+// FINDINGS part 2 §9 (issue 17, R-IN-DOUBT): the swarm seed, as `tricache-sim --swarm` runs it (its
+// world has no draw of the stream added since), fails P7 with the in-doubt marking reverted; and the
+// in-doubt path end to end as a script: a retry at the cut-off coordinator is answered "unknown",
+// one after the gap waits and is answered from the snapshot's retry table.
+TEST(SimRegression, InDoubtRequestRunAgainAfterSnapshot) {
+    RunConfig config = swarm_config(828927518950, 5);
+    ASSERT_EQ(config.faults.isolate_coordinator_rate, 0.0) << "the seed's world changed";
+    config.sim_ms = 2000;
+    config.quiesce_bound_ms = 30000;
+    const RunResult r = run(config);
+    EXPECT_EQ(r.verdict.kind, VerdictKind::Pass)
+        << r.verdict.violation.property << ": " << r.verdict.violation.detail
+        << "\n  replay: tricache-sim --seed 828927518950 --runs 1 --nodes 5 --sim-ms 2000 --bound-ms 30000 --swarm";
+}
+TEST(SimRegression, InDoubtRetrySettledBySnapshot) { replay("in_doubt_request_refused_as_not_applied.sched"); }
+
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
 
