@@ -281,7 +281,13 @@ void Engine::collect_garbage() {  // R-TOMBSTONE
                 // Its coordinator may not have decided it: it learned the outcome from a peer
                 // (R-DECISION-QUERY) before the votes or acks came. Its window slot goes too.
                 if (const auto ct = coord_.find(rec.id); ct != coord_.end()) {
-                    if (ct->second.phase != Phase::Decided) --own_undecided_;
+                    if (ct->second.phase != Phase::Decided) {
+                        --own_undecided_;
+                        if (rec.state == TxState::Aborted) {  // known aborted: its clients go again (R-REQUEUE)
+                            clear_in_doubt(*ct->second.batch);
+                            requeue(*ct->second.batch);
+                        }
+                    }
                     coord_.erase(ct);
                 }
                 it = txs_.erase(it);

@@ -249,6 +249,11 @@ private:
     void update_total_loss(std::uint64_t now);
     bool data_lost(std::uint64_t now) const;
     bool view_orphaned(std::uint64_t now) const;
+    // R-LOSS-EVIDENCE: how long a sign of loss (an amnesiac JoinReq, a later
+    // incarnation heard, a "none") counts. Each is repeated every join_retry_ms
+    // at most (heartbeats are more frequent still), so the window always holds
+    // two of every repeating sign, whatever the timers.
+    std::uint64_t loss_evidence_ms() const { return 2 * std::max(config_.suspect_ms, config_.join_retry_ms); }
     std::string loss_reason() const;
     bool may_hold_snapshot(protocol::Epoch epoch) const;
     std::vector<protocol::NodeId> snapshot_donors() const;

@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "coordinator/engine.hpp"
+#include "coordinator/engine_detail.hpp"
 
 namespace tricache::coordinator {
 
@@ -22,8 +23,6 @@ EcrProposedEvent Engine::proposal_event() const {
 }
 
 namespace {
-
-bool pending(TxState s) { return s == TxState::Waiting || s == TxState::PreCommitted || s == TxState::PreAborted; }
 
 std::string state_name(TxState s) {
     switch (s) {
@@ -45,7 +44,7 @@ std::optional<std::string> Engine::check_bookkeeping() const {
     std::size_t committed_records = 0;  // committed, not yet delivered
     for (const auto& [tx, rec] : txs_) {
         if (rec.id != tx) return "the record under " + to_string(tx) + " names " + to_string(rec.id);
-        if (pending(rec.state)) ++pending_records;
+        if (detail::is_undecided(rec.state)) ++pending_records;
         if (rec.state == TxState::Committed && !rec.delivered) ++committed_records;
         if (rec.delivered && rec.state != TxState::Committed) {
             return to_string(tx) + " is marked delivered in state " + state_name(rec.state);
@@ -55,7 +54,7 @@ std::optional<std::string> Engine::check_bookkeeping() const {
     for (const auto& [key, tx] : undecided_) {
         const auto it = txs_.find(tx);
         if (it == txs_.end()) return "undecided entry " + to_string(tx) + " has no transaction record";
-        if (!pending(it->second.state)) {
+        if (!detail::is_undecided(it->second.state)) {
             return "undecided entry " + to_string(tx) + " is in state " +
                    state_name(it->second.state);
         }
@@ -103,12 +102,19 @@ std::optional<std::string> Engine::check_bookkeeping() const {
         return std::to_string(in_flight) + " coordinated transactions are undecided but the window counts " +
                std::to_string(own_undecided_);
     }
-    // The request queue: the index names requests in the queue. (Not yet "each exactly once": a request whose
-    // client timed out stays queued, to be skipped, and the client's retry queues it again beside it, R-ADMIT-RETRY;
-    // popping the older copy then drops the key from the index while the newer copy is still queued.)
-    if (queued_.size() > queue_.size()) {
+    // The request queue: the index names each request in the queue exactly once (R-ADMIT-RETRY: a retry of a
+    // request whose timed-out copy is still queued uses that copy), and no request in doubt is queued (R-IN-DOUBT).
+    if (queued_.size() != queue_.size()) {
         return std::to_string(queue_.size()) + " requests are queued but the queue index holds " +
                std::to_string(queued_.size());
+    }
+    for (const auto& q : queue_) {
+        const RequestKey key{q.command.client, q.command.request};
+        if (queued_.count(key) == 0) return "a queued request is missing from the queue index";
+        if (in_doubt_.count(key) != 0 && waiting_.count(key) != 0) {
+            return "client " + std::to_string(key.first) + " request " + std::to_string(key.second) +
+                   " is in doubt and queued to run again";
+        }
     }
     // Each waiting client has a deadline row (R-CLIENT-TIMEOUT).
     if (deadlines_.size() < waiting_.size()) {

@@ -70,10 +70,10 @@ void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
     if (needed && now >= next_attempt_ms_) start_view_change(now);
 }
 
-void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOSS
+void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOSS, R-LOSS-EVIDENCE
     std::size_t amnesiac = amnesiac_ ? 1 : 0;
     for (const auto& [node, j] : joiners_) {
-        if (node != config_.self && j.amnesiac && now - j.heard_ms < 2 * config_.suspect_ms) ++amnesiac;
+        if (node != config_.self && j.amnesiac && now - j.heard_ms < loss_evidence_ms()) ++amnesiac;
     }
     Loss loss = Loss::None;
     // The others are no majority: no view change can ever be decided again.
@@ -105,7 +105,7 @@ bool Engine::data_lost(std::uint64_t now) const {
     const bool fetching = status_ == NodeStatus::Syncing ||
                           (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data);
     if (!fetching || !fetch_ || fetch_->epoch != view_.epoch || config_.cluster.size() < 2) return false;
-    const std::uint64_t fresh = 2 * config_.suspect_ms;
+    const std::uint64_t fresh = loss_evidence_ms();
     for (NodeId n : config_.cluster) {
         if (n == config_.self) continue;
         const auto none = fetch_->none_ms.find(n);
@@ -122,7 +122,7 @@ bool Engine::data_lost(std::uint64_t now) const {
 // view, and an incarnation never comes back, so nobody can ever add this node.
 bool Engine::view_orphaned(std::uint64_t now) const {
     if (view_.members.empty() || is_member(config_.self, incarnation_)) return false;
-    const std::uint64_t fresh = 2 * config_.suspect_ms;
+    const std::uint64_t fresh = loss_evidence_ms();
     for (const auto& m : view_.members) {
         if (m.node == config_.self) continue;  // named at an older incarnation of ours
         const auto heard = seen_.find(m.node);
@@ -677,7 +677,9 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
                 mark_in_doubt(*ct->batch);
             }
         }
-        assert(!applied || in_doubt_.empty());
+        // Applied, the record leaves this node with the state at the boundary, like a snapshot:
+        // any request still in doubt here (its attempt's record was collected) is settled by it.
+        if (applied) settle_in_doubt();
     }
     coord_.clear();
     own_undecided_ = 0;

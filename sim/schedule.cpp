@@ -327,6 +327,38 @@ bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::u
     return false;
 }
 
+bool apply_schedule_timers(const std::string& text, ClusterOptions& o, std::string* error) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto at = line.find("# nodes=");
+        if (at == std::string::npos) continue;
+        std::istringstream words(line.substr(at + 8));
+        std::string word;
+        words >> word;  // the node count
+        while (words >> word) {
+            const auto eq = word.find('=');
+            if (eq == std::string::npos || word.rfind("seed=", 0) == 0) continue;  // a flag or a note
+            const std::string name = word.substr(0, eq);
+            const auto ms = number(word.substr(eq + 1));
+            std::uint64_t* field = name == "heartbeat"    ? &o.heartbeat_ms
+                                   : name == "suspect"    ? &o.suspect_ms
+                                   : name == "join_retry" ? &o.join_retry_ms
+                                   : name == "vc_timeout" ? &o.vc_timeout_ms
+                                   : name == "vc_backoff" ? &o.vc_backoff_ms
+                                   : name == "resend"     ? &o.resend_ms
+                                                          : nullptr;
+            if (field == nullptr || !ms || *ms == 0) {
+                if (error) *error = word;
+                return false;
+            }
+            *field = *ms;
+        }
+        return true;
+    }
+    return true;
+}
+
 bool apply(Cluster& c, const Step& s) {
     switch (s.kind) {
         case StepKind::Client: return c.client(s.node, s.slot, s.body, s.wrong_cluster);

@@ -77,6 +77,13 @@ ClusterOptions scripted_options(std::uint32_t nodes, std::uint64_t seed);
 bool parse_schedule_header(const std::string& text, std::uint32_t& nodes, std::uint64_t& seed,
                            bool* total_loss = nullptr);
 
+// Timer overrides on the header line, words `name=ms` after the seed:
+// heartbeat, suspect, join_retry, vc_timeout, vc_backoff, resend, e.g.
+// "# nodes=6 seed=0 total-loss heartbeat=10 suspect=40 join_retry=200", for a
+// finding that needs the timers a swarm seed drew. False (and the bad word in
+// `error`) on an unknown name or a bad value; no header changes nothing.
+bool apply_schedule_timers(const std::string& text, ClusterOptions& options, std::string* error = nullptr);
+
 // Applies one step; returns whether it changed anything.
 bool apply(Cluster& cluster, const Step& step);
 

@@ -213,6 +213,10 @@ int main(int argc, char** argv) {
         }
         tricache::sim::ClusterOptions options = tricache::sim::scripted_options(script_nodes, script_seed);
         options.allow_total_loss = total_loss;
+        if (!tricache::sim::apply_schedule_timers(text.str(), options, &bad)) {
+            std::cerr << "bad timer '" << bad << "' in the header of " << schedule_file << "\n";
+            return 64;
+        }
         options.transcript = true;
         tricache::sim::Cluster cluster(options);
         for (const auto& step : *steps) {

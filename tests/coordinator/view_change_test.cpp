@@ -484,6 +484,41 @@ TEST(ViewChange, R_TOTAL_LOSS_half_of_an_even_cluster_amnesiac_needs_rebootstrap
     EXPECT_EQ(h.node(1).state().store().size(), 0u) << "a new, empty history";
 }
 
+// R-LOSS-EVIDENCE (swarm seed 2058): JoinReqs 200 ms apart, suspect_ms 40.
+// Of four nodes, 3 and 4 restart half a JoinReq interval apart, so their
+// amnesiac JoinReqs are out of phase. With a window of 2 x suspect_ms (80 ms)
+// nodes 1 and 2, which must count both, never held two fresh at once: they
+// stayed in VIEW_CHANGE, promised no rebootstrap, and the operator's
+// rebootstrap lapsed with 2 of the 3 promises needed, again and again.
+TEST(ViewChange, R_LOSS_EVIDENCE_out_of_phase_join_requests_are_fresh_together) {
+    Harness h(4, [](EngineConfig& c) {
+        failure_detection(c);
+        c.heartbeat_ms = 10;
+        c.suspect_ms = 40;
+        c.join_retry_ms = 200;
+    });
+    h.settle(10, 5);
+    for (NodeId n : {1u, 2u, 3u, 4u}) ASSERT_EQ(h.node(n).node_status(), NodeStatus::Normal) << "node " << n;
+    h.crash(3);
+    h.crash(4);
+    h.restart(3, 32);
+    h.settle(10, 10);  // 100 ms: half a JoinReq interval
+    h.restart(4, 42);
+    h.settle(10, 100);
+    for (NodeId n : {1u, 2u}) {
+        EXPECT_FALSE(h.node(n).amnesiac()) << "node " << n;
+        EXPECT_EQ(h.node(n).node_status(), NodeStatus::NeedsRebootstrap)
+            << "node " << n << " is " << to_string(h.node(n).node_status());
+    }
+    // The operator's procedure is then enough: one rebootstrap, sent to a node that kept its memory.
+    ClientRequest rb{kProtocolVersion, "test", 5, 1, AdminRequest{AdminKind::Rebootstrap, {}}};
+    h.request(1, rb);
+    ASSERT_NE(std::get_if<AdminReply>(&h.replies(1).back().body), nullptr);
+    h.settle(10, 30);
+    expect_converged(h, {1, 2, 3, 4});
+    EXPECT_GT(h.node(1).view().history, Epoch{1}) << "a new history";
+}
+
 TEST(ViewChange, R_TOTAL_LOSS_rebootstrap_starts_an_empty_history) {
     Harness h(3, failure_detection);
     h.request(1, 1, 1, {set("old", "1")});

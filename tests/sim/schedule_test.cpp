@@ -102,6 +102,24 @@ TEST(Schedule, RejectsGarbage) {
     EXPECT_FALSE(parse_step("client c0 @1 CAS k1 x").has_value());
 }
 
+TEST(Schedule, HeaderTimersOverrideTheScriptedCluster) {
+    const std::string text = "# nodes=6 seed=0 total-loss heartbeat=10 suspect=40 join_retry=200\ncrash 4\n";
+    ClusterOptions o = scripted_options(6, 0);
+    const ClusterOptions defaults = o;
+    ASSERT_TRUE(apply_schedule_timers(text, o));
+    EXPECT_EQ(o.heartbeat_ms, 10u);
+    EXPECT_EQ(o.suspect_ms, 40u);
+    EXPECT_EQ(o.join_retry_ms, 200u);
+    EXPECT_EQ(o.vc_timeout_ms, defaults.vc_timeout_ms);
+    ClusterOptions plain = scripted_options(3, 0);
+    EXPECT_TRUE(apply_schedule_timers("# nodes=3 seed=0 total-loss (14 steps)\n", plain)) << "notes are not timers";
+    EXPECT_EQ(plain.suspect_ms, defaults.suspect_ms);
+    std::string bad;
+    EXPECT_FALSE(apply_schedule_timers("# nodes=3 seed=0 suspekt=40\n", plain, &bad));
+    EXPECT_EQ(bad, "suspekt=40");
+    EXPECT_FALSE(apply_schedule_timers("# nodes=3 seed=0 suspect=0\n", plain, &bad));
+}
+
 RC_GTEST_PROP(Schedule, DescribeThenParseIsIdentity, ()) {
     const Step step = *gen_step(5, 3);
     const auto back = parse_step(describe(step));

@@ -36,6 +36,7 @@ void replay(const std::string& name) {
     ASSERT_TRUE(steps.has_value()) << path << ": bad line '" << bad << "'";
     ClusterOptions options = scripted_options(nodes, seed);
     options.allow_total_loss = total_loss;
+    ASSERT_TRUE(apply_schedule_timers(text.str(), options, &bad)) << path << ": bad timer '" << bad << "'";
     const ScheduleOutcome out = run_schedule(options, *steps, kBoundMs);
     EXPECT_EQ(out.verdict.kind, VerdictKind::Pass)
         << out.verdict.violation.property << (out.during_schedule ? " after step " + std::to_string(out.failed_at) : "")
@@ -116,6 +117,9 @@ TEST(SimRegression, InDoubtRequestRunAgainAfterSnapshot) {
         << "\n  replay: tricache-sim --seed 828927518950 --runs 1 --nodes 5 --sim-ms 2000 --bound-ms 30000 --swarm";
 }
 TEST(SimRegression, InDoubtRetrySettledBySnapshot) { replay("in_doubt_request_refused_as_not_applied.sched"); }
+// FINDINGS part 2 §10: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
+// memory, so they never reported NEEDS_REBOOTSTRAP and every rebootstrap lapsed (R-LOSS-EVIDENCE).
+TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_evidence.sched"); }
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
