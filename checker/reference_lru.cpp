@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 
 namespace tricache::checker {
 
@@ -68,6 +69,68 @@ std::optional<std::string> ReferenceLru::peek(const std::string& key) const {
     return it->second.value;
 }
 
+namespace {
+
+// Decimal int64 as Redis writes it: "0", or an optional '-' and digits with no
+// leading zero; the value must fit in 64 signed bits.
+std::optional<std::int64_t> as_integer(const std::string& text) {
+    if (text == "0") return 0;
+    const bool negative = !text.empty() && text[0] == '-';
+    const std::size_t first = negative ? 1 : 0;
+    if (text.size() <= first || text.size() > 20 || text[first] == '0') return std::nullopt;
+    // Accumulate the magnitude in unsigned arithmetic, then check the range.
+    std::uint64_t magnitude = 0;
+    for (std::size_t i = first; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+        const std::uint64_t digit = static_cast<std::uint64_t>(text[i] - '0');
+        if (magnitude > (UINT64_MAX - digit) / 10) return std::nullopt;
+        magnitude = magnitude * 10 + digit;
+    }
+    const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
+    if (magnitude > limit) return std::nullopt;
+    if (negative) return magnitude == (std::uint64_t{1} << 63) ? INT64_MIN : -static_cast<std::int64_t>(magnitude);
+    return static_cast<std::int64_t>(magnitude);
+}
+
+// 64-bit FNV-1a: the order a Scan walks keys in.
+std::uint64_t fnv1a(const std::string& bytes) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return h;
+}
+
+constexpr std::uint32_t kScanMaxCount = 1024;
+constexpr std::uint64_t kScanMaxBytes = 256 * 1024;
+constexpr std::uint64_t kMaxAppended = 8 * 1024 * 1024;
+
+}  // namespace
+
+std::string ReferenceLru::scan(std::uint64_t cursor, std::uint32_t count) const {
+    std::vector<std::pair<std::uint64_t, std::string>> order;
+    for (const auto& [key, entry] : entries_) {
+        (void)entry;
+        const std::uint64_t h = fnv1a(key);
+        if (h >= cursor) order.emplace_back(h, key);
+    }
+    std::sort(order.begin(), order.end());
+    const std::size_t wanted = count == 0 ? 1 : std::min(count, kScanMaxCount);
+    std::string keys;
+    std::size_t taken = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t last = 0;
+    for (const auto& [h, key] : order) {
+        // A page ends at a hash boundary once it has enough keys or bytes.
+        if ((taken >= wanted || bytes >= kScanMaxBytes) && h != last) {
+            return std::to_string(last + 1) + keys;
+        }
+        keys += " " + std::to_string(key.size()) + ":" + key;
+        ++taken;
+        bytes += key.size();
+        last = h;
+    }
+    return "0" + keys;
+}
+
 OpResult ReferenceLru::apply_op(const Op& op) {
     switch (op.kind) {
         case OpKind::Get: {
@@ -84,6 +147,38 @@ OpResult ReferenceLru::apply_op(const Op& op) {
             if (current) touch(op.key);
             return OpResult{false, std::move(current)};
         }
+        case OpKind::Incr: {
+            auto current = peek(op.key);
+            const auto n = current ? as_integer(*current) : std::optional<std::int64_t>(0);
+            const bool fits = n && !(op.delta > 0 && *n > INT64_MAX - op.delta) &&
+                              !(op.delta < 0 && *n < INT64_MIN - op.delta);
+            if (fits) {
+                const std::string text = std::to_string(*n + op.delta);
+                if (put(op.key, text)) return OpResult{true, text};
+            }
+            if (current) touch(op.key);
+            return OpResult{false, std::move(current)};
+        }
+        case OpKind::Append: {
+            auto current = peek(op.key);
+            const std::string joined = current.value_or("") + op.value;
+            if (joined.size() <= kMaxAppended && put(op.key, joined)) {
+                return OpResult{true, std::to_string(joined.size())};
+            }
+            if (current) touch(op.key);
+            return OpResult{false, std::nullopt};
+        }
+        case OpKind::Exists: return OpResult{peek(op.key).has_value(), std::nullopt};
+        case OpKind::Require: return OpResult{peek(op.key).has_value() == op.present, std::nullopt};
+        case OpKind::Count: return OpResult{true, std::to_string(entries_.size())};
+        case OpKind::Scan: return OpResult{true, scan(op.cursor, op.count)};
+        case OpKind::Clear: {
+            const std::size_t had = entries_.size();
+            entries_.clear();
+            by_use_.clear();
+            bytes_ = 0;
+            return OpResult{true, std::to_string(had)};
+        }
     }
     assert(false && "unknown op kind");
     return {};
@@ -98,7 +193,15 @@ ReferenceLru::Applied ReferenceLru::apply_command(const Command& command) {
     }
     Applied applied;
     applied.results.reserve(command.ops.size());
-    for (const Op& op : command.ops) applied.results.push_back(apply_op(op));
+    bool skipped = false;  // a failed Require: the ops after it do nothing
+    for (const Op& op : command.ops) {
+        if (skipped) {
+            applied.results.push_back(OpResult{false, std::nullopt});
+            continue;
+        }
+        applied.results.push_back(apply_op(op));
+        skipped = op.kind == OpKind::Require && !applied.results.back().ok;
+    }
     if (limits_.retry_window == 0) return applied;
     if (window.requests.size() < limits_.retry_window) {
         window.requests.push_back(command.request);

@@ -62,6 +62,7 @@ private:
     };
 
     void make_mru(const std::string& key, Entry& entry);
+    std::string scan(std::uint64_t cursor, std::uint32_t count) const;  // a Scan op's result value
     void evict_to_limits();
 
     Limits limits_;

@@ -14,12 +14,42 @@ Op Op::cas(std::string key, std::optional<std::string> expected, std::string val
     return Op{OpKind::Cas, std::move(key), std::move(value), std::move(expected)};
 }
 
+Op Op::incr(std::string key, std::int64_t delta) {
+    Op op{OpKind::Incr, std::move(key), {}, std::nullopt};
+    op.delta = delta;
+    return op;
+}
+Op Op::append(std::string key, std::string suffix) {
+    return Op{OpKind::Append, std::move(key), std::move(suffix), std::nullopt};
+}
+Op Op::exists(std::string key) { return Op{OpKind::Exists, std::move(key), {}, std::nullopt}; }
+Op Op::require(std::string key, bool present) {
+    Op op{OpKind::Require, std::move(key), {}, std::nullopt};
+    op.present = present;
+    return op;
+}
+Op Op::count_entries() { return Op{OpKind::Count, {}, {}, std::nullopt}; }
+Op Op::scan(std::uint64_t cursor, std::uint32_t count) {
+    Op op{OpKind::Scan, {}, {}, std::nullopt};
+    op.cursor = cursor;
+    op.count = count;
+    return op;
+}
+Op Op::clear() { return Op{OpKind::Clear, {}, {}, std::nullopt}; }
+
 std::string to_string(OpKind kind) {
     switch (kind) {
         case OpKind::Get: return "GET";
         case OpKind::Set: return "SET";
         case OpKind::Del: return "DEL";
         case OpKind::Cas: return "CAS";
+        case OpKind::Incr: return "INCR";
+        case OpKind::Append: return "APPEND";
+        case OpKind::Exists: return "EXISTS";
+        case OpKind::Require: return "REQUIRE";
+        case OpKind::Count: return "COUNT";
+        case OpKind::Scan: return "SCAN";
+        case OpKind::Clear: return "CLEAR";
     }
     return "?";
 }
@@ -58,6 +88,15 @@ std::string to_string(const Op& op) {
         case OpKind::Del: break;
         case OpKind::Set: out += " " + quote(op.value); break;
         case OpKind::Cas: out += " expect " + quote(op.expected) + " -> " + quote(op.value); break;
+        case OpKind::Incr: out += " by " + std::to_string(op.delta); break;
+        case OpKind::Append: out += " " + quote(op.value); break;
+        case OpKind::Exists: break;
+        case OpKind::Require: out += op.present ? " present" : " absent"; break;
+        case OpKind::Count:
+        case OpKind::Clear: out = to_string(op.kind); break;
+        case OpKind::Scan:
+            out = "SCAN from " + std::to_string(op.cursor) + " count " + std::to_string(op.count);
+            break;
     }
     return out;
 }

@@ -24,18 +24,31 @@ inline std::uint64_t mix_bits(std::uint64_t x) {
     return x;
 }
 
-enum class OpKind : std::uint8_t { Get, Set, Del, Cas };
+// Incr .. Clear are the operations the Redis endpoint needs; their meaning is
+// stated again, independently, in reference_lru.cpp.
+enum class OpKind : std::uint8_t { Get, Set, Del, Cas, Incr, Append, Exists, Require, Count, Scan, Clear };
 
 struct Op {
     OpKind kind = OpKind::Get;
-    std::string key;
-    std::string value;                    // Set and Cas: the new value
+    std::string key;                      // empty for Count, Scan and Clear
+    std::string value;                    // Set and Cas: the new value; Append: the suffix
     std::optional<std::string> expected;  // Cas only: nullopt means "expect absent"
+    std::int64_t delta = 0;               // Incr
+    bool present = false;                 // Require: the key must be present (true) or absent
+    std::uint64_t cursor = 0;             // Scan
+    std::uint32_t count = 0;              // Scan
 
     static Op get(std::string key);
     static Op set(std::string key, std::string value);
     static Op del(std::string key);
     static Op cas(std::string key, std::optional<std::string> expected, std::string value);
+    static Op incr(std::string key, std::int64_t delta);
+    static Op append(std::string key, std::string suffix);
+    static Op exists(std::string key);
+    static Op require(std::string key, bool present);
+    static Op count_entries();
+    static Op scan(std::uint64_t cursor, std::uint32_t count);
+    static Op clear();
 
     friend bool operator==(const Op&, const Op&) = default;
 };

@@ -105,16 +105,16 @@ std::string status_line(const protocol::StatusReply& s) {
 }
 
 std::string op_name(const protocol::Op& op) {
-    static constexpr const char* names[] = {"get", "set", "del", "cas"};
+    static constexpr const char* names[] = {"get",     "set",   "del",  "cas",  "incr", "append",
+                                            "exists", "require", "count", "scan", "clear"};
+    static_assert(std::size(names) == std::variant_size_v<protocol::Op>);
     return names[op.index()];
 }
 
-std::string op_key(const protocol::Op& op) {
-    return std::visit([](const auto& o) { return o.key; }, op);
-}
+std::string op_key(const protocol::Op& op) { return std::string(protocol::op_key(op)); }
 
 std::string result_json(const protocol::Op& op, const protocol::OpResult& r) {
-    std::string o = "{\"op\":\"" + op_name(op) + "\",\"key\":" + json_string(op_key(op)) +
+    std::string o = "{\"op\":\"" + op_name(op) + "\",\"key\":" + json_string(std::string(protocol::op_key(op))) +
                     ",\"ok\":" + (r.ok ? "true" : "false");
     if (r.value) o += ",\"value\":" + json_string(*r.value);
     return o + "}";

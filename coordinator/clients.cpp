@@ -13,17 +13,7 @@ using namespace tricache::protocol;
 
 namespace {
 
-std::uint64_t op_bytes(const Op& op) {
-    return std::visit(
-        [](const auto& o) -> std::uint64_t {
-            using T = std::decay_t<decltype(o)>;
-            std::uint64_t n = o.key.size() + 16;
-            if constexpr (std::is_same_v<T, Set>) n += o.value.size();
-            if constexpr (std::is_same_v<T, Cas>) n += o.value.size() + (o.expected ? o.expected->size() : 0);
-            return n;
-        },
-        op);
-}
+std::uint64_t op_bytes(const Op& op) { return op_key(op).size() + 16 + op_value_bytes(op); }
 
 }  // namespace
 
@@ -59,15 +49,15 @@ std::optional<ErrorCode> Engine::admission_error(const OpsRequest& req, std::str
             [&](const auto& o) {
                 using T = std::decay_t<decltype(o)>;
                 const auto where = [i] { return "op " + std::to_string(i) + ": "; };  // built only on error
-                if (o.key.empty()) {
+                if (op_has_key(op) && op_key(op).empty()) {
                     detail = where() + "empty key";
                     err = ErrorCode::BadRequest;
-                } else if (o.key.size() > config_.max_key_bytes) {
-                    detail = where() + "key of " + std::to_string(o.key.size()) + " bytes over max_key_bytes " +
+                } else if (op_key(op).size() > config_.max_key_bytes) {
+                    detail = where() + "key of " + std::to_string(op_key(op).size()) + " bytes over max_key_bytes " +
                              std::to_string(config_.max_key_bytes);
                     err = ErrorCode::TooLarge;
                 }
-                if constexpr (std::is_same_v<T, Set> || std::is_same_v<T, Cas>) {
+                if constexpr (std::is_same_v<T, Set> || std::is_same_v<T, Cas> || std::is_same_v<T, Append>) {
                     if (!err && o.value.size() > config_.max_value_bytes) {
                         detail = where() + "value of " + std::to_string(o.value.size()) +
                                  " bytes over max_value_bytes " + std::to_string(config_.max_value_bytes);

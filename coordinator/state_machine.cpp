@@ -172,8 +172,37 @@ void RetryTable::import_entries(const std::vector<protocol::RetryEntry>& entries
 
 ReplicatedState::ReplicatedState(store::Limits limits) : store_(limits) {}
 
+namespace {
+
+// The keys of one Scan page (protocol::Scan): by (scan_hash, key bytes) from
+// `cursor` on, `count` of them (or fewer once kMaxScanPageBytes is reached),
+// completed by the keys sharing the last one's hash.
+std::string scan_page(const store::LruStore& store, const protocol::Scan& scan) {
+    std::vector<std::pair<std::uint64_t, std::string_view>> candidates;
+    store.for_each_mru_first([&](std::string_view key, std::string_view) {
+        const std::uint64_t h = protocol::scan_hash(key);
+        if (h >= scan.cursor) candidates.emplace_back(h, key);
+    });
+    std::sort(candidates.begin(), candidates.end());
+    const std::size_t want = std::clamp<std::size_t>(scan.count, 1, protocol::kMaxScanCount);
+    std::vector<std::string_view> keys;
+    std::uint64_t bytes = 0;
+    std::size_t i = 0;
+    for (; i < candidates.size(); ++i) {
+        const bool full = keys.size() >= want || bytes >= protocol::kMaxScanPageBytes;
+        if (full && candidates[i].first != candidates[i - 1].first) break;
+        keys.push_back(candidates[i].second);
+        bytes += candidates[i].second.size();
+    }
+    const std::uint64_t next = i < candidates.size() ? candidates[i - 1].first + 1 : 0;
+    return protocol::encode_scan_page(next, keys);
+}
+
+}  // namespace
+
 void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vector<OpResult>& results) {
     results.resize(ops.size());
+    bool skipping = false;  // a Require failed: the rest of the command does nothing
     for (std::size_t i = 0; i < ops.size(); ++i) {
         const protocol::Op& op = ops[i];
         OpResult& r = results[i];
@@ -188,33 +217,81 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
             r.value->assign(v);
         };
         bool has_value = false;
-        std::visit(
-            [&](const auto& o) {
-                using T = std::decay_t<decltype(o)>;
-                if constexpr (std::is_same_v<T, protocol::Get>) {
-                    if (auto v = store_.get(o.key)) {
+        const auto answer = [&](std::string_view v) {
+            set_value(v);
+            has_value = true;
+        };
+        const auto stored = [&](std::string_view key, std::string_view value) {
+            return store_.put(key, value).outcome == store::PutOutcome::Stored;
+        };
+        if (!skipping) {
+            std::visit(
+                [&](const auto& o) {
+                    using T = std::decay_t<decltype(o)>;
+                    if constexpr (std::is_same_v<T, protocol::Get>) {
+                        if (auto v = store_.get(o.key)) {
+                            r.ok = true;
+                            answer(*v);
+                        }
+                    } else if constexpr (std::is_same_v<T, protocol::Set>) {
+                        r.ok = stored(o.key, o.value);
+                    } else if constexpr (std::is_same_v<T, protocol::Del>) {
+                        r.ok = store_.erase(o.key);
+                    } else if constexpr (std::is_same_v<T, protocol::Cas>) {
+                        auto cur = store_.peek(o.key);
+                        const bool match = o.expected ? (cur && *cur == *o.expected) : !cur;
+                        if (match) {
+                            r.ok = stored(o.key, o.value);
+                        } else if (cur) {
+                            answer(*cur);
+                            store_.touch(o.key);  // the comparison read it
+                        }
+                    } else if constexpr (std::is_same_v<T, protocol::Incr>) {
+                        const auto cur = store_.peek(o.key);
+                        std::int64_t n = 0;
+                        std::int64_t sum = 0;
+                        const bool number = !cur || protocol::parse_int64(*cur, n);
+                        if (number && !__builtin_add_overflow(n, o.delta, &sum)) {
+                            const std::string text = std::to_string(sum);
+                            r.ok = stored(o.key, text);
+                            if (r.ok) answer(text);
+                        }
+                        if (!r.ok && cur) {
+                            answer(*store_.peek(o.key));  // unchanged
+                            store_.touch(o.key);
+                        }
+                    } else if constexpr (std::is_same_v<T, protocol::Append>) {
+                        const auto cur = store_.peek(o.key);
+                        const std::uint64_t length = (cur ? cur->size() : 0) + o.value.size();
+                        if (length <= protocol::kMaxAppendedValueBytes) {
+                            std::string joined = cur ? std::string(*cur) : std::string();
+                            joined += o.value;
+                            r.ok = stored(o.key, joined);
+                        }
+                        if (r.ok) {
+                            answer(std::to_string(length));
+                        } else if (cur) {
+                            store_.touch(o.key);
+                        }
+                    } else if constexpr (std::is_same_v<T, protocol::Exists>) {
+                        r.ok = store_.peek(o.key).has_value();
+                    } else if constexpr (std::is_same_v<T, protocol::Require>) {
+                        r.ok = store_.peek(o.key).has_value() == o.present;
+                        skipping = !r.ok;
+                    } else if constexpr (std::is_same_v<T, protocol::Count>) {
                         r.ok = true;
-                        set_value(*v);
-                        has_value = true;
+                        answer(std::to_string(store_.size()));
+                    } else if constexpr (std::is_same_v<T, protocol::Scan>) {
+                        r.ok = true;
+                        answer(scan_page(store_, o));
+                    } else {
+                        static_assert(std::is_same_v<T, protocol::Clear>);
+                        r.ok = true;
+                        answer(std::to_string(store_.clear()));
                     }
-                } else if constexpr (std::is_same_v<T, protocol::Set>) {
-                    r.ok = store_.put(o.key, o.value).outcome == store::PutOutcome::Stored;
-                } else if constexpr (std::is_same_v<T, protocol::Del>) {
-                    r.ok = store_.erase(o.key);
-                } else {
-                    static_assert(std::is_same_v<T, protocol::Cas>);
-                    auto cur = store_.peek(o.key);
-                    const bool match = o.expected ? (cur && *cur == *o.expected) : !cur;
-                    if (match) {
-                        r.ok = store_.put(o.key, o.value).outcome == store::PutOutcome::Stored;
-                    } else if (cur) {
-                        set_value(*cur);
-                        has_value = true;
-                        store_.touch(o.key);  // the comparison read it
-                    }
-                }
-            },
-            op);
+                },
+                op);
+        }
         if (!has_value && r.value) {
             spare_values_.push_back(std::move(*r.value));
             r.value.reset();
@@ -266,13 +343,18 @@ std::uint64_t hash_transaction(const protocol::TxId& tx, const protocol::Timesta
             std::visit(
                 [&](const auto& o) {
                     using T = std::decay_t<decltype(o)>;
-                    h.add(o.key);
-                    if constexpr (std::is_same_v<T, protocol::Set>) h.add(o.value);
+                    if constexpr (requires { o.key; }) h.add(o.key);
+                    if constexpr (std::is_same_v<T, protocol::Set> || std::is_same_v<T, protocol::Append>) {
+                        h.add(o.value);
+                    }
                     if constexpr (std::is_same_v<T, protocol::Cas>) {
                         h.add(o.expected.has_value() ? 1u : 0u);
                         if (o.expected) h.add(*o.expected);
                         h.add(o.value);
                     }
+                    if constexpr (std::is_same_v<T, protocol::Incr>) h.add(static_cast<std::uint64_t>(o.delta));
+                    if constexpr (std::is_same_v<T, protocol::Require>) h.add(o.present ? 1u : 0u);
+                    if constexpr (std::is_same_v<T, protocol::Scan>) h.add(o.cursor).add(o.count);
                 },
                 op);
         }

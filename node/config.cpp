@@ -83,7 +83,7 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
         const std::string prefix = "nodes[" + std::to_string(i) + "]";
         const auto* t = (*arr)[i].as_table();
         if (t == nullptr) return ConfigError{prefix, "must be a table with id, peer and client"};
-        if (auto e = only_known(*t, prefix, {"id", "peer", "client"})) return e;
+        if (auto e = only_known(*t, prefix, {"id", "peer", "client", "resp"})) return e;
         NodeEntry entry;
         const toml::node* id = t->get("id");
         if (id == nullptr) return ConfigError{prefix + ".id", "missing"};
@@ -92,9 +92,10 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
             return ConfigError{prefix + ".id", "duplicate id " + std::to_string(entry.id) + " (also nodes[" +
                                                    std::to_string(it->second) + "].id)"};
         }
-        for (std::string_view key : {"peer", "client"}) {
+        for (std::string_view key : {"peer", "client", "resp"}) {
             const std::string field = prefix + "." + std::string(key);
             const toml::node* ep = t->get(key);
+            if (ep == nullptr && key == "resp") continue;  // optional: no Redis endpoint
             if (ep == nullptr) return ConfigError{field, "missing endpoint (HOST:PORT)"};
             const auto text = ep->value<std::string>();
             if (!text || !ep->is_string()) return ConfigError{field, "must be a string HOST:PORT"};
@@ -103,7 +104,7 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
             if (auto [it, fresh] = seen_endpoints.emplace(*norm, field); !fresh) {
                 return ConfigError{field, "endpoint " + *norm + " is already used by " + it->second};
             }
-            (key == "peer" ? entry.peer : entry.client) = *norm;
+            (key == "peer" ? entry.peer : key == "client" ? entry.client : entry.resp) = *norm;
         }
         out.nodes.push_back(std::move(entry));
     }
@@ -231,6 +232,16 @@ const NodeEntry* ClusterConfig::find(protocol::NodeId id) const {
         if (n.id == id) return &n;
     }
     return nullptr;
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> split_endpoint(std::string_view endpoint) {
+    auto norm = normalize_endpoint(endpoint);
+    if (!norm) return std::nullopt;
+    const std::string_view rest = std::string_view(*norm).substr(6);  // after "tcp://"
+    const auto colon = rest.rfind(':');
+    unsigned port = 0;
+    std::from_chars(rest.data() + colon + 1, rest.data() + rest.size(), port);
+    return std::make_pair(std::string(rest.substr(0, colon)), static_cast<std::uint16_t>(port));
 }
 
 std::optional<std::string> normalize_endpoint(std::string_view text) {

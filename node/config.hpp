@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct NodeEntry {
     protocol::NodeId id = 0;
     std::string peer;    // ZeroMQ endpoint, always "tcp://HOST:PORT" after parsing
     std::string client;  // ZeroMQ endpoint, always "tcp://HOST:PORT" after parsing
+    std::string resp;    // Redis (RESP) endpoint, "tcp://HOST:PORT"; empty: none (optional)
 };
 
 // Resource limits of the process itself (not of the protocol).
@@ -73,5 +75,7 @@ protocol::CodecLimits codec_limits(const ClusterConfig& config);
 
 // "HOST:PORT" or "tcp://HOST:PORT" -> "tcp://HOST:PORT"; nullopt when malformed.
 std::optional<std::string> normalize_endpoint(std::string_view text);
+// "HOST:PORT" or "tcp://HOST:PORT" -> (HOST, PORT); nullopt when malformed.
+std::optional<std::pair<std::string, std::uint16_t>> split_endpoint(std::string_view endpoint);
 
 }  // namespace tricache::node

@@ -7,6 +7,11 @@
 #include <cassert>
 #include <chrono>
 #include <limits>
+#include <random>
+
+#include <unistd.h>
+
+#include "coordinator/hash.hpp"
 
 namespace tricache::node {
 namespace {
@@ -95,6 +100,38 @@ Server::Created Server::create(ServerOptions options, std::shared_ptr<spdlog::lo
     } catch (const zmq::error_t& e) {
         return std::string("cannot open sockets: ") + e.what();
     }
+    if (const NodeEntry* me = server->options_.cluster.find(server->options_.self); !me->resp.empty()) {
+        const auto where = split_endpoint(me->resp);
+        if (!where) return "bad Redis endpoint " + me->resp;
+        resp::ListenerOptions lo;
+        lo.host = where->first;
+        lo.port = where->second;
+        lo.cluster_id = server->options_.cluster.cluster_id;
+        lo.reply_deadline_ms = server->engine_.config().client_timeout_ms + kPendingGraceMs;
+        const auto max_request = server->options_.cluster.transport.max_message_bytes;
+        lo.parser.max_bulk_bytes = max_request;
+        lo.parser.max_request_bytes = 2 * max_request;
+        // One client id for every Redis request of this process: fresh per
+        // process, so a restarted node's request ids never meet the retry
+        // table's rows of its previous life.
+        std::random_device rd;
+        const std::uint64_t salt = (std::uint64_t{rd()} << 32) ^ rd() ^ monotonic_ms();
+        lo.client_id = coordinator::mix64(salt ^ (std::uint64_t{server->options_.self} << 48) ^
+                                          server->engine_.incarnation()) | 1u;
+        server->resp_client_ = lo.client_id;
+        Server* self = server.get();
+        resp::Listener::Hooks hooks;
+        hooks.submit = [self](protocol::ClientRequest&& req) {
+            ++self->counters_.client_requests;
+            self->engine_.on_client_request(std::move(req), self->now_ms_);
+            self->after_engine_call();
+        };
+        hooks.facts = [self] { return self->resp_facts(); };
+        auto opened = resp::Listener::open(std::move(lo), std::move(hooks), server->log_);
+        if (auto* err = std::get_if<std::string>(&opened)) return *err;
+        server->resp_ = std::move(std::get<std::unique_ptr<resp::Listener>>(opened));
+    }
+    server->started_ms_ = monotonic_ms();
     return server;
 }
 
@@ -157,11 +194,15 @@ void Server::run(int stop_fd) {
                peer_out_.size(), ec.store_limits.max_entries, ec.store_limits.max_bytes, ec.client_timeout_ms);
     if (delivery_log_) log_->info("event=delivery_log path={}", delivery_log_->path());
 
-    std::array<zmq_pollitem_t, 3> items{{
+    if (resp_) log_->info("event=resp_listening endpoint={} port={}", options_.cluster.find(options_.self)->resp,
+                          resp_->port());
+    std::array<zmq_pollitem_t, 4> items{{
         {peer_in_.handle(), 0, ZMQ_POLLIN, 0},
         {client_.handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, stop_fd, ZMQ_POLLIN, 0},
+        {nullptr, resp_ ? resp_->poll_fd() : -1, ZMQ_POLLIN, 0},
     }};
+    const std::size_t polled = resp_ ? 4 : 3;
     const std::uint64_t tick_ms = options_.cluster.transport.tick_ms;
     now_ms_ = monotonic_ms();
     std::uint64_t next_tick = now_ms_;
@@ -171,7 +212,7 @@ void Server::run(int stop_fd) {
         now_ms_ = monotonic_ms();
         const std::uint64_t wait = next_tick > now_ms_ ? next_tick - now_ms_ : 0;
         try {
-            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(static_cast<long>(wait)));
+            zmq::poll(items.data(), polled, std::chrono::milliseconds(static_cast<long>(wait)));
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;
             log_->critical("event=poll_failed error=\"{}\"", e.what());
@@ -181,6 +222,11 @@ void Server::run(int stop_fd) {
         now_ms_ = monotonic_ms();
         if ((items[0].revents & ZMQ_POLLIN) != 0) drain_peers(kBurst);
         if ((items[1].revents & ZMQ_POLLIN) != 0) drain_clients(kBurst);
+        if (resp_ && (items[3].revents & ZMQ_POLLIN) != 0) {
+            in_resp_ = true;
+            resp_->service(now_ms_);
+            in_resp_ = false;
+        }
         now_ms_ = monotonic_ms();
         if (now_ms_ >= next_tick) {
             engine_.on_tick(now_ms_);
@@ -491,6 +537,11 @@ void Server::flush() {
         }
     }
     for (const auto& r : out.replies) {
+        if (resp_ && r.client == resp_client_) {
+            ++counters_.replies;
+            resp_deferred_.push_back(r);
+            continue;
+        }
         auto it = pending_.find({r.client, r.request});
         if (it == pending_.end()) {
             ++counters_.replies_unroutable;
@@ -506,6 +557,37 @@ void Server::flush() {
         send_to_client(it->second.envelope, r);
         pending_.erase(it);
     }
+    if (resp_ && !in_resp_) {
+        // Replies go back in, then every connection they completed is written.
+        std::vector<protocol::ClientResponse> replies;
+        replies.swap(resp_deferred_);
+        in_resp_ = true;
+        for (const auto& r : replies) resp_->on_reply(r);
+        resp_->flush(now_ms_);
+        in_resp_ = false;
+    }
+}
+
+resp::NodeFacts Server::resp_facts() const {
+    resp::NodeFacts f;
+    const auto& ec = engine_.config();
+    f.node = options_.self;
+    f.cluster_id = options_.cluster.cluster_id;
+    f.port = resp_ ? resp_->port() : 0;
+    f.pid = static_cast<std::int64_t>(getpid());
+    f.max_entries = ec.store_limits.max_entries;
+    f.max_bytes = ec.store_limits.max_bytes;
+    f.max_value_bytes = ec.max_value_bytes;
+    f.uptime_ms = now_ms_ - started_ms_;
+    if (resp_) {
+        f.connected_clients = resp_->connected();
+        f.total_connections = resp_->counters().connections;
+        f.rejected_connections = resp_->counters().rejected_connections;
+        f.total_commands = resp_->counters().commands;
+    }
+    f.max_clients = resp::ListenerOptions{}.max_clients;
+    f.evicted_keys = engine_.state().store().evictions();
+    return f;
 }
 
 }  // namespace tricache::node

@@ -17,6 +17,12 @@
 // (client id, request id) -> routing id map. Admin Isolate/Heal are handled
 // here, by dropping traffic to and from the named peers; everything else goes
 // to the engine unchanged. The node never decides anything of the protocol.
+//
+// Redis clients talk to the optional third endpoint (node/resp/listener.hpp),
+// served by the same loop. It turns each Redis command into ordinary client
+// requests under one client id of its own (fresh per process), so they reach
+// the engine exactly as native requests do, and the engine's replies to that
+// id go back to it.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -36,6 +42,7 @@
 #include "coordinator/engine.hpp"
 #include "node/config.hpp"
 #include "node/delivery_log.hpp"
+#include "node/resp/listener.hpp"
 #include "protocol/codec.hpp"
 
 namespace tricache::node {
@@ -102,6 +109,8 @@ public:
     void run(int stop_fd);
 
     const ServerCounters& counters() const { return counters_; }
+    // The Redis endpoint's port, 0 when the node has none.
+    std::uint16_t resp_port() const { return resp_ ? resp_->port() : 0; }
     const coordinator::Engine& engine() const { return engine_; }
 
 private:
@@ -126,6 +135,8 @@ private:
     void sweep_pending(std::uint64_t now);
     void log_stats();
     void peer_drop(std::string_view reason, std::string_view detail);
+    void open_resp();
+    resp::NodeFacts resp_facts() const;
 
     ServerOptions options_;
     coordinator::Engine engine_;
@@ -146,6 +157,14 @@ private:
     RateLimitedLog send_log_{5, 1000};
     std::unique_ptr<DeliveryLogWriter> delivery_log_;
     RateLimitedLog delivery_log_log_{5, 1000};
+
+    std::unique_ptr<resp::Listener> resp_;
+    protocol::ClientId resp_client_ = 0;
+    std::uint64_t started_ms_ = 0;
+    // Replies for the Redis endpoint that arrive while it is itself calling the
+    // engine (a flush from after_engine_call): handed over once it returns.
+    bool in_resp_ = false;
+    std::vector<protocol::ClientResponse> resp_deferred_;
 };
 
 // Milliseconds of std::chrono::steady_clock: the only clock the engine is fed.

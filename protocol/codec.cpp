@@ -16,7 +16,8 @@
 //   * A variant (message bodies, Op) is [tag, fields...]: the alternative's
 //     fields follow the tag inline. Tags are stable numbers (the Wire<> table
 //     below); a decoder that meets an unknown one says UnknownKind:
-//       Op:                 1 Get, 2 Set, 3 Del, 4 Cas
+//       Op:                 1 Get, 2 Set, 3 Del, 4 Cas, 5 Incr, 6 Append, 7 Exists, 8 Require,
+//                           9 Count, 10 Scan, 11 Clear
 //       ClientRequestBody:  1 OpsRequest, 2 LocalGetRequest, 3 StatusRequest, 4 AdminRequest
 //       ClientResponseBody: 1 OpsReply, 2 LocalGetReply, 3 StatusReply, 4 AdminReply, 5 ErrorReply
 //       PeerBody:           1 CanCommit, 2 Vote, 3 PreCommit, 4 PreAbort, 5 Ack, 6 Nack,
@@ -29,6 +30,7 @@
 //   * Keys, values, cluster ids and snapshot chunk data are msgpack bin; free
 //     text (status, error and admin messages) is str. Decoders take either.
 //   * Integers use the shortest msgpack form; decoders accept any unsigned form.
+//     The one signed field (Incr.delta) is any msgpack integer within int64.
 //
 // Decoding is total. Before msgpack-c builds an object tree, one pass over the
 // bytes (prescan), whose only memory is a stack of at most max_depth counters,
@@ -92,6 +94,13 @@ TRICACHE_WIRE(Get, 1);
 TRICACHE_WIRE(Set, 2);
 TRICACHE_WIRE(Del, 3);
 TRICACHE_WIRE(Cas, 4);
+TRICACHE_WIRE(Incr, 5);
+TRICACHE_WIRE(Append, 6);
+TRICACHE_WIRE(Exists, 7);
+TRICACHE_WIRE(Require, 8);
+TRICACHE_WIRE(Count, 9);
+TRICACHE_WIRE(Scan, 10);
+TRICACHE_WIRE(Clear, 11);
 
 TRICACHE_WIRE(OpsRequest, 1);
 TRICACHE_WIRE(LocalGetRequest, 2);
@@ -151,6 +160,7 @@ struct VariantTags<std::variant<A...>> {
     }
 };
 static_assert(VariantTags<Op>::valid());
+static_assert(kMaxAppendedValueBytes == CodecLimits{}.max_value_bytes, "an appended value must fit the codec");
 static_assert(VariantTags<ClientRequestBody>::valid());
 static_assert(VariantTags<ClientResponseBody>::valid());
 static_assert(VariantTags<PeerBody>::valid());
@@ -255,6 +265,40 @@ TRICACHE_SCHEMA(Cas) {
     v("key", key, Str::Key);
     v("expected", expected, Str::Value);
     v("value", value, Str::Value);
+}
+TRICACHE_SCHEMA(Incr) {
+    auto& [key, delta] = m;
+    v("key", key, Str::Key);
+    v("delta", delta);
+}
+TRICACHE_SCHEMA(Append) {
+    auto& [key, value] = m;
+    v("key", key, Str::Key);
+    v("value", value, Str::Value);
+}
+TRICACHE_SCHEMA(Exists) {
+    auto& [key] = m;
+    v("key", key, Str::Key);
+}
+TRICACHE_SCHEMA(Require) {
+    auto& [key, present] = m;
+    v("key", key, Str::Key);
+    v("present", present);
+}
+static_assert(std::is_empty_v<Count>, "Count gained a field: add it to its schema");
+TRICACHE_SCHEMA(Count) {
+    (void)v;
+    (void)m;
+}
+TRICACHE_SCHEMA(Scan) {
+    auto& [cursor, count] = m;
+    v("cursor", cursor);
+    v("count", count);
+}
+static_assert(std::is_empty_v<Clear>, "Clear gained a field: add it to its schema");
+TRICACHE_SCHEMA(Clear) {
+    (void)v;
+    (void)m;
 }
 TRICACHE_SCHEMA(OpResult) {
     auto& [ok, value] = m;
@@ -623,6 +667,7 @@ public:
 
 private:
     void value(std::uint64_t x) { pk_.pack_uint64(x); }
+    void value(std::int64_t x) { pk_.pack_int64(x); }
     void value(std::uint32_t x) { pk_.pack_uint32(x); }
     void value(bool b) {
         if (b) {
@@ -935,6 +980,19 @@ public:
             fail(ErrorCode::WrongType, std::string("expected unsigned integer, got ") + type_name(o.type));
         }
         x = o.via.u64;
+    }
+    void value(const msgpack::object& o, std::int64_t& x) const {
+        if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+            x = o.via.i64;
+            return;
+        }
+        if (o.type != msgpack::type::POSITIVE_INTEGER) {
+            fail(ErrorCode::WrongType, std::string("expected integer, got ") + type_name(o.type));
+        }
+        if (o.via.u64 > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            fail(ErrorCode::Malformed, std::to_string(o.via.u64) + " does not fit in a signed 64-bit integer");
+        }
+        x = static_cast<std::int64_t>(o.via.u64);
     }
     void value(const msgpack::object& o, std::uint32_t& x) const {
         std::uint64_t wide = 0;
@@ -1383,9 +1441,16 @@ std::string describe(const Op& op) {
     return std::visit(
         [](const auto& o) -> std::string {
             using T = std::remove_cvref_t<decltype(o)>;
-            std::string out = std::string(Wire<T>::name) + "(" + show(o.key);
-            if constexpr (std::is_same_v<T, Set>) {
+            std::string out = std::string(Wire<T>::name) + "(";
+            if constexpr (requires { o.key; }) out += show(o.key);
+            if constexpr (std::is_same_v<T, Set> || std::is_same_v<T, Append>) {
                 out += ", " + show(o.value);
+            } else if constexpr (std::is_same_v<T, Incr>) {
+                out += ", " + std::to_string(o.delta);
+            } else if constexpr (std::is_same_v<T, Require>) {
+                out += o.present ? ", present" : ", absent";
+            } else if constexpr (std::is_same_v<T, Scan>) {
+                out += std::to_string(o.cursor) + ", " + std::to_string(o.count);
             } else if constexpr (std::is_same_v<T, Cas>) {
                 out += ", " + (o.expected ? show(*o.expected) : std::string("absent")) + " -> " + show(o.value);
             }

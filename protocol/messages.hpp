@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -40,13 +41,98 @@ struct Cas {
     std::string value;
     friend bool operator==(const Cas&, const Cas&) = default;
 };
-using Op = std::variant<Get, Set, Del, Cas>;
+// Add `delta` to the key's value read as a decimal 64-bit integer (absent: 0).
+struct Incr {
+    std::string key;
+    std::int64_t delta = 0;
+    friend bool operator==(const Incr&, const Incr&) = default;
+};
+// Append `value` to the key's value (absent: the empty string).
+struct Append {
+    std::string key;
+    std::string value;
+    friend bool operator==(const Append&, const Append&) = default;
+};
+// Is the key there? Never changes recency.
+struct Exists {
+    std::string key;
+    friend bool operator==(const Exists&, const Exists&) = default;
+};
+// A guard: the rest of its command runs only if the key is present (present =
+// true) or absent (present = false). Never changes recency.
+struct Require {
+    std::string key;
+    bool present = false;
+    friend bool operator==(const Require&, const Require&) = default;
+};
+// How many entries the store holds.
+struct Count {
+    friend bool operator==(const Count&, const Count&) = default;
+};
+// One page of a walk over every key in a fixed order (kScanOrder, below) that
+// no insertion, eviction or recency change disturbs. Never changes recency.
+struct Scan {
+    std::uint64_t cursor = 0;  // 0: from the start; otherwise the cursor a previous page returned
+    std::uint32_t count = 0;   // keys wanted (at least 1 and at most kMaxScanCount are taken)
+    friend bool operator==(const Scan&, const Scan&) = default;
+};
+// Remove every entry.
+struct Clear {
+    friend bool operator==(const Clear&, const Clear&) = default;
+};
+using Op = std::variant<Get, Set, Del, Cas, Incr, Append, Exists, Require, Count, Scan, Clear>;
+
+// Scan order: keys by scan_hash(key) (64-bit FNV-1a of the key bytes) ascending,
+// equal hashes together. A page holds the keys with hash >= cursor, smallest
+// first: `count` of them, plus every further key sharing the last one's hash.
+// Its next cursor is the last hash + 1, or 0 when no key is left after it.
+// A page also stops once its keys add up to kMaxScanPageBytes (its equal-hash
+// group still completes it), so its result stays far below the codec's value limit.
+inline constexpr std::uint32_t kMaxScanCount = 1024;
+inline constexpr std::uint64_t kMaxScanPageBytes = 256u << 10;
+// Append never builds a value longer than this: the codec's value limit, so
+// every value in the store still fits a reply and a snapshot.
+inline constexpr std::uint64_t kMaxAppendedValueBytes = 8u << 20;
+constexpr std::uint64_t scan_hash(std::string_view key) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (const char c : key) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+// A Scan result's value: the next cursor in decimal, then for each key a space,
+// its length in decimal, a colon and its bytes ("17 1:a 3:foo").
+std::string encode_scan_page(std::uint64_t next_cursor, const std::vector<std::string_view>& keys);
+bool decode_scan_page(std::string_view text, std::uint64_t& next_cursor, std::vector<std::string>& keys);
+
+// The key an op names; empty for the ops about the whole store (Count, Scan, Clear).
+std::string_view op_key(const Op& op);
+// Whether an op names a key (every op but Count, Scan and Clear).
+bool op_has_key(const Op& op);
+// The value bytes an op carries (Set, Cas, Append), for admission limits.
+std::uint64_t op_value_bytes(const Op& op);
+// Strict decimal int64 as Redis reads integers: optional '-', no leading zeros,
+// no '+', no spaces, at most 20 characters.
+bool parse_int64(std::string_view text, std::int64_t& out);
 
 // One result per operation:
 //   Get: ok = found, value = the value when found.
 //   Set: ok = true.
 //   Del: ok = the key existed.
 //   Cas: ok = swapped; when not swapped, value = the current value (nullopt if absent).
+//   Incr: ok = stored, value = the new value; otherwise ok = false and value =
+//         the current value (not an integer, the sum overflows int64, or the
+//         new entry does not fit the store), the key becoming MRU; or nullopt
+//         (an absent key whose new entry does not fit the store).
+//   Append: ok = stored, value = the new length in decimal; ok = false when the
+//         new value would be over kMaxAppendedValueBytes or the entry over the
+//         store's byte limit (then a present key only becomes MRU).
+//   Exists: ok = present.  Require: ok = the condition holds; when it does not,
+//         every later op of the command is skipped and has ok = false, no value.
+//   Count: ok = true, value = the number of entries in decimal.
+//   Scan: ok = true, value = encode_scan_page(next cursor, the page's keys).
+//   Clear: ok = true, value = the number of entries removed in decimal.
 struct OpResult {
     bool ok = false;
     std::optional<std::string> value;

@@ -14,9 +14,23 @@ checker::Op to_checker(const protocol::Op& op) {
                 return checker::Op::set(o.key, o.value);
             } else if constexpr (std::is_same_v<T, protocol::Del>) {
                 return checker::Op::del(o.key);
-            } else {
-                static_assert(std::is_same_v<T, protocol::Cas>);
+            } else if constexpr (std::is_same_v<T, protocol::Cas>) {
                 return checker::Op::cas(o.key, o.expected, o.value);
+            } else if constexpr (std::is_same_v<T, protocol::Incr>) {
+                return checker::Op::incr(o.key, o.delta);
+            } else if constexpr (std::is_same_v<T, protocol::Append>) {
+                return checker::Op::append(o.key, o.value);
+            } else if constexpr (std::is_same_v<T, protocol::Exists>) {
+                return checker::Op::exists(o.key);
+            } else if constexpr (std::is_same_v<T, protocol::Require>) {
+                return checker::Op::require(o.key, o.present);
+            } else if constexpr (std::is_same_v<T, protocol::Count>) {
+                return checker::Op::count_entries();
+            } else if constexpr (std::is_same_v<T, protocol::Scan>) {
+                return checker::Op::scan(o.cursor, o.count);
+            } else {
+                static_assert(std::is_same_v<T, protocol::Clear>);
+                return checker::Op::clear();
             }
         },
         op);

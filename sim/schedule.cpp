@@ -1,5 +1,7 @@
 #include "sim/schedule.hpp"
 
+#include "protocol/codec.hpp"
+
 #include <cctype>
 #include <sstream>
 #include <type_traits>
@@ -18,8 +20,10 @@ std::string describe_op(const protocol::Op& op) {
                 return "SET " + o.key + "=" + o.value;
             } else if constexpr (std::is_same_v<T, protocol::Del>) {
                 return "DEL " + o.key;
-            } else {
+            } else if constexpr (std::is_same_v<T, protocol::Cas>) {
                 return "CAS " + o.key + " " + (o.expected ? *o.expected : std::string("absent")) + "->" + o.value;
+            } else {
+                return protocol::describe(protocol::Op{o});
             }
         },
         op);

@@ -480,6 +480,14 @@ bool LruStore::erase(std::string_view key) {
     return true;
 }
 
+std::uint64_t LruStore::clear() {
+    const std::uint64_t removed = size_;
+    const std::uint64_t evictions = evictions_;
+    *this = LruStore(limits_);
+    evictions_ = evictions;
+    return removed;
+}
+
 std::uint64_t LruStore::digest() const {
     settle_edges();
     return combine(edge_sum_, head_ == kNil ? kEmptyHeadSentinel : at(head_).key_hash, size_);

@@ -71,6 +71,10 @@ public:
     // or when key or value is 4 GiB - 1 bytes or longer (lengths are 32-bit).
     PutResult put(std::string_view key, std::string_view value);
     bool erase(std::string_view key);
+    // Removes every entry; returns how many there were. The limits and the
+    // evictions counter stay; everything else, digest included, is that of a
+    // new store.
+    std::uint64_t clear();
 
     std::uint64_t size() const { return size_; }
     std::uint64_t bytes() const { return bytes_; }

@@ -328,6 +328,31 @@ TEST(Rules, R_APPLY_cas_and_multi_op_semantics) {
     EXPECT_EQ(r[6], (OpResult{false, std::nullopt}));
 }
 
+TEST(Rules, R_APPLY_redis_ops_and_a_failed_require_skips_the_rest_of_its_command) {
+    Harness h(3);
+    h.request(1, 1, 1, {set("a", "1"), protocol::Incr{"a", 41}, protocol::Append{"a", "0"}, protocol::Exists{"a"},
+                        protocol::Require{"a", false}, set("b", "never"), protocol::Incr{"a", 1}});
+    h.settle();
+    h.request(2, 1, 2, {protocol::Require{"b", false}, set("b", "2"), protocol::Count{}, protocol::Clear{},
+                        protocol::Count{}});
+    h.settle();
+    const auto& r = ops_reply(h.replies(1)[0])->results;
+    ASSERT_EQ(r.size(), 7u);
+    EXPECT_EQ(r[1], (OpResult{true, std::string("42")}));
+    EXPECT_EQ(r[2], (OpResult{true, std::string("3")}));  // "420"
+    EXPECT_EQ(r[3], (OpResult{true, std::nullopt}));
+    EXPECT_EQ(r[4], (OpResult{false, std::nullopt}));     // a exists: the rest is skipped
+    EXPECT_EQ(r[5], (OpResult{false, std::nullopt}));
+    EXPECT_EQ(r[6], (OpResult{false, std::nullopt}));
+    const auto& r2 = ops_reply(h.replies(2)[0])->results;
+    ASSERT_EQ(r2.size(), 5u);
+    EXPECT_EQ(r2[0], (OpResult{true, std::nullopt}));
+    EXPECT_EQ(r2[2], (OpResult{true, std::string("2")}));
+    EXPECT_EQ(r2[3], (OpResult{true, std::string("2")}));
+    EXPECT_EQ(r2[4], (OpResult{true, std::string("0")}));
+    for (NodeId n = 1; n <= 3; ++n) EXPECT_EQ(h.node(n).state().store().size(), 0u);
+}
+
 TEST(Rules, R_APPLY_get_and_failed_cas_refresh_recency_so_eviction_follows) {
     Harness h(3, [](EngineConfig& c) { c.store_limits = {2, 100000}; });
     h.request(1, 1, 1, {set("a", "1"), set("b", "2"), get("a"), set("c", "3")});  // b is LRU when c arrives

@@ -199,17 +199,23 @@ public:
         std::size_t nodes = 3;
         std::string cluster_id = "tricache";
         std::string extra_toml;  // appended to the generated file (e.g. a [limits] table)
+        bool resp = false;       // give every node a Redis endpoint too
     };
 
     explicit LocalCluster(Options opts) : opts_(std::move(opts)) {
-        const auto ports = free_ports(2 * opts_.nodes);
+        const std::size_t per_node = opts_.resp ? 3 : 2;
+        const auto ports = free_ports(per_node * opts_.nodes);
         std::string toml = "cluster_id = \"" + opts_.cluster_id + "\"\n";
         for (std::size_t i = 0; i < opts_.nodes; ++i) {
-            peer_ports_.push_back(ports[2 * i]);
-            client_ports_.push_back(ports[2 * i + 1]);
+            peer_ports_.push_back(ports[per_node * i]);
+            client_ports_.push_back(ports[per_node * i + 1]);
             toml += "\n[[nodes]]\nid = " + std::to_string(i + 1) + "\npeer = \"127.0.0.1:" +
-                    std::to_string(ports[2 * i]) + "\"\nclient = \"127.0.0.1:" + std::to_string(ports[2 * i + 1]) +
-                    "\"\n";
+                    std::to_string(ports[per_node * i]) + "\"\nclient = \"127.0.0.1:" +
+                    std::to_string(ports[per_node * i + 1]) + "\"\n";
+            if (opts_.resp) {
+                resp_ports_.push_back(ports[per_node * i + 2]);
+                toml += "resp = \"127.0.0.1:" + std::to_string(ports[per_node * i + 2]) + "\"\n";
+            }
         }
         toml += "\n" + opts_.extra_toml + "\n";
         config_path_ = dir_.file("cluster.toml");
@@ -231,6 +237,8 @@ public:
     std::string client_addr(protocol::NodeId id) const {
         return "127.0.0.1:" + std::to_string(client_ports_.at(id - 1));
     }
+    // The Redis endpoint's port (Options.resp).
+    std::uint16_t resp_port(protocol::NodeId id) const { return resp_ports_.at(id - 1); }
     std::string peer_endpoint(protocol::NodeId id) const {
         return "tcp://127.0.0.1:" + std::to_string(peer_ports_.at(id - 1));
     }
@@ -319,6 +327,7 @@ private:
     std::string config_path_;
     std::vector<std::uint16_t> peer_ports_;
     std::vector<std::uint16_t> client_ports_;
+    std::vector<std::uint16_t> resp_ports_;
     std::vector<std::unique_ptr<Process>> nodes_;
 };
 

@@ -68,6 +68,17 @@ TEST(ProcessLauncher, UpStatusPartitionDownCycle) {
     auto set = run_command(dir, {kCliBin, "--server", server, "set", "k", "v"}, {}, 20s);
     EXPECT_EQ(set.code, 0) << set.err;
 
+    // Every node has a Redis endpoint; what the native client wrote, redis-cli reads.
+    auto resp = sh({"addr", "3", "--resp"});
+    ASSERT_EQ(resp.code, 0) << resp.err;
+    ASSERT_EQ(resp.out.rfind("127.0.0.1:", 0), 0u) << resp.out;
+    const std::string resp_port = resp.out.substr(resp.out.find(':') + 1, resp.out.find('\n') - resp.out.find(':') - 1);
+    EXPECT_NE(resp_port, std::to_string(port));
+    if (access("/usr/bin/redis-cli", X_OK) == 0) {
+        auto got = run_command(dir, {"/usr/bin/redis-cli", "-p", resp_port, "GET", "k"}, {}, 20s);
+        EXPECT_EQ(got.out, "v\n") << got.err;
+    }
+
     // Status: one row per node, all up, and the agreement line once they converge.
     bool agreed = eventually(
         [&] {

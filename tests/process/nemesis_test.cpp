@@ -493,9 +493,9 @@ private:
                         known_[op.key] = op.value;
                     } else if constexpr (std::is_same_v<T, protocol::Del>) {
                         known_[op.key] = std::nullopt;
-                    } else {
+                    } else if constexpr (std::is_same_v<T, protocol::Cas>) {
                         known_[op.key] = r.ok ? std::optional<std::string>(op.value) : r.value;
-                    }
+                    }  // the workload sends no other op
                 },
                 ops[i]);
         }

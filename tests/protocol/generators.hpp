@@ -166,7 +166,17 @@ inline rc::Gen<Op> op(const Sizes& s = {}) {
         rc::gen::cast<Op>(rc::gen::build<Del>(rc::gen::set(&Del::key, bytes(s.max_key)))),
         rc::gen::cast<Op>(rc::gen::build<Cas>(rc::gen::set(&Cas::key, bytes(s.max_key)),
                                               rc::gen::set(&Cas::expected, optional(bytes(s.max_value))),
-                                              rc::gen::set(&Cas::value, bytes(s.max_value)))));
+                                              rc::gen::set(&Cas::value, bytes(s.max_value)))),
+        rc::gen::cast<Op>(rc::gen::build<Incr>(rc::gen::set(&Incr::key, bytes(s.max_key)),
+                                               rc::gen::set(&Incr::delta, rc::gen::arbitrary<std::int64_t>()))),
+        rc::gen::cast<Op>(rc::gen::build<Append>(rc::gen::set(&Append::key, bytes(s.max_key)),
+                                                 rc::gen::set(&Append::value, bytes(s.max_value)))),
+        rc::gen::cast<Op>(rc::gen::build<Exists>(rc::gen::set(&Exists::key, bytes(s.max_key)))),
+        rc::gen::cast<Op>(rc::gen::build<Require>(rc::gen::set(&Require::key, bytes(s.max_key)),
+                                                  rc::gen::set(&Require::present, boolean()))),
+        rc::gen::just(Op{Count{}}),
+        rc::gen::cast<Op>(rc::gen::build<Scan>(rc::gen::set(&Scan::cursor, u64()), rc::gen::set(&Scan::count, u32()))),
+        rc::gen::just(Op{Clear{}}));
 }
 inline rc::Gen<OpResult> op_result(const Sizes& s = {}) {
     return rc::gen::build<OpResult>(rc::gen::set(&OpResult::ok, boolean()),

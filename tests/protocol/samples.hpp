@@ -25,6 +25,8 @@ inline Batch batch() {
     return {
         Command{7, 1, {Set{binary("k1"), std::string(40, 'v')}, Get{"k2"}}},
         Command{kBig, 2, {Cas{"k3", std::nullopt, "new"}, Cas{"k4", std::string("old"), ""}, Del{""}}},
+        Command{8, 3, {Incr{"n", -5}, Incr{"n", std::numeric_limits<std::int64_t>::min()}, Append{"a", "tail"},
+                       Exists{"e"}, Require{"r", true}, Count{}, Scan{kBig, 10}, Clear{}}},
     };
 }
 

@@ -440,3 +440,29 @@ TEST(LruStoreUnit, ManyKeysGrowTheTableAndSurviveErasure) {
 
 }  // namespace
 }  // namespace tricache::store
+
+namespace tricache::store {
+namespace {
+
+TEST(LruStoreUnit, ClearEmptiesTheStoreAndKeepsItsEvictionCount) {
+    LruStore s(Limits{2, 100000});
+    s.put("a", "1");
+    s.put("b", "2");
+    s.put("c", "3");  // evicts a
+    ASSERT_EQ(s.evictions(), 1u);
+    EXPECT_EQ(s.clear(), 2u);
+    EXPECT_EQ(s.size(), 0u);
+    EXPECT_EQ(s.bytes(), 0u);
+    EXPECT_EQ(s.evictions(), 1u);
+    EXPECT_EQ(s.digest(), LruStore(Limits{2, 100000}).digest());
+    EXPECT_FALSE(s.peek("b"));
+    EXPECT_TRUE(s.check_invariants());
+    s.put("d", "4");
+    EXPECT_EQ(s.snapshot_mru_first(), (std::vector<std::pair<std::string, std::string>>{{"d", "4"}}));
+    EXPECT_EQ(s.digest(), digest_of(s.snapshot_mru_first()));
+    EXPECT_EQ(s.clear(), 1u);
+    EXPECT_EQ(s.clear(), 0u);
+}
+
+}  // namespace
+}  // namespace tricache::store
