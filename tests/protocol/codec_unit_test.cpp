@@ -320,8 +320,8 @@ TEST(UnknownKind, ClientBodyTags) {
 
 TEST(UnknownKind, OpTag) {
     const std::string bytes =
-        Raw().array(6).u(1).u(2).bin("c").u(1).u(2).array(2).u(1).array(2).array(2).u(1).bin("k").array(2).u(7).bin("k").done();
-    expect_fails(decode_client_request(bytes), ErrorCode::UnknownKind, "OpsRequest.ops[1]: unknown tag 7");
+        Raw().array(6).u(1).u(2).bin("c").u(1).u(2).array(2).u(1).array(2).array(2).u(1).bin("k").array(2).u(12).bin("k").done();
+    expect_fails(decode_client_request(bytes), ErrorCode::UnknownKind, "OpsRequest.ops[1]: unknown tag 12");
 }
 
 TEST(UnknownKind, EnumValues) {
