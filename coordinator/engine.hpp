@@ -255,7 +255,12 @@ private:
     // two of every repeating sign, whatever the timers.
     std::uint64_t loss_evidence_ms() const { return 2 * std::max(config_.suspect_ms, config_.join_retry_ms); }
     std::string loss_reason() const;
-    bool may_hold_snapshot(protocol::Epoch epoch) const;
+    bool may_come_to_hold_snapshot(protocol::Epoch epoch) const;
+    bool waits_on_other_donor(protocol::Epoch epoch, protocol::NodeId asker) const;
+    protocol::NodeId snapshot_donor() const;
+    void ask_snapshot_donor(std::uint32_t from_chunk);
+    void leave_snapshot_donor();
+    void note_snapshot_none(const protocol::PeerHeader& h, const protocol::SnapshotChunk& m, std::uint64_t now);
     std::vector<protocol::NodeId> snapshot_donors() const;
     bool rebootstrap(std::uint64_t now, std::string& detail);
     void drive_rebootstrap(std::uint64_t now);
@@ -441,6 +446,13 @@ private:
     // Snapshot: what this node serves (frozen at install) and what it is fetching.
     protocol::Epoch frozen_epoch_ = 0;
     std::string frozen_snapshot_;
+    // R-DATA-LOSS: the *none* answers one node gave in a row, from one incarnation.
+    struct NoneStreak {
+        protocol::Incarnation incarnation = 0;
+        std::uint64_t asks_when_first_heard = 0;  // snapshot_asks_ when the first of them arrived
+        std::uint64_t latest_ask = 0;             // the latest request one of them answers
+        std::uint64_t heard_ms = 0;               // when the latest of them arrived
+    };
     struct Fetch {
         protocol::Epoch epoch = 0;
         std::size_t donor_index = 0;
@@ -452,10 +464,18 @@ private:
         std::map<std::uint32_t, std::string> ahead;
         bool progressed = false;  // a chunk arrived since the last request: the donor is alive
         std::uint64_t last_request_ms = 0;
-        // R-DATA-LOSS: when each node last answered that it holds no snapshot of `epoch`.
-        std::map<protocol::NodeId, std::uint64_t> none_ms;
+        // R-DATA-LOSS: the first ask sent to the current donor; 0 while it is not
+        // asked yet. Nonzero means this node waits on that donor: it takes chunks
+        // only from it, answering an ask from then on, and says *none* to nobody else.
+        std::uint64_t donor_first_ask = 0;
+        // Askers held back while this node waited, answered *none* when it stops waiting.
+        std::map<protocol::NodeId, std::uint64_t> deferred;
+        std::map<protocol::NodeId, NoneStreak> nones;
     };
     std::optional<Fetch> fetch_;
+    // Counts this incarnation's snapshot requests, across fetches, so that an echo
+    // of an earlier fetch's ask can never pass for an answer to a later one.
+    std::uint64_t snapshot_asks_ = 0;
 };
 
 }  // namespace tricache::coordinator

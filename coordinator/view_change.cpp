@@ -99,23 +99,26 @@ void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOS
     }
 }
 
-// R-DATA-LOSS: this node needs the snapshot of its view's epoch and every
-// other node of C said lately that it holds none and cannot come to, or that
-// it lost its memory.
+// R-DATA-LOSS: this node needs the snapshot of its view's epoch and the double
+// collect holds: every other node of C answered *none* twice in one streak, the
+// second lately and to a request made after every node's first *none* was heard.
+// Between the two answers of every node lies one instant at which nobody held
+// the snapshot or was receiving it, so nobody can ever come to hold it.
 bool Engine::data_lost(std::uint64_t now) const {
     const bool fetching = status_ == NodeStatus::Syncing ||
                           (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data);
     if (!fetching || !fetch_ || fetch_->epoch != view_.epoch || config_.cluster.size() < 2) return false;
     const std::uint64_t fresh = loss_evidence_ms();
+    std::uint64_t all_first_heard = 0;  // the asks made by when every node's first "none" was in
     for (NodeId n : config_.cluster) {
         if (n == config_.self) continue;
-        const auto none = fetch_->none_ms.find(n);
-        if (none != fetch_->none_ms.end() && now - none->second < fresh) continue;
-        const auto j = joiners_.find(n);
-        if (j != joiners_.end() && j->second.amnesiac && now - j->second.heard_ms < fresh) continue;
-        return false;
+        const auto streak = fetch_->nones.find(n);
+        if (streak == fetch_->nones.end() || now - streak->second.heard_ms >= fresh) return false;
+        all_first_heard = std::max(all_first_heard, streak->second.asks_when_first_heard);
     }
-    return true;
+    return std::all_of(fetch_->nones.begin(), fetch_->nones.end(), [&](const auto& entry) {
+        return entry.first == config_.self || entry.second.latest_ask > all_first_heard;
+    });
 }
 
 // R-TOTAL-LOSS: this node is outside its view and every member of that view

@@ -514,16 +514,18 @@ TRICACHE_SCHEMA(JoinReq) {
     v("amnesiac", amnesiac);
 }
 TRICACHE_SCHEMA(SnapshotRequest) {
-    auto& [epoch, from_chunk] = m;
+    auto& [epoch, from_chunk, ask] = m;
     v("epoch", epoch);
     v("from_chunk", from_chunk);
+    v("ask", ask);
 }
 TRICACHE_SCHEMA(SnapshotChunk) {
-    auto& [epoch, index, total, data] = m;
+    auto& [epoch, index, total, data, ask] = m;
     v("epoch", epoch);
     v("index", index);
     v("total", total);
     v("data", data, Str::Chunk);
+    v("ask", ask);
 }
 TRICACHE_SCHEMA(DecidedFloor) {
     auto& [coordinator, incarnation, seq] = m;
@@ -1393,11 +1395,11 @@ std::string body_details(const RbPrepare& m) { return "e" + std::to_string(m.epo
 std::string body_details(const RbPromise& m) { return "e" + std::to_string(m.epoch) + " count=" + std::to_string(m.count); }
 std::string body_details(const JoinReq& m) { return m.amnesiac ? "amnesiac" : "remembers promises"; }
 std::string body_details(const SnapshotRequest& m) {
-    return "e" + std::to_string(m.epoch) + " from_chunk=" + std::to_string(m.from_chunk);
+    return "e" + std::to_string(m.epoch) + " from_chunk=" + std::to_string(m.from_chunk) + " ask=" + std::to_string(m.ask);
 }
 std::string body_details(const SnapshotChunk& m) {
     return "e" + std::to_string(m.epoch) + " " + std::to_string(m.index) + "/" + std::to_string(m.total) + " (" +
-           std::to_string(m.data.size()) + " bytes)";
+           std::to_string(m.data.size()) + " bytes) ask=" + std::to_string(m.ask);
 }
 std::string body_details(const Heartbeat& m) {
     return "delivered=" + std::to_string(m.delivered) + " floors=" +

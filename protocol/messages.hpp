@@ -458,6 +458,9 @@ struct JoinReq {
 struct SnapshotRequest {
     Epoch epoch = 0;
     std::uint32_t from_chunk = 0;
+    // R-DATA-LOSS: the asker's count of its snapshot requests; echoed by every
+    // answer, so the asker can order a late "none" against its other answers.
+    std::uint64_t ask = 0;
     friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
 };
 struct SnapshotChunk {  // opaque slices of an encoded Snapshot
@@ -465,6 +468,7 @@ struct SnapshotChunk {  // opaque slices of an encoded Snapshot
     std::uint32_t index = 0;
     std::uint32_t total = 0;
     std::string data;
+    std::uint64_t ask = 0;  // the `ask` of the request this answers
     friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
 };
 // "I know the outcome of every transaction of `coordinator` (in its incarnation

@@ -919,5 +919,200 @@ TEST(ViewChange, R_DATA_LOSS_syncing_member_reports_needs_rebootstrap_when_every
     expect_converged(h, {1, 2, 3});
 }
 
+bool is_data_chunk(const InFlight& m) {
+    const auto* c = std::get_if<SnapshotChunk>(&m.msg.body);
+    return c != nullptr && c->total != 0;
+}
+
+// Nodes 2 and then 3 restart amnesiac and get no data: all three are members,
+// 1 is the only holder and both others are SYNCING in its epoch.
+void make_1_the_only_holder(Harness& h) {
+    for (RequestId r = 1; r <= 8; ++r) h.request(1, 1, r, {set("k" + std::to_string(r), std::string(30, 'v'))});
+    h.settle(10, 5);
+    const auto no_data = [](const InFlight& m) { return !is_data_chunk(m); };
+    h.crash(2);
+    h.settle(10, 50);
+    h.restart(2, 20);
+    for (int i = 0; i < 100 && member_ids(h.node(1)).size() < 3; ++i) {
+        h.advance(10);
+        h.run(no_data);
+    }
+    ASSERT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2, 3}));
+    h.crash(3);
+    for (int i = 0; i < 50; ++i) {
+        h.advance(10);
+        h.run(no_data);
+    }
+    h.restart(3, 30);
+    for (int i = 0; i < 200 && !(member_ids(h.node(1)).size() == 3 && h.node(3).node_status() == NodeStatus::Syncing &&
+                                  h.node(2).view().epoch == h.node(1).view().epoch);
+         ++i) {
+        h.advance(10);
+        h.run(no_data);
+    }
+    ASSERT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2, 3}));
+    ASSERT_EQ(h.node(1).node_status(), NodeStatus::Normal);
+    ASSERT_EQ(h.node(2).node_status(), NodeStatus::Syncing);
+    ASSERT_EQ(h.node(3).node_status(), NodeStatus::Syncing);
+    ASSERT_EQ(h.node(3).view().epoch, h.node(1).view().epoch);
+}
+
+// After the data 2 waited for has landed: 3 fetches it from 2, nothing lost.
+void expect_3_syncs_from_2(Harness& h) {
+    for (int i = 0; i < 200 && h.node(3).node_status() != NodeStatus::Normal; ++i) {
+        h.advance(10);
+        h.run();
+        ASSERT_NE(h.node(3).node_status(), NodeStatus::NeedsRebootstrap) << "at step " << i;
+    }
+    EXPECT_EQ(h.node(3).node_status(), NodeStatus::Normal);
+    h.settle(10, 100);
+    expect_converged(h, {1, 2, 3});
+    EXPECT_EQ(h.node(1).state().store().peek("k8"), std::optional<std::string>(std::string(30, 'v')));
+}
+
+// Soak seed 3067860 of issue 17: node 2 waits on node 1, the only holder, for
+// the first chunk, which is on its way; 1 crashes and comes back amnesiac; the
+// chunks land. A "none" from 2 while it waited was false moments later, and node
+// 3, taking it with 1's amnesiac JoinReq as proof of loss, reported data lost that
+// 2 then held.
+TEST(ViewChange, R_DATA_LOSS_a_node_waiting_on_its_donor_answers_no_none) {
+    Harness h(3, failure_detection);
+    make_1_the_only_holder(h);
+    if (::testing::Test::HasFatalFailure()) return;
+    // 1's chunks to 2 are held up (those answering 2's latest request); 3's
+    // requests to 1 are lost, so 3 turns to 2, and asks it soon after 2 asked 1.
+    std::vector<InFlight> held;
+    std::uint64_t ask_2_to_1 = 0;
+    std::uint64_t asked_at = 0;
+    bool asked_2_while_it_waits = false;
+    const auto hold = [&](const InFlight& m) {
+        if (const auto* r = std::get_if<SnapshotRequest>(&m.msg.body); r != nullptr && m.from == 2 && m.to == 1) {
+            ask_2_to_1 = r->ask;
+            asked_at = h.now();
+            held.clear();
+        }
+        if (const auto* c = std::get_if<SnapshotChunk>(&m.msg.body); c != nullptr && c->total != 0 && m.from == 1) {
+            if (m.to == 2 && c->ask == ask_2_to_1) held.push_back(m);
+            return false;
+        }
+        if (is<SnapshotRequest>(m) && m.from == 3 && m.to == 1) return false;
+        if (is<SnapshotRequest>(m) && m.from == 3 && m.to == 2 && !held.empty() && h.now() - asked_at <= 30) {
+            asked_2_while_it_waits = true;
+        }
+        return true;
+    };
+    h.pause(3);  // out of step with 2, whose timers ran in step with 3's so far
+    for (int i = 0; i < 400 && !asked_2_while_it_waits; ++i) {
+        if (i == 25) h.resume(3);
+        h.advance(5);
+        h.run(hold);
+    }
+    ASSERT_TRUE(asked_2_while_it_waits);
+    // The holder crashes and comes back amnesiac before its chunks land; 3 hears
+    // its JoinReq (a sign of its amnesia) and asks it, and it answers "none".
+    h.crash(1);
+    h.advance(5);
+    h.restart(1, 10);
+    for (int i = 0; i < 6; ++i) {
+        h.advance(5);
+        h.run([](const InFlight& m) { return !is_data_chunk(m); });
+        ASSERT_NE(h.node(3).node_status(), NodeStatus::NeedsRebootstrap)
+            << "3 reported the data lost while 2 was receiving it, at step " << i;
+    }
+    ASSERT_EQ(h.node(2).node_status(), NodeStatus::Syncing);
+    for (auto& m : held) h.inflight().push_back(m);
+    h.run();
+    EXPECT_EQ(h.node(2).node_status(), NodeStatus::Normal) << "2 took the chunks it waited for";
+    expect_3_syncs_from_2(h);
+}
+
+void two_chunks_3_asks_often(EngineConfig& c) {
+    failure_detection(c);
+    c.snapshot_chunk_bytes = 256;  // two chunks, one per window
+    c.snapshot_window = 1;
+    if (c.self == 3) c.join_retry_ms = 60;  // 3 asks around twice while 2 waits
+}
+
+// 2 has the first of two chunks from 1, the only holder, and asked for the last,
+// which is held up; then 1 crashes and comes back amnesiac, and the link from 2
+// to 1 clogs, so 2 hears nothing more from its donor. 3 gets nothing from 1.
+struct LastChunkHeldUp {
+    Harness& h;
+    std::vector<InFlight> held;
+    std::uint64_t asked_at = 0;  // when 2 asked for the last chunk
+    bool crashed = false;
+
+    bool keep(const InFlight& m) {
+        if (crashed && is<SnapshotRequest>(m) && m.from == 2 && m.to == 1) return false;
+        if (const auto* r = std::get_if<SnapshotRequest>(&m.msg.body);
+            r != nullptr && m.from == 2 && m.to == 1 && r->from_chunk > 0 && asked_at == 0) {
+            asked_at = h.now();
+        }
+        if (const auto* c = std::get_if<SnapshotChunk>(&m.msg.body); c != nullptr && c->total != 0 && m.from == 1) {
+            if (m.to == 2 && c->index >= 1) {
+                held.push_back(m);
+                return false;
+            }
+            return m.to == 2;
+        }
+        return true;
+    }
+    void step() {
+        h.advance(5);
+        h.run([this](const InFlight& m) { return keep(m); });
+    }
+    void start() {
+        make_1_the_only_holder(h);
+        if (::testing::Test::HasFatalFailure()) return;
+        for (int i = 0; i < 400 && held.empty(); ++i) step();
+        ASSERT_EQ(held.size(), 1u) << "2 asked 1 for its last chunk";
+        ASSERT_EQ(std::get<SnapshotChunk>(held[0].msg.body).total, 2u);
+        h.crash(1);
+        crashed = true;
+        h.advance(5);
+        h.restart(1, 10);
+    }
+    void release() {
+        for (auto& m : held) h.inflight().push_back(m);
+        h.run();
+    }
+};
+
+// The same wait, mid-transfer and long: 2 keeps waiting (it made progress, so
+// one silent interval does not make it give up) while 3 asks everyone twice.
+// Every "none" from 2 in that time would be false, and two of them make a double collect.
+TEST(ViewChange, R_DATA_LOSS_a_node_mid_transfer_answers_no_none_however_long_it_waits) {
+    Harness h(3, two_chunks_3_asks_often);
+    LastChunkHeldUp net{h};
+    net.start();
+    if (::testing::Test::HasFatalFailure()) return;
+    while (h.now() - net.asked_at < 190) {  // 2 gives up after two silent retry intervals
+        net.step();
+        ASSERT_NE(h.node(3).node_status(), NodeStatus::NeedsRebootstrap)
+            << "3 reported the data lost while 2 was receiving it, " << h.now() - net.asked_at << " ms after 2 asked";
+    }
+    ASSERT_EQ(h.node(2).node_status(), NodeStatus::Syncing);
+    net.release();
+    EXPECT_EQ(h.node(2).node_status(), NodeStatus::Normal) << "2 took the chunk it waited for";
+    expect_3_syncs_from_2(h);
+}
+
+// Past the wait: 2 gives up on 1 and says "none" from then on; 3's double
+// collect finds the data lost. The chunk that lands afterwards is the last word
+// of an incarnation that crashed: 2 must not take it, or it would hold the data
+// that 3 has just reported lost (and the operator's rebootstrap would abandon it).
+TEST(ViewChange, R_DATA_LOSS_a_node_takes_no_chunk_from_a_donor_it_gave_up_on) {
+    Harness h(3, two_chunks_3_asks_often);
+    LastChunkHeldUp net{h};
+    net.start();
+    if (::testing::Test::HasFatalFailure()) return;
+    for (int i = 0; i < 200 && h.node(3).node_status() != NodeStatus::NeedsRebootstrap; ++i) net.step();
+    ASSERT_EQ(h.node(3).node_status(), NodeStatus::NeedsRebootstrap) << "nobody holds the data any more";
+    EXPECT_NE(h.node(3).status().why_not_ready.find("lost"), std::string::npos) << h.node(3).status().why_not_ready;
+    net.release();
+    EXPECT_NE(h.node(2).node_status(), NodeStatus::Normal) << "2 took a chunk from a donor it had given up on";
+    EXPECT_EQ(h.node(2).state().log_length(), 0u);
+}
+
 }  // namespace
 }  // namespace tricache::coordinator::testing

@@ -340,13 +340,15 @@ inline rc::Gen<JoinReq> body<JoinReq>(const Sizes&) {
 template <>
 inline rc::Gen<SnapshotRequest> body<SnapshotRequest>(const Sizes&) {
     return rc::gen::build<SnapshotRequest>(rc::gen::set(&SnapshotRequest::epoch, u64()),
-                                           rc::gen::set(&SnapshotRequest::from_chunk, u32()));
+                                           rc::gen::set(&SnapshotRequest::from_chunk, u32()),
+                                           rc::gen::set(&SnapshotRequest::ask, u64()));
 }
 template <>
 inline rc::Gen<SnapshotChunk> body<SnapshotChunk>(const Sizes& s) {
     return rc::gen::build<SnapshotChunk>(
         rc::gen::set(&SnapshotChunk::epoch, u64()), rc::gen::set(&SnapshotChunk::index, u32()),
-        rc::gen::set(&SnapshotChunk::total, u32()), rc::gen::set(&SnapshotChunk::data, bytes(s.max_value)));
+        rc::gen::set(&SnapshotChunk::total, u32()), rc::gen::set(&SnapshotChunk::data, bytes(s.max_value)),
+        rc::gen::set(&SnapshotChunk::ask, u64()));
 }
 template <>
 inline rc::Gen<Heartbeat> body<Heartbeat>(const Sizes& s) {

@@ -62,8 +62,8 @@ inline std::vector<PeerBody> peer_bodies() {
         RbPrepare{1u << 21},
         RbPromise{1u << 21, 3},
         JoinReq{false},
-        SnapshotRequest{5, 3},
-        SnapshotChunk{5, 3, 10, binary("chunk")},
+        SnapshotRequest{5, 3, 7},
+        SnapshotChunk{5, 3, 10, binary("chunk"), 7},
         Heartbeat{1234, {{1, 10, 41}, {2, 20, 7}}},
     };
 }

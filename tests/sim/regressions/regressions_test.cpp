@@ -106,15 +106,19 @@ TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(101831
 // world has no draw of the stream added since), fails P7 with the in-doubt marking reverted; and the
 // in-doubt path end to end as a script: a retry at the cut-off coordinator is answered "unknown",
 // one after the gap waits and is answered from the snapshot's retry table.
-TEST(SimRegression, InDoubtRequestRunAgainAfterSnapshot) {
-    RunConfig config = swarm_config(828927518950, 5);
-    ASSERT_EQ(config.faults.isolate_coordinator_rate, 0.0) << "the seed's world changed";
+// A seed as `tricache-sim --swarm --sim-ms 2000 --bound-ms 30000` runs it.
+void replay_swarm_seed(std::uint64_t seed, std::uint32_t nodes) {
+    RunConfig config = swarm_config(seed, nodes);
     config.sim_ms = 2000;
     config.quiesce_bound_ms = 30000;
     const RunResult r = run(config);
     EXPECT_EQ(r.verdict.kind, VerdictKind::Pass)
-        << r.verdict.violation.property << ": " << r.verdict.violation.detail
-        << "\n  replay: tricache-sim --seed 828927518950 --runs 1 --nodes 5 --sim-ms 2000 --bound-ms 30000 --swarm";
+        << r.verdict.violation.property << ": " << r.verdict.violation.detail << "\n  replay: tricache-sim --seed "
+        << seed << " --runs 1 --nodes " << nodes << " --sim-ms 2000 --bound-ms 30000 --swarm";
+}
+TEST(SimRegression, InDoubtRequestRunAgainAfterSnapshot) {
+    ASSERT_EQ(swarm_config(828927518950, 5).faults.isolate_coordinator_rate, 0.0) << "the seed's world changed";
+    replay_swarm_seed(828927518950, 5);
 }
 TEST(SimRegression, InDoubtRetrySettledBySnapshot) { replay("in_doubt_request_refused_as_not_applied.sched"); }
 // The same shape with the client waiting at the coordinator all along: re-queued at the gap, as before
@@ -123,6 +127,13 @@ TEST(SimRegression, InDoubtRequestWaitsThroughAGap) { replay("in_doubt_request_w
 // FINDINGS part 2 §10: out-of-phase amnesiac JoinReqs never all fresh at the nodes that kept their
 // memory, so they never reported NEEDS_REBOOTSTRAP and every rebootstrap lapsed (R-LOSS-EVIDENCE).
 TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_evidence.sched"); }
+
+// FINDINGS part 2 §11 (the issue 17 soak): a "none" given while its sender waited on the only
+// holder's chunk made a double-counted proof of loss, and the rebootstrap abandoned a live history
+// (R-DATA-LOSS's double collect); and two dead histories the checker took for live ones.
+TEST(SimRegression, NoneWhileWaitingOnTheOnlyHolder) { replay_swarm_seed(3067860, 3); }
+TEST(SimRegression, DeadHistoriesAreNotLiveCollisionsA) { replay_swarm_seed(3102770, 3); }
+TEST(SimRegression, DeadHistoriesAreNotLiveCollisionsB) { replay_swarm_seed(3139093, 3); }
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
