@@ -285,7 +285,15 @@ std::uint64_t Engine::majority_silence_ms(std::uint64_t now) const {
 
 std::optional<std::string> Engine::no_quorum_refusal(std::uint64_t now) const {
     if (status_ != NodeStatus::Normal && status_ != NodeStatus::ViewChange) return std::nullopt;
-    const std::uint64_t silent = majority_silence_ms(now);
+    // The usual case, checked on every request without sorting anything: a majority was heard lately.
+    std::size_t recent = 1;  // this node
+    for (NodeId n : config_.cluster) {
+        if (n == config_.self) continue;
+        const auto it = seen_.find(n);
+        const std::uint64_t heard = std::max(contact_baseline_ms_, it == seen_.end() ? 0 : it->second.at_ms);
+        if (now < heard + config_.no_quorum_ms) ++recent;
+    }
+    const std::uint64_t silent = recent >= majority() ? 0 : majority_silence_ms(now);
     if (silent >= config_.no_quorum_ms) {
         return "no majority of the cluster heard from for " + std::to_string(silent) + " ms";
     }
