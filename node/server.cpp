@@ -229,6 +229,9 @@ void Server::run(int stop_fd) {
         }
         if ((fds[2].revents & POLLIN) != 0) return;
         now_ms_ = monotonic_ms();
+        // Everything this pass read is one burst (R-BATCH-BURST): the requests
+        // form one batch when it ends, not a batch of one and a queue.
+        engine_.begin_burst();
         if (peers_due || (fds[0].revents & POLLIN) != 0) peers_due = drain_peers(kBurst);
         if (clients_due || (fds[1].revents & POLLIN) != 0) clients_due = drain_clients(kBurst);
         if (resp_ && (fds[3].revents & POLLIN) != 0) {
@@ -236,6 +239,7 @@ void Server::run(int stop_fd) {
             resp_->service(now_ms_);
             in_resp_ = false;
         }
+        engine_.end_burst(now_ms_);
         now_ms_ = monotonic_ms();
         if (now_ms_ >= next_tick) {
             engine_.on_tick(now_ms_);
