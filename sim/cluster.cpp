@@ -170,9 +170,16 @@ checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter
                                   " held the data of its latest epoch " + std::to_string(g.max_epoch)};
 }
 
-bool Cluster::generation_alive(std::size_t gen) const {
+// A history is alive while some running node is in it: its engine's view
+// names that history. A node that has crossed into another history since
+// (a newer rebootstrap, R-HISTORY-ORDER) is not, and neither is `adopter`, the
+// node adopting the new record, which just left. (This once asked whether the
+// node had ever kept a log in the history, which stays true after it moves on:
+// dead histories were flagged as live, seeds 3102770 and 3139093.)
+bool Cluster::generation_alive(std::size_t gen, NodeId adopter) const {
     for (NodeId n = 1; n <= options_.nodes; ++n) {
-        if (!crashed(n) && gens_[gen].current.at(n - 1)) return true;
+        if (n == adopter || crashed(n)) continue;
+        if (engine(n).view().history == gens_[gen].first_epoch) return true;
     }
     return false;
 }
@@ -180,13 +187,13 @@ bool Cluster::generation_alive(std::size_t gen) const {
 // A rebootstrap was adopted: the clients' world restarts with the new, empty
 // history. Whoever waited gives up (its outcome is unknown), and the history
 // so far is kept for the end-of-run checks of the history it belongs to.
-void Cluster::start_generation(const protocol::View& view) {
+void Cluster::start_generation(const protocol::View& view, NodeId adopter) {
     const protocol::Epoch first_epoch = view.epoch;
     const std::size_t same = generation_of(first_epoch);
     if (same != 0 && gens_[same].first_epoch == first_epoch) {
         // Another rebootstrap chose this epoch before. Harmless only if nobody
         // alive is in that history any more; then it is set aside.
-        if (generation_alive(same)) {
+        if (generation_alive(same, adopter)) {
             fail(checker::Violation{"P8 two live histories share an epoch",
                                     "a rebootstrap started a history at epoch " + std::to_string(first_epoch) +
                                         " while another history that started there still has a live node"});
@@ -198,7 +205,7 @@ void Cluster::start_generation(const protocol::View& view) {
     for (std::size_t i = 0; i < gens_.size(); ++i) {
         Generation& g = gens_[i];
         if (g.retired || g.first_epoch >= first_epoch || g.max_epoch < first_epoch) continue;
-        if (generation_alive(i)) {
+        if (generation_alive(i, adopter)) {
             fail(checker::Violation{"P8 histories overlap",
                                     "a rebootstrap started a history at epoch " + std::to_string(first_epoch) +
                                         ", but the live history of epoch " + std::to_string(g.first_epoch) +
@@ -338,7 +345,7 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                                     fail(check_history_lost(h, node, e.ecr.next));
                                 }
                             }
-                            start_generation(e.ecr.next);
+                            start_generation(e.ecr.next, node);
                         }
                         const std::size_t g = generation_of(e.ecr.next.epoch);
                         gens_[g].chains.reset(node);

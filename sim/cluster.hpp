@@ -259,8 +259,8 @@ private:
     std::size_t generation_of_node(NodeId node) const { return generation_of(engine(node).view().epoch); }
     // Where a client's attempt at the node is recorded (a crashed node refuses it: the newest history).
     std::size_t client_history(NodeId node) const { return crashed(node) ? gens_.size() - 1 : generation_of_node(node); }
-    void start_generation(const protocol::View& view);
-    bool generation_alive(std::size_t gen) const;
+    void start_generation(const protocol::View& view, NodeId adopter);
+    bool generation_alive(std::size_t gen, NodeId adopter) const;
     checker::CheckResult check_history_lost(std::size_t gen, NodeId adopter, const protocol::View& record) const;
     checker::NodeLog* growing_log(NodeId node, std::size_t gen);
     bool can_step(NodeId node) const { return network_.can_step(node, now_ms_); }
