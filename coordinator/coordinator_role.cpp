@@ -39,7 +39,13 @@ const char* no_vote_name(VoteNoReason reason) {
 
 // ------------------------------------------------------------------ coordinator role
 
+void Engine::end_burst(std::uint64_t now_ms) {  // R-BATCH-BURST
+    in_burst_ = false;
+    start_batches(now_ms);
+}
+
 void Engine::start_batches(std::uint64_t now) {  // R-BATCH
+    if (in_burst_) return;  // R-BATCH-BURST: end_burst starts them
     if (status_ != NodeStatus::Normal || !full_state_ || !is_member(config_.self, incarnation_)) return;
     if (now < hold_batches_until_ms_) return;
     while (own_undecided_ < config_.max_in_flight && !queue_.empty()) {

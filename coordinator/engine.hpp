@@ -118,6 +118,13 @@ public:
     // The same; the operations of a request that is queued are taken over instead of copied.
     void on_client_request(protocol::ClientRequest&& req, std::uint64_t now_ms);
     void on_tick(std::uint64_t now_ms);
+    // Input that arrives together (R-BATCH-BURST): between begin_burst() and
+    // end_burst() requests are admitted and queued as usual, but no transaction
+    // of this node's starts; end_burst starts them, so the requests one pass of
+    // the node's event loop read form one batch instead of a batch of one and a
+    // queue. Bursts do not nest; the simulator never opens one.
+    void begin_burst() { in_burst_ = true; }
+    void end_burst(std::uint64_t now_ms);
     Output take_output();
     // The same, into `into`: its old contents are dropped and its vectors are
     // swapped with the engine's, so a caller that passes the same Output every
@@ -350,6 +357,7 @@ private:
     std::set<std::pair<protocol::Timestamp, protocol::TxId>> committed_;  // committed, undelivered, by f
     std::map<protocol::TxId, CoordTx> coord_;
     std::uint32_t own_undecided_ = 0;
+    bool in_burst_ = false;  // R-BATCH-BURST: batches wait for end_burst
     // No undecided record is due for a DecisionQuery before this time (a lower
     // bound: it may be early, never late), so most ticks skip the scan.
     std::uint64_t next_query_due_ms_ = 0;

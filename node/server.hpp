@@ -123,8 +123,9 @@ private:
     Server(ServerOptions options, coordinator::Engine engine, std::shared_ptr<spdlog::logger> log);
     void open_sockets();
 
-    void drain_peers(std::uint64_t budget);
-    void drain_clients(std::uint64_t budget);
+    // Each takes at most `budget` messages; true when it stopped at the budget (more may be waiting).
+    bool drain_peers(std::uint64_t budget);
+    bool drain_clients(std::uint64_t budget);
     void on_peer_bytes(std::string_view bytes);
     void on_client_frames(std::vector<zmq::message_t>& frames);
     void handle_transport_admin(const std::vector<std::string>& envelope, const protocol::ClientRequest& req);

@@ -109,6 +109,21 @@ TEST(Rules, R_BATCH_requests_arriving_during_a_full_window_share_one_transaction
     EXPECT_EQ(h.replies(1).size(), 3u);
 }
 
+TEST(Rules, R_BATCH_BURST_requests_of_one_burst_share_one_transaction) {
+    Harness h(3);  // the window is open: without the burst, the first request would go alone
+    h.node(1).begin_burst();
+    for (ClientId c = 1; c <= 3; ++c) h.request(1, c, 1, {set("k" + std::to_string(c), "v")});
+    EXPECT_EQ(h.node(1).coordinating(), 0u) << "a transaction started inside the burst";
+    EXPECT_EQ(h.node(1).queued_requests(), 3u);
+    h.node(1).end_burst(h.now());
+    h.advance(0);  // collects node 1's output
+    EXPECT_EQ(h.node(1).coordinating(), 1u);
+    h.run();
+    ASSERT_EQ(h.delivered(1).size(), 1u);
+    EXPECT_EQ(h.delivered(1)[0].batch->size(), 3u);
+    EXPECT_EQ(h.replies(1).size(), 3u);
+}
+
 TEST(Rules, R_BATCH_window_bounds_transactions_in_flight) {
     Harness h(3, [](EngineConfig& c) {
         c.max_in_flight = 2;
