@@ -1037,6 +1037,7 @@ void two_chunks_3_asks_often(EngineConfig& c) {
 // which is held up; then 1 crashes and comes back amnesiac, and the link from 2
 // to 1 clogs, so 2 hears nothing more from its donor. 3 gets nothing from 1.
 struct LastChunkHeldUp {
+    explicit LastChunkHeldUp(Harness& harness) : h(harness) {}
     Harness& h;
     std::vector<InFlight> held;
     std::uint64_t asked_at = 0;  // when 2 asked for the last chunk
@@ -1083,7 +1084,7 @@ struct LastChunkHeldUp {
 // Every "none" from 2 in that time would be false, and two of them make a double collect.
 TEST(ViewChange, R_DATA_LOSS_a_node_mid_transfer_answers_no_none_however_long_it_waits) {
     Harness h(3, two_chunks_3_asks_often);
-    LastChunkHeldUp net{h};
+    LastChunkHeldUp net(h);
     net.start();
     if (::testing::Test::HasFatalFailure()) return;
     while (h.now() - net.asked_at < 190) {  // 2 gives up after two silent retry intervals
@@ -1103,7 +1104,7 @@ TEST(ViewChange, R_DATA_LOSS_a_node_mid_transfer_answers_no_none_however_long_it
 // that 3 has just reported lost (and the operator's rebootstrap would abandon it).
 TEST(ViewChange, R_DATA_LOSS_a_node_takes_no_chunk_from_a_donor_it_gave_up_on) {
     Harness h(3, two_chunks_3_asks_often);
-    LastChunkHeldUp net{h};
+    LastChunkHeldUp net(h);
     net.start();
     if (::testing::Test::HasFatalFailure()) return;
     for (int i = 0; i < 200 && h.node(3).node_status() != NodeStatus::NeedsRebootstrap; ++i) net.step();
