@@ -5,6 +5,7 @@
 
 #include "coordinator/engine_detail.hpp"
 #include "coordinator/hash.hpp"
+#include "coordinator/history.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -76,6 +77,7 @@ Engine Engine::join(EngineConfig config, Incarnation incarnation) {
 // R-SEQ-EPOCH: floors and seqs restart at every view.
 void Engine::enter_view(const View& v, std::uint64_t now) {
     view_ = v;
+    history_tag_ = history_tag(v);
     next_seq_ = (v.epoch << 32) + 1;
     floors_.clear();
     peer_floors_.clear();
@@ -144,7 +146,8 @@ void Engine::observe(const Timestamp& ts) { clock_ = std::max(clock_, ts.counter
 
 void Engine::send(NodeId to, PeerBody body) {
     PeerMessage m;
-    m.header = PeerHeader{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch, view_.history};
+    m.header = PeerHeader{kProtocolVersion, config_.cluster_id, config_.self, incarnation_, view_.epoch, view_.history,
+                          history_tag_};
     m.body = std::move(body);
     out_.messages.push_back({to, std::move(m)});
 }
@@ -175,7 +178,7 @@ void Engine::on_message(const PeerMessage& msg, std::uint64_t now_ms) {
                             std::holds_alternative<SnapshotChunk>(msg.body);
     seen_[h.from] = Seen{h.incarnation, now};
     max_epoch_seen_ = std::max(max_epoch_seen_, h.epoch);
-    const bool same_history = h.history == view_.history;  // R-HISTORY-ORDER
+    const bool same_history = coordinator::same_history(h, view_, history_tag_);  // R-HISTORY, R-HISTORY-ORDER
     if ((h.epoch < view_.epoch || !same_history) && !std::holds_alternative<NewView>(msg.body)) {
         push_new_view(h.from, now);  // R-CATCH-UP: whichever of us is in the older history crosses
     }

@@ -347,6 +347,7 @@ private:
     protocol::Incarnation incarnation_;
     NodeStatus status_ = NodeStatus::Normal;
     protocol::View view_;
+    std::uint64_t history_tag_ = 0;  // history_tag(view_), kept with it by enter_view (R-HISTORY)
     std::uint64_t clock_ = 0;
     std::uint64_t now_ms_ = 0;
     std::uint64_t next_seq_ = 1;

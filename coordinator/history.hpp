@@ -5,13 +5,30 @@
 
 #include <tuple>
 
+#include "coordinator/hash.hpp"
 #include "protocol/messages.hpp"
 
 namespace tricache::coordinator {
 
-// The `history` epoch names a history everywhere (headers carry only it); two
-// rebootstraps whose lanes collide share a name (a limit R-HISTORY states).
-inline bool same_history(const protocol::View& a, const protocol::View& b) { return a.history == b.history; }
+// R-HISTORY: a history's identity is its first epoch with this tag, a hash of
+// who started it. Two rebootstraps whose lanes collide start at one epoch, but
+// never with one birth (they share a promiser whose stamps differ). The
+// bootstrap history, the only one at epoch 1, and "no history" (0) have tag 0.
+inline std::uint64_t history_tag(const protocol::View& v) {
+    if (v.history <= 1) return 0;
+    Hasher h;
+    h.add(v.history);
+    for (const auto& b : v.birth) h.add(b.node).add(b.incarnation).add(b.count);
+    return h.value() | 1;  // never 0, the tag of no history
+}
+
+inline bool same_history(const protocol::View& a, const protocol::View& b) {
+    return a.history == b.history && history_tag(a) == history_tag(b);
+}
+// Whether a message's sender is in the history of `view`; `tag` is history_tag(view).
+inline bool same_history(const protocol::PeerHeader& h, const protocol::View& view, std::uint64_t tag) {
+    return h.history == view.history && h.history_tag == tag;
+}
 
 // Whether history `b` started after history `a`. Both births list a majority of
 // the cluster, so they share a node, and that node promised the later one at a

@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "coordinator/engine.hpp"
+#include "coordinator/history.hpp"
 #include "protocol/codec.hpp"
 
 namespace tricache::coordinator {
@@ -82,7 +83,7 @@ bool Engine::waits_on_other_donor(Epoch epoch, NodeId asker) const {
 
 void Engine::handle(const PeerHeader& h, const SnapshotRequest& m, std::uint64_t /*now*/) {
     const SnapshotChunk none{m.epoch, 0, 0, {}, m.ask};
-    if (h.history != view_.history) {  // our epochs are not its epochs, and we never apply its records
+    if (!same_history(h, view_, history_tag_)) {  // our epochs are not its epochs, and we never apply its records
         send(h.from, none);
         return;
     }
@@ -119,7 +120,7 @@ void Engine::handle(const PeerHeader& h, const SnapshotChunk& m, std::uint64_t n
     const bool fetching = status_ == NodeStatus::Syncing ||
                           (status_ == NodeStatus::NeedsRebootstrap && loss_ == Loss::Data);
     if (!fetching || !fetch_ || m.epoch != fetch_->epoch) return;
-    if (m.total != 0 && h.history != view_.history) return;  // a "none" from another history is true of ours too
+    if (m.total != 0 && !same_history(h, view_, history_tag_)) return;  // a "none" from another history is true of ours too
     // An answer of the current donor to a request made since it became current;
     // anything else is stale, and a stale chunk may be the last words of a donor
     // that crashed since (R-DATA-LOSS): only the wait it started may take it.

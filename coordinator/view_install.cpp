@@ -66,7 +66,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     const bool member = std::any_of(ecr.next.members.begin(), ecr.next.members.end(), [&](const Member& m) {
         return m.node == config_.self && m.incarnation == incarnation_;
     });
-    const bool crosses = ecr.next.history != view_.history;  // R-HISTORY
+    const bool crosses = !same_history(ecr.next, view_);  // R-HISTORY
     const bool applied =
         !crosses && ecr.closes == view_.epoch && full_state_ && !amnesiac_ && status_ != NodeStatus::Joining;
     if (applied) {

@@ -2,7 +2,7 @@
 // the format is spec/WIRE.md; this block is its summary.
 //
 //   * A top-level message is one msgpack array [version, kind, fields...]:
-//       kind 1 PeerMessage     [v, 1, cluster_id, from, incarnation, epoch, history, body]
+//       kind 1 PeerMessage     [v, 1, cluster_id, from, incarnation, epoch, history, history_tag, body]
 //       kind 2 ClientRequest   [v, 2, cluster_id, client, request, body]
 //       kind 3 ClientResponse  [v, 3, client, request, body]
 //       kind 4 Snapshot        [v, 4, epoch, base_ts, max_entries, max_bytes,
@@ -556,13 +556,14 @@ TRICACHE_SCHEMA(RetryEntry) {
 // and checked by the caller.
 TRICACHE_SCHEMA(PeerMessage) {
     auto& [header, body] = m;
-    auto& [version, cluster_id, from, incarnation, epoch, history] = header;
+    auto& [version, cluster_id, from, incarnation, epoch, history, history_tag] = header;
     (void)version;
     v("cluster_id", cluster_id, Str::Cluster);
     v("from", from);
     v("incarnation", incarnation);
     v("epoch", epoch);
     v("history", history);
+    v("history_tag", history_tag);
     v("body", body);
 }
 TRICACHE_SCHEMA(ClientRequest) {

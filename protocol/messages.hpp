@@ -497,6 +497,7 @@ struct PeerHeader {
     Incarnation incarnation = 0;
     Epoch epoch = 0;
     Epoch history = 0;  // the sender's history (R-HISTORY); 0: it is in none
+    std::uint64_t history_tag = 0;  // with `history`, its identity: a hash of its birth (R-HISTORY); 0: in none
     friend bool operator==(const PeerHeader&, const PeerHeader&) = default;
 };
 

@@ -105,7 +105,7 @@ Cluster::Cluster(ClusterOptions options)
     assert(options_.tick_every_ms >= 1);
     Rng skews(derive_seed(options_.seed, 2));
     nodes_.reserve(options_.nodes);
-    gens_.push_back(make_generation(1));
+    gens_.push_back(make_generation(1, 0));
     Generation& g = gens_.back();
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         nodes_.push_back(NodeSlot{coordinator::Engine::bootstrap(engine_config(options_, n, 1)),
@@ -119,20 +119,25 @@ Cluster::Cluster(ClusterOptions options)
     }
 }
 
-Cluster::Generation Cluster::make_generation(protocol::Epoch first_epoch) const {
+Cluster::Generation Cluster::make_generation(protocol::Epoch first_epoch, std::uint64_t tag) const {
     std::vector<std::uint32_t> ids;
     for (NodeId n = 1; n <= options_.nodes; ++n) ids.push_back(n);
-    return Generation{first_epoch, first_epoch, {}, false, SafetyMonitor(std::move(ids)), LogChains(options_.nodes), {},
+    return Generation{first_epoch, tag, first_epoch, {}, false, SafetyMonitor(std::move(ids)), LogChains(options_.nodes), {},
                       std::vector<std::optional<std::size_t>>(options_.nodes), std::vector<std::uint64_t>(options_.nodes, 0),
                       {}};
 }
 
 // Histories are kept in the order they started, which need not be the order
 // of their first epochs (a rebootstrap may start below a dead one it never saw).
-std::size_t Cluster::generation_of(protocol::Epoch epoch) const {
+// Of two live ones that started at the same epoch, the tag picks; without a
+// match, the later one.
+std::size_t Cluster::generation_of(protocol::Epoch epoch, std::uint64_t tag) const {
     std::size_t best = 0;
     for (std::size_t g = 1; g < gens_.size(); ++g) {
-        if (!gens_[g].retired && gens_[g].first_epoch <= epoch && gens_[g].first_epoch > gens_[best].first_epoch) {
+        const Generation& c = gens_[g];
+        if (c.retired || c.first_epoch > epoch) continue;
+        const Generation& b = gens_[best];
+        if (c.first_epoch > b.first_epoch || (c.first_epoch == b.first_epoch && (c.tag == tag || b.tag != tag))) {
             best = g;
         }
     }
@@ -179,7 +184,8 @@ checker::CheckResult Cluster::check_history_lost(std::size_t gen, NodeId adopter
 bool Cluster::generation_alive(std::size_t gen, NodeId adopter) const {
     for (NodeId n = 1; n <= options_.nodes; ++n) {
         if (n == adopter || crashed(n)) continue;
-        if (engine(n).view().history == gens_[gen].first_epoch) return true;
+        const protocol::View& v = engine(n).view();
+        if (v.history == gens_[gen].first_epoch && coordinator::history_tag(v) == gens_[gen].tag) return true;
     }
     return false;
 }
@@ -189,16 +195,19 @@ bool Cluster::generation_alive(std::size_t gen, NodeId adopter) const {
 // so far is kept for the end-of-run checks of the history it belongs to.
 void Cluster::start_generation(const protocol::View& view, NodeId adopter) {
     const protocol::Epoch first_epoch = view.epoch;
-    const std::size_t same = generation_of(first_epoch);
-    if (same != 0 && gens_[same].first_epoch == first_epoch) {
-        // Another rebootstrap chose this epoch before. Harmless only if nobody
-        // alive is in that history any more; then it is set aside.
-        if (generation_alive(same, adopter)) {
-            fail(checker::Violation{"P8 two live histories share an epoch",
+    const std::uint64_t tag = coordinator::history_tag(view);
+    for (std::size_t i = 1; i < gens_.size(); ++i) {
+        Generation& g = gens_[i];
+        if (g.retired || g.first_epoch != first_epoch) continue;
+        // Another rebootstrap chose this epoch before (colliding lanes). Told
+        // apart by their tags (R-HISTORY); one tag for both would be one name
+        // for two histories. A dead one is set aside.
+        if (g.tag == tag && generation_alive(i, adopter)) {
+            fail(checker::Violation{"P8 two live histories share an identity",
                                     "a rebootstrap started a history at epoch " + std::to_string(first_epoch) +
-                                        " while another history that started there still has a live node"});
+                                        " with the tag of another live history that started there"});
         }
-        gens_[same].retired = true;
+        if (!generation_alive(i, adopter)) g.retired = true;
     }
     // R-REBOOTSTRAP: a new history's epochs lie above every epoch an older
     // history used, or one epoch would name views of two histories.
@@ -214,7 +223,7 @@ void Cluster::start_generation(const protocol::View& view, NodeId adopter) {
         g.retired = true;
     }
     const std::size_t index = clients_.begin_new_history();
-    gens_.push_back(make_generation(first_epoch));
+    gens_.push_back(make_generation(first_epoch, tag));
     gens_.back().record = view;
     assert(index + 1 == gens_.size());
     trace_.add(22).add(first_epoch);
@@ -276,7 +285,7 @@ void Cluster::step(NodeId node, Call&& call) {
     NodeSlot& s = slot(node);
     pre_call_ = PreCall{s.engine.amnesiac(),
                         s.engine.full_state() && s.engine.node_status() != coordinator::NodeStatus::Joining,
-                        s.engine.view().epoch};
+                        s.engine.view().epoch, coordinator::history_tag(s.engine.view())};
     if (options_.observer) options_.observer->before_call();
     call(s.engine, node_time(node));
     s.engine.take_output(out_);
@@ -321,23 +330,26 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
             tx = &pc->tx;
         }
         if (tx != nullptr) {
-            gens_[generation_of(m.msg.header.epoch)].safety.on_ack(
+            gens_[generation_of(m.msg.header.epoch, m.msg.header.history_tag)].safety.on_ack(
                 checker::AckRec{node, to_checker(*tx), m.msg.header.epoch});
         }
     }
+    // The history the node is in as each event happens: it changes only where it installs a view.
+    std::uint64_t tag_now = pre_call_.tag;
     for (const auto& ev : out.journal) {
         std::visit(
             [&](const auto& e) {
                 using T = std::decay_t<decltype(e)>;
                 if constexpr (std::is_same_v<T, coordinator::VotedEvent>) {
-                    fail(gens_[generation_of(e.epoch)].safety.on_vote(
+                    fail(gens_[generation_of(e.epoch, tag_now)].safety.on_vote(
                         checker::VoteRec{node, to_checker(e.tx), e.yes, e.epoch}));
                 } else if constexpr (std::is_same_v<T, coordinator::DecidedEvent>) {
-                    fail(gens_[generation_of(e.tx.seq >> 32)].safety.on_decision(  // R-SEQ-EPOCH
+                    fail(gens_[generation_of(e.tx.seq >> 32, tag_now)].safety.on_decision(  // R-SEQ-EPOCH
                         checker::DecisionRec{node, to_checker(e.tx), e.commit, to_checker(e.final_ts)}));
                 } else if constexpr (std::is_same_v<T, coordinator::ViewInstalledEvent>) {
+                    tag_now = coordinator::history_tag(e.ecr.next);
                     if (e.ecr.closes == 0) {  // R-REBOOTSTRAP: the node adopted a new, empty history
-                        const std::size_t same = generation_of(e.ecr.next.epoch);
+                        const std::size_t same = generation_of(e.ecr.next.epoch, tag_now);
                         if (gens_[same].first_epoch != e.ecr.next.epoch || gens_[same].record != e.ecr.next) {
                             // A restarted node is in no history: then every one must be lost.
                             for (std::size_t h = 0; h < gens_.size(); ++h) {
@@ -347,16 +359,16 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                             }
                             start_generation(e.ecr.next, node);
                         }
-                        const std::size_t g = generation_of(e.ecr.next.epoch);
+                        const std::size_t g = generation_of(e.ecr.next.epoch, tag_now);
                         gens_[g].chains.reset(node);
                         start_segment(node, g, 0);
                         snapshot_length = 0;  // the log restarts empty
                     }
                     // R-HISTORY-ORDER: a node that crosses into another history by a regular
                     // record leaves its own behind, which is right only if that one is dead.
-                    const std::size_t left = generation_of(pre_call_.epoch);
+                    const std::size_t left = generation_of(pre_call_.epoch, pre_call_.tag);
                     if (e.ecr.closes != 0 && pre_call_.epoch != 0 && !pre_call_.amnesiac &&
-                        left != generation_of(e.ecr.next.epoch)) {
+                        left != generation_of(e.ecr.next.epoch, tag_now)) {
                         if (auto v = check_history_lost(left, node, e.ecr.next)) {
                             v->property = "P8 crossed out of a live history";
                             v->detail = "node " + std::to_string(node) + " installed epoch " +
@@ -367,7 +379,9 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                     // R-HISTORY: a view names the epoch some history started at.
                     const protocol::Epoch history = e.ecr.next.history;
                     if (history > e.ecr.next.epoch ||
-                        std::none_of(gens_.begin(), gens_.end(), [&](const Generation& g) { return g.first_epoch == history; })) {
+                        std::none_of(gens_.begin(), gens_.end(), [&](const Generation& g) {
+                            return g.first_epoch == history && g.tag == tag_now;
+                        })) {
                         fail(checker::Violation{"P8 a view names no history",
                                                 "node " + std::to_string(node) + " installed epoch " +
                                                     std::to_string(e.ecr.next.epoch) + ", whose view names history e" +
@@ -379,7 +393,7 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                     note("node " + std::to_string(node) + " installed epoch " + std::to_string(v.epoch) +
                          (e.member ? " as a member" : " as a non-member") +
                          (e.full_state ? "" : " (will sync by snapshot)"));
-                    Generation& vg = gens_[generation_of(v.epoch)];
+                    Generation& vg = gens_[generation_of(v.epoch, tag_now)];
                     vg.max_epoch = std::max(vg.max_epoch, v.epoch);
                     fail(vg.safety.on_view(v));
                     installed_.at(node - 1).push_back(v.epoch);
@@ -388,13 +402,13 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                     trace_.add(13).add(node).add(e.log_length).add(e.log_hash);
                     note("node " + std::to_string(node) + " installed a snapshot of epoch " +
                          std::to_string(e.epoch) + " at log length " + std::to_string(e.log_length));
-                    const std::size_t g = generation_of(e.epoch);
+                    const std::size_t g = generation_of(e.epoch, tag_now);
                     if (options_.engine_monitors) fail(gens_[g].chains.on_snapshot(node, e.log_length, e.log_hash));
                     start_segment(node, g, e.log_length);
                     snapshot_length = e.log_length;
                 } else if constexpr (std::is_same_v<T, coordinator::EcrChosenEvent>) {
                     trace_.add(14).add(node).add(e.ecr.closes);
-                    fail(gens_[generation_of(e.ecr.closes)].safety.on_ecr_chosen(node, e.ecr));
+                    fail(gens_[generation_of(e.ecr.closes, tag_now)].safety.on_ecr_chosen(node, e.ecr));
                 } else if constexpr (std::is_same_v<T, coordinator::EcrProposedEvent>) {
                     if (options_.engine_monitors) fail(check_ecr_proposal(node, e));
                 } else {
@@ -405,7 +419,7 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
     }
 
     std::size_t touched = 0;  // bit g: history g got a delivery
-    for (const auto& d : out.delivered) {
+    for (const auto& d : out.delivered) {  // in the history the node is in after the call: none is applied across one
         const auto& installed = installed_.at(node - 1);
         if (std::find(installed.begin(), installed.end(), d.epoch) == installed.end()) {
             fail(checker::Violation{"P8 delivered in an uninstalled epoch",
@@ -413,7 +427,7 @@ void Cluster::route(NodeId node, coordinator::Output& out) {
                                         " of epoch " + std::to_string(d.epoch) +
                                         ", which this incarnation never installed"});
         }
-        const std::size_t g = generation_of(d.epoch);
+        const std::size_t g = generation_of(d.epoch, tag_now);
         touched |= std::size_t{1} << std::min<std::size_t>(g, 63);
         checker::NodeLog* log = growing_log(node, g);
         if (log == nullptr) {

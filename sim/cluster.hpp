@@ -19,6 +19,7 @@
 #include "checker/checks.hpp"
 #include "checker/types.hpp"
 #include "coordinator/engine.hpp"
+#include "coordinator/history.hpp"
 #include "sim/clients.hpp"
 #include "sim/delivery_cache.hpp"
 #include "sim/engine_monitor.hpp"
@@ -232,9 +233,12 @@ private:
 
     // One history of the cluster: the bootstrap's, then one per rebootstrap.
     // Its epochs start at first_epoch and lie below the next history's
-    // (R-REBOOTSTRAP), so every event is judged in the history of its epoch.
+    // (R-REBOOTSTRAP), so every event is judged in the history of its epoch;
+    // two rebootstraps whose lanes collide share a first epoch, and the tag
+    // (R-HISTORY: a hash of the birth) then says which one an event is of.
     struct Generation {
         protocol::Epoch first_epoch = 0;
+        std::uint64_t tag = 0;  // coordinator::history_tag of its record (0: the bootstrap history)
         protocol::Epoch max_epoch = 0;  // the highest epoch a node installed in this history
         protocol::View record;          // the rebootstrap's view (empty for the bootstrap history)
         bool retired = false;           // dead, and its first epoch reused by a later rebootstrap
@@ -253,10 +257,13 @@ private:
 
     NodeSlot& slot(NodeId node) { return nodes_.at(node - 1); }
     std::optional<checker::Violation> check_no_rerun(Generation& gen, const coordinator::DeliveredTx& d);
-    Generation make_generation(protocol::Epoch first_epoch) const;
-    std::size_t generation_of(protocol::Epoch epoch) const;
+    Generation make_generation(protocol::Epoch first_epoch, std::uint64_t tag) const;
+    // The history of `epoch` as seen by a node whose history has tag `tag`.
+    std::size_t generation_of(protocol::Epoch epoch, std::uint64_t tag) const;
     // The node's history now: the one of its installed epoch.
-    std::size_t generation_of_node(NodeId node) const { return generation_of(engine(node).view().epoch); }
+    std::size_t generation_of_node(NodeId node) const {
+        return generation_of(engine(node).view().epoch, coordinator::history_tag(engine(node).view()));
+    }
     // Where a client's attempt at the node is recorded (a crashed node refuses it: the newest history).
     std::size_t client_history(NodeId node) const { return crashed(node) ? gens_.size() - 1 : generation_of_node(node); }
     void start_generation(const protocol::View& view, NodeId adopter);
@@ -296,6 +303,7 @@ private:
         bool amnesiac = false;
         bool holds_data = false;
         protocol::Epoch epoch = 0;
+        std::uint64_t tag = 0;  // coordinator::history_tag of its view
     };
     PreCall pre_call_;
     static constexpr std::size_t kNoLog = static_cast<std::size_t>(-1);  // restarted: in no history yet

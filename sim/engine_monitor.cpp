@@ -28,7 +28,7 @@ checker::CheckResult EngineMonitor::after_call(protocol::NodeId node, const coor
     }
     s.vc_promised = engine.vc_promised();
     const protocol::View& view = engine.view();
-    if (view.epoch != s.view.epoch || view.history != s.view.history) {
+    if (view.epoch != s.view.epoch || !coordinator::same_history(view, s.view)) {
         if (!coordinator::newer_record(view, s.view)) {
             return checker::Violation{kP8, at(node) + "installed epoch " + std::to_string(view.epoch) +
                                                " of history e" + std::to_string(view.history) + " after epoch " +

@@ -718,13 +718,16 @@ TEST(ViewChange, R_HISTORY_a_node_crossing_unnamed_is_amnesiac_and_another_histo
     EpochClosingRecord regular = ecr;
     regular.closes = other;
     regular.next.epoch = other + 1;
-    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other + 1, other}, NewView{regular}}, h.now());
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other + 1, other, history_tag(regular.next)},
+                              NewView{regular}},
+                  h.now());
     (void)n1.take_output();
     EXPECT_EQ(n1.view().history, other);
     EXPECT_EQ(n1.node_status(), NodeStatus::Joining);
     EXPECT_TRUE(n1.amnesiac()) << "an earlier incarnation of it may have promised in that history";
     n1.on_message(
-        PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other + 1, other}, VcPrepare{Ballot{10, 2}, other + 2}},
+        PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 1, other + 1, other, history_tag(regular.next)},
+                    VcPrepare{Ballot{10, 2}, other + 2}},
         h.now());
     out = n1.take_output();
     for (const auto& [to, msg] : out.messages) EXPECT_FALSE(std::holds_alternative<VcPromise>(msg.body));
@@ -734,7 +737,8 @@ TEST(ViewChange, R_HISTORY_a_node_crossing_unnamed_is_amnesiac_and_another_histo
     old.next.epoch = other + 101;
     old.next.history = other + 50;
     old.next.birth = {{2, 1, 0}, {3, 1, 0}};
-    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 3, 1, other + 101, other + 50}, NewView{old}},
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 3, 1, other + 101, other + 50, history_tag(old.next)},
+                              NewView{old}},
                   h.now());
     EXPECT_EQ(n1.view().history, other);
 }
@@ -809,10 +813,62 @@ TEST(ViewChange, R_HISTORY_a_rebootstrap_record_that_does_not_name_a_node_makes_
     ecr.closes = 0;
     const Epoch e = Epoch{5} << 20;
     ecr.next = View{e, {{2, 21}, {3, 31}}, Timestamp{100, 0}, e, {{2, 21, 1}, {3, 31, 1}}};
-    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 21, e, e}, NewView{ecr}}, h.now());
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 21, e, e, history_tag(ecr.next)}, NewView{ecr}},
+                  h.now());
     EXPECT_EQ(n1.view().history, e);
     EXPECT_EQ(n1.node_status(), NodeStatus::Joining);
     EXPECT_TRUE(n1.amnesiac());
+}
+
+// R-HISTORY (soak seed 57363): two rebootstraps whose lanes collide start two
+// histories at one epoch, told apart by their births. Node 1 serves history A,
+// started at e by 1 and 2; history B, started at e too by 2 (same incarnation,
+// a later promise) and 3, is newer, but a NORMAL node keeps its view until it
+// fails. B's traffic, even from an incarnation that is a member of A, stamped
+// with A's epoch, gets no vote, no promise and none of A's snapshot; the same
+// messages with A's identity get all three.
+TEST(ViewChange, R_HISTORY_two_histories_started_at_one_epoch_are_told_apart_by_their_births) {
+    Harness h(3, failure_detection);
+    Engine& n1 = survivor_of_total_loss(h);
+    const Epoch e = Epoch{5} << 20;
+    const Incarnation i1 = n1.incarnation();
+    EpochClosingRecord a;
+    a.closes = 0;
+    a.next = View{e, {{1, i1}, {2, 21}}, Timestamp{100, 0}, e, {{1, i1, 1}, {2, 21, 1}}};
+    View b{e, {{2, 21}, {3, 31}}, Timestamp{100, 0}, e, {{2, 21, 2}, {3, 31, 1}}};
+    ASSERT_TRUE(history_newer(b, a.next));
+    ASSERT_NE(history_tag(a.next), history_tag(b));
+    n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 21, e, e, history_tag(a.next)}, NewView{a}},
+                  h.now());
+    (void)n1.take_output();
+    ASSERT_EQ(n1.view().history, e);
+    ASSERT_EQ(n1.node_status(), NodeStatus::Normal);
+    auto answers = [&](const View& of, PeerBody body) {
+        n1.on_message(PeerMessage{PeerHeader{kProtocolVersion, "test", 2, 21, e, e, history_tag(of)}, std::move(body)},
+                      h.now());
+        std::vector<PeerBody> to_2;
+        for (auto& m : n1.take_output().messages) {
+            if (m.to == 2) to_2.push_back(std::move(m.msg.body));
+        }
+        return to_2;
+    };
+    auto any = [](const std::vector<PeerBody>& bodies, auto pred) { return std::any_of(bodies.begin(), bodies.end(), pred); };
+    auto is_vote = [](const PeerBody& m) { return std::holds_alternative<Vote>(m); };
+    auto is_promise = [](const PeerBody& m) { return std::holds_alternative<VcPromise>(m); };
+    auto is_data = [](const PeerBody& m) {
+        const auto* c = std::get_if<SnapshotChunk>(&m);
+        return c != nullptr && c->total != 0;
+    };
+    const CanCommit cc{TxId{2, 21, seq_of(e, 1)}, Batch{Command{9, 1, {set("k", "v")}}}};
+    const SnapshotRequest ask{e, 0, 1};
+    EXPECT_FALSE(any(answers(b, cc), is_vote)) << "a CanCommit of B is not A's";
+    EXPECT_FALSE(any(answers(b, VcPrepare{Ballot{9, 2}, e + 1}), is_promise)) << "B's instance is not A's";
+    EXPECT_FALSE(any(answers(b, ask), is_data)) << "B's epoch e is not A's";
+    EXPECT_EQ(n1.view().history, e);
+    EXPECT_EQ(n1.node_status(), NodeStatus::Normal);
+    EXPECT_TRUE(any(answers(a.next, cc), is_vote)) << "the same CanCommit of A is voted on";
+    EXPECT_TRUE(any(answers(a.next, ask), is_data)) << "A's snapshot goes to A's nodes";
+    EXPECT_TRUE(any(answers(a.next, VcPrepare{Ballot{9, 2}, e + 1}), is_promise)) << "A's own instance is promised";
 }
 
 // R-HISTORY (sim finding 2-7): node 1 holds a client's request in a transaction

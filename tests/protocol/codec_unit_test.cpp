@@ -82,15 +82,15 @@ void expect_fails(const D& decoded, ErrorCode code, std::string_view detail_part
 
 TEST(WireFormat, GoldenPeerMessage) {
     // Pinned bytes: changing them breaks mixed-version clusters (see spec/WIRE.md).
-    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4, 5}, DoAbort{TxId{1, 2, 3}}};
-    EXPECT_EQ(hex(encode(msg)), "980101c4016302030405" "92089301020" "3");
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4, 5, 6}, DoAbort{TxId{1, 2, 3}}};
+    EXPECT_EQ(hex(encode(msg)), "990101c401630203040506" "92089301020" "3");
 }
 
 TEST(WireFormat, GoldenCanCommitWithItsSharedBatch) {
     // A shared batch goes out as the plain list of commands it holds.
-    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4, 5},
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "c", 2, 3, 4, 5, 6},
                           CanCommit{TxId{1, 2, 3}, Batch{Command{5, 6, {Set{"k", "v"}}}}}};
-    EXPECT_EQ(hex(encode(msg)), "980101c4016302030405" "9301" "93010203" "91" "930506" "91" "9302c4016bc40176");
+    EXPECT_EQ(hex(encode(msg)), "990101c401630203040506" "9301" "93010203" "91" "930506" "91" "9302c4016bc40176");
     const auto back = decode_peer_message(encode(msg), CodecLimits{});
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back.value(), msg);
@@ -126,9 +126,11 @@ TEST(WireFormat, GoldenClientResponseAndSnapshot) {
 }
 
 TEST(WireFormat, ExtremeIntegersUseTheirShortestForms) {
-    const PeerMessage msg{PeerHeader{kProtocolVersion, "", std::numeric_limits<NodeId>::max(), samples::kBig, 0, samples::kBig},
+    const PeerMessage msg{PeerHeader{kProtocolVersion, "", std::numeric_limits<NodeId>::max(), samples::kBig, 0, samples::kBig,
+                                     samples::kBig},
                           VcAccepted{Ballot{0, 0}}};
-    EXPECT_EQ(hex(encode(msg)), "980101c400ceffffffffcfffffffffffffffff00cfffffffffffffffff" "9217" "920000");
+    EXPECT_EQ(hex(encode(msg)), "990101c400ceffffffffcfffffffffffffffff00cfffffffffffffffffcfffffffffffffffff" "9217"
+                                "920000");
 }
 
 TEST(WireFormat, DecoderAcceptsStrWhereBinIsWritten) {

@@ -432,7 +432,8 @@ inline rc::Gen<PeerHeader> peer_header(const Sizes& s = {}) {
                                       rc::gen::set(&PeerHeader::from, u32()),
                                       rc::gen::set(&PeerHeader::incarnation, u64()),
                                       rc::gen::set(&PeerHeader::epoch, u64()),
-                                      rc::gen::set(&PeerHeader::history, u64()));
+                                      rc::gen::set(&PeerHeader::history, u64()),
+                                      rc::gen::set(&PeerHeader::history_tag, u64()));
 }
 
 inline rc::Gen<PeerMessage> peer_message_from(rc::Gen<PeerBody> bodies, const Sizes& s = {}) {

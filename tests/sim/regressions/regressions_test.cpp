@@ -134,6 +134,9 @@ TEST(SimRegression, OutOfPhaseAmnesiaEvidence) { replay("out_of_phase_amnesia_ev
 TEST(SimRegression, NoneWhileWaitingOnTheOnlyHolder) { replay_swarm_seed(3067860, 3); }
 TEST(SimRegression, DeadHistoriesAreNotLiveCollisionsA) { replay_swarm_seed(3102770, 3); }
 TEST(SimRegression, DeadHistoriesAreNotLiveCollisionsB) { replay_swarm_seed(3139093, 3); }
+// Same section, the second soak: two rebootstraps whose lanes collide start two histories at one
+// epoch while node 3 still lives in the first; the epoch alone named both (R-HISTORY's tag).
+TEST(SimRegression, CollidingLanesTwoLiveHistoriesAtOneEpoch) { replay_swarm_seed(57363, 3); }
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
