@@ -42,6 +42,10 @@ struct EngineConfig {
     std::uint64_t no_quorum_ms = 1000;     // view change this long without success: refuse with NO_QUORUM
     std::uint64_t join_retry_ms = 100;     // JoinReq and snapshot-request resend interval
     std::uint64_t snapshot_chunk_bytes = 64u << 10;
+    // R-REBOOTSTRAP: how many lanes a rebootstrap's epoch is drawn from (1..256).
+    // Fewer make two rebootstraps that never saw each other start at one epoch
+    // more often; the simulator draws 1 to exercise R-HISTORY's tags.
+    std::uint32_t rebootstrap_lanes = 256;
     std::uint32_t snapshot_window = 4;     // chunks sent per request
 
     // Test-only: exists so a test can show why E3PC is needed. ClassicAnyPreCommitted is the

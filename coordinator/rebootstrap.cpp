@@ -28,7 +28,8 @@ bool Engine::rebootstrap(std::uint64_t now, std::string& detail) {
     // share an epoch even when one node started both, before and after a crash.
     constexpr std::uint64_t kHistoryGap = std::uint64_t{1} << 20;
     constexpr std::uint64_t kLane = std::uint64_t{1} << 12;
-    const std::uint64_t lane = mix64((std::uint64_t{config_.self} << 32) ^ incarnation_) % (kHistoryGap / kLane);
+    assert(config_.rebootstrap_lanes >= 1 && config_.rebootstrap_lanes <= kHistoryGap / kLane);
+    const std::uint64_t lane = mix64((std::uint64_t{config_.self} << 32) ^ incarnation_) % config_.rebootstrap_lanes;
     const Epoch epoch = (std::max(view_.epoch, max_epoch_seen_) / kHistoryGap + 2) * kHistoryGap + lane * kLane;
     if (holds_rb_promise(now) && rb_promise_->epoch > epoch) {
         detail = "this node promised a rebootstrap at epoch " + std::to_string(rb_promise_->epoch) + " of another node";

@@ -32,6 +32,7 @@ coordinator::EngineConfig engine_config(const ClusterOptions& o, NodeId self, pr
     c.no_quorum_ms = o.no_quorum_ms;
     c.join_retry_ms = o.join_retry_ms;
     c.snapshot_chunk_bytes = o.snapshot_chunk_bytes;
+    c.rebootstrap_lanes = o.rebootstrap_lanes;
     c.seed = incarnation == 1 ? derive_seed(o.seed, 1000 + self) : derive_seed(o.seed, 1000 + self + 100 * incarnation);
     c.record_deliveries = true;
     return c;

@@ -74,6 +74,7 @@ struct ClusterOptions {
     // NEEDS_REBOOTSTRAP), and finish() plays the operator who rebootstraps.
     // Off: crash refuses to leave a majority without memory or data.
     bool allow_total_loss = false;
+    std::uint32_t rebootstrap_lanes = 256;  // EngineConfig::rebootstrap_lanes
 
     std::uint64_t tick_every_ms = 5;  // how often automatic mode and finish() tick each node
     bool deep_store_checks = true;    // LruStore::check_invariants after every call (O(entries))

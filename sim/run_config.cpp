@@ -24,6 +24,7 @@ enum Stream : std::uint64_t {
     kDetector,
     kTotalLoss,  // appended: a new stream never shifts the draws of the others
     kIsolation,
+    kLanes,
 };
 
 std::string fmt(double v) {
@@ -154,6 +155,12 @@ RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes) {
             c.faults.restart_max_ms = c.faults.restart_min_ms + r.between(50, 600);
         }
     }
+    if (c.cluster.allow_total_loss) {
+        // R-HISTORY: one lane, so that rebootstraps which never saw each
+        // other start at one epoch, and only their tags tell them apart.
+        Rng r = stream(kLanes);
+        if (r.chance(0.25)) c.cluster.rebootstrap_lanes = 1;
+    }
     {
         // R-IN-DOUBT: a coordinator that misses the record deciding its own
         // transaction, its client retrying there, CAS on few keys.
@@ -189,7 +196,8 @@ std::string describe(const RunConfig& c) {
            "/ms restart=[" + std::to_string(c.faults.restart_min_ms) + "," + std::to_string(c.faults.restart_max_ms) +
            "]ms isolate=" + fmt(c.faults.isolate_coordinator_rate) + (c.faults.churn_on_isolation ? "+churn" : "") +
            " retry_same=" + fmt(c.retry_same_node) + " sim=" + std::to_string(c.sim_ms) + "ms" +
-           (o.allow_total_loss ? " total_loss=1" : "");
+           (o.allow_total_loss ? " total_loss=1" : "") +
+           (o.rebootstrap_lanes != 256 ? " lanes=" + std::to_string(o.rebootstrap_lanes) : "");
 }
 
 }  // namespace tricache::sim

@@ -109,6 +109,7 @@ TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(101831
 // A seed as `tricache-sim --swarm --sim-ms 2000 --bound-ms 30000` runs it.
 void replay_swarm_seed(std::uint64_t seed, std::uint32_t nodes) {
     RunConfig config = swarm_config(seed, nodes);
+    config.cluster.rebootstrap_lanes = 256;  // found before the swarm drew one lane: replayed in their world
     config.sim_ms = 2000;
     config.quiesce_bound_ms = 30000;
     const RunResult r = run(config);
