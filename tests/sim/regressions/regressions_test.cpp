@@ -107,9 +107,10 @@ TEST(SimRegression, StillbornRebootstrapBelowANewerHistory) { replay_seed(101831
 // in-doubt path end to end as a script: a retry at the cut-off coordinator is answered "unknown",
 // one after the gap waits and is answered from the snapshot's retry table.
 // A seed as `tricache-sim --swarm --sim-ms 2000 --bound-ms 30000` runs it.
-void replay_swarm_seed(std::uint64_t seed, std::uint32_t nodes) {
+// `as_found_lanes`: a seed found before the swarm drew one lane is replayed in its world, 256 lanes.
+void replay_swarm_seed(std::uint64_t seed, std::uint32_t nodes, bool as_found_lanes = true) {
     RunConfig config = swarm_config(seed, nodes);
-    config.cluster.rebootstrap_lanes = 256;  // found before the swarm drew one lane: replayed in their world
+    if (as_found_lanes) config.cluster.rebootstrap_lanes = 256;
     config.sim_ms = 2000;
     config.quiesce_bound_ms = 30000;
     const RunResult r = run(config);
@@ -138,6 +139,12 @@ TEST(SimRegression, DeadHistoriesAreNotLiveCollisionsB) { replay_swarm_seed(3139
 // Same section, the second soak: two rebootstraps whose lanes collide start two histories at one
 // epoch while node 3 still lives in the first; the epoch alone named both (R-HISTORY's tag).
 TEST(SimRegression, CollidingLanesTwoLiveHistoriesAtOneEpoch) { replay_swarm_seed(57363, 3); }
+// With one lane (drawn by the swarm), the seed that caught the engine comparing epochs alone:
+// a commit with no view in its history's journal (P2).
+TEST(SimRegression, OneLaneHistoriesAreToldApartByTheirTags) {
+    ASSERT_EQ(swarm_config(3001345, 4).cluster.rebootstrap_lanes, 1u) << "the seed's world changed";
+    replay_swarm_seed(3001345, 4, false);
+}
 
 // Harness, same section: an answer matched to an attempt the node held before it crashed.
 TEST(SimRegression, RetryToRestartedNodeSameRequest) { replay("retry_to_restarted_node_same_request.sched"); }
