@@ -58,7 +58,7 @@ public:
     }
     Raw& bytes(std::string_view s) { return buf_.write(s.data(), s.size()), *this; }
     // Header fields of a peer message up to (not including) the body.
-    Raw& peer_header(std::uint32_t arity = 8) { return array(arity).u(1).u(1).bin("c").u(2).u(3).u(4).u(5); }
+    Raw& peer_header(std::uint32_t arity = 9) { return array(arity).u(1).u(1).bin("c").u(2).u(3).u(4).u(5).u(6); }
     Raw& tx() { return array(3).u(1).u(2).u(3); }
     std::string done() const { return std::string(buf_.data(), buf_.size()); }
 
@@ -207,7 +207,7 @@ TEST(Truncation, EmptyInput) {
 // ------------------------------------------------------------------ types
 
 TEST(TypeConfusion, StringWhereAnIntegerBelongs) {
-    const std::string bytes = Raw().array(8).u(1).u(1).bin("c").str("two").u(3).u(4).u(5).array(1).u(30).done();
+    const std::string bytes = Raw().array(9).u(1).u(1).bin("c").str("two").u(3).u(4).u(5).u(6).array(1).u(30).done();
     expect_fails(decode_peer_message(bytes), ErrorCode::WrongType, "PeerMessage.from: expected unsigned integer, got str");
 }
 
@@ -230,8 +230,8 @@ TEST(TypeConfusion, NegativeFloatNilMapAndBoolWhereUnsignedBelongs) {
     };
     for (const auto& put : wrong) {
         Raw r;
-        r.array(8).u(1).u(1).bin("c").u(2).u(3);
-        put(r).u(5).array(1).u(30);
+        r.array(9).u(1).u(1).bin("c").u(2).u(3);
+        put(r).u(5).u(6).array(1).u(30);
         expect_fails(decode_peer_message(r.done()), ErrorCode::WrongType, "PeerMessage.epoch");
     }
 }
@@ -249,7 +249,7 @@ TEST(TypeConfusion, StructGivenAsScalar) {
 }
 
 TEST(TypeConfusion, VersionAsString) {
-    expect_fails(decode_peer_message(Raw().array(8).str("1").done() + std::string(7, '\0')), ErrorCode::WrongType,
+    expect_fails(decode_peer_message(Raw().array(9).str("1").done() + std::string(8, '\0')), ErrorCode::WrongType,
                  "version");
 }
 
@@ -303,7 +303,7 @@ TEST(HugeHeaders, WithLimitsAsLargeAsTheyGo) {
 // ------------------------------------------------------------------ kinds, tags, enums
 
 TEST(UnknownKind, MessageKind) {
-    expect_fails(decode_peer_message(Raw().array(8).u(1).u(9).done() + std::string(6, '\0')), ErrorCode::UnknownKind,
+    expect_fails(decode_peer_message(Raw().array(9).u(1).u(9).done() + std::string(7, '\0')), ErrorCode::UnknownKind,
                  "unknown message kind 9");
 }
 
@@ -389,10 +389,10 @@ TEST(Version, OtherVersionsAreUnsupported) {
     for (const std::uint64_t v : {std::uint64_t{0}, std::uint64_t{2}, std::uint64_t{0x100000001ULL}}) {
         PeerMessage msg = samples::peer_messages().front();
         const std::string good = encode(msg);
-        std::string bytes = Raw().array(8).u(v).done() + good.substr(2);
+        std::string bytes = Raw().array(9).u(v).done() + good.substr(2);
         expect_fails(decode_peer_message(bytes), ErrorCode::UnsupportedVersion, "PeerMessage.version");
     }
-    expect_fails(decode_peer_message(Raw().array(8).i(-1).done() + encode(samples::peer_messages().front()).substr(2)),
+    expect_fails(decode_peer_message(Raw().array(9).i(-1).done() + encode(samples::peer_messages().front()).substr(2)),
                  ErrorCode::UnsupportedVersion);
 }
 
@@ -424,7 +424,7 @@ TEST(Framing, ReservedByteIsMalformed) {
 }
 
 TEST(Framing, ExtIsWrongType) {
-    const std::string bytes = Raw().array(8).u(1).u(1).bytes(unhex("d40102")).u(2).u(3).u(4).u(5).array(1).u(30).done();
+    const std::string bytes = Raw().array(9).u(1).u(1).bytes(unhex("d40102")).u(2).u(3).u(4).u(5).u(6).array(1).u(30).done();
     expect_fails(decode_peer_message(bytes), ErrorCode::WrongType, "cluster_id: expected bin or str, got ext");
 }
 
@@ -513,7 +513,7 @@ TEST(Limits, ListsOverTheirLimits) {
 }
 
 TEST(Limits, U32FieldOutOfRange) {
-    const std::string bytes = Raw().array(8).u(1).u(1).bin("c").u(0x100000000ULL).u(3).u(4).u(5).array(1).u(30).done();
+    const std::string bytes = Raw().array(9).u(1).u(1).bin("c").u(0x100000000ULL).u(3).u(4).u(5).u(6).array(1).u(30).done();
     expect_fails(decode_peer_message(bytes), ErrorCode::Malformed, "PeerMessage.from");
 }
 
@@ -522,8 +522,8 @@ TEST(Limits, U32FieldOutOfRange) {
 TEST(Arity, TopLevel) {
     expect_fails(decode_peer_message(Raw().array(0).done()), ErrorCode::WrongArity);
     expect_fails(decode_peer_message(Raw().array(1).u(1).done()), ErrorCode::WrongArity);
-    expect_fails(decode_peer_message(Raw().peer_header(7).done()), ErrorCode::WrongArity, "PeerMessage: 7 elements, expected 8");
-    expect_fails(decode_peer_message(Raw().peer_header(9).array(1).u(30).u(0).done()), ErrorCode::WrongArity);
+    expect_fails(decode_peer_message(Raw().peer_header(8).done()), ErrorCode::WrongArity, "PeerMessage: 8 elements, expected 9");
+    expect_fails(decode_peer_message(Raw().peer_header(10).array(1).u(30).u(0).done()), ErrorCode::WrongArity);
 }
 
 TEST(Arity, StructsAndVariants) {
