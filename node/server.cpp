@@ -741,6 +741,10 @@ void Server::open_client_monitor() {
     client_monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
     client_monitor_.set(zmq::sockopt::linger, 0);
     client_monitor_.connect(kClientMonitor);
+    // Read it empty once: ZeroMQ signals the descriptor only when a message
+    // arrives at a pipe its reader has found empty, so without this first read
+    // the first event would never wake the loop.
+    drain_client_monitor();
 }
 
 void Server::drain_client_monitor() {
