@@ -123,10 +123,21 @@ void Engine::abort_own(CoordTx& ct, std::uint64_t now) {
     ct.phase = Phase::Decided;
     ct.commit = false;
     ct.last_send_ms = now;
+    ++stats_.tx_aborted;
     assert(own_undecided_ > 0);
     --own_undecided_;
     broadcast_others(DoAbort{ct.id});
     learn_abort(ct.id);
+}
+
+void Engine::count_commit(const protocol::Batch& batch) {
+    std::uint64_t ops = 0;
+    for (const auto& cmd : batch) ops += cmd.ops.size();
+    ++stats_.tx_committed;
+    stats_.ops_committed += ops;
+    std::size_t bucket = 0;
+    while (bucket + 1 < EngineStats::kOpsBuckets && (std::uint64_t{1} << bucket) < ops) ++bucket;
+    ++stats_.ops_per_tx[bucket];
 }
 
 void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
@@ -136,6 +147,7 @@ void Engine::decide(CoordTx& ct, bool commit, std::uint64_t now) {
         ct.phase = Phase::Decided;
         ct.commit = true;
         ct.last_send_ms = now;
+        count_commit(*batch);
         assert(own_undecided_ > 0);
         --own_undecided_;
         broadcast_others(DoCommit{ct.id, ct.final_ts});

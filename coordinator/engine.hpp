@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -101,6 +102,24 @@ struct Output {
 };
 
 enum class NodeStatus : std::uint8_t { Normal, ViewChange, Syncing, Joining, NeedsRebootstrap };
+
+// Plain counters of one incarnation, for the node's metrics (node/metrics/) and
+// INFO. They only ever grow; nothing in the protocol reads them.
+struct EngineStats {
+    // Committed transactions this node coordinated, by operation count: [k]
+    // counts those with more than 2^(k-1) and at most 2^k operations ([0]: one),
+    // the last one everything larger.
+    static constexpr std::size_t kOpsBuckets = 16;
+    std::uint64_t tx_committed = 0;  // this node's own transactions, decided commit
+    std::uint64_t tx_aborted = 0;    // this node's own transactions, aborted
+    std::uint64_t ops_committed = 0;  // the operations in tx_committed
+    std::array<std::uint64_t, kOpsBuckets> ops_per_tx{};
+    std::uint64_t tx_applied = 0;             // transactions applied to this node's store, any coordinator
+    std::uint64_t view_changes_started = 0;   // times this node froze its epoch for a view change
+    std::uint64_t view_change_proposals = 0;  // of those, the ones this node proposed (R-VC-PREPARE)
+    std::uint64_t views_installed = 0;        // views installed, rebootstraps' included
+    std::uint64_t snapshots_installed = 0;
+};
 const char* to_string(NodeStatus s);
 
 class Engine {
@@ -144,6 +163,12 @@ public:
     std::size_t queued_requests() const { return queue_.size(); }
     std::size_t waiting_clients() const { return waiting_.size(); }
     std::size_t in_doubt_requests() const { return in_doubt_.size(); }  // R-IN-DOUBT
+    const EngineStats& stats() const { return stats_; }
+    // R-NO-QUORUM, as the node's metrics show it: how long ago this node last
+    // heard from a majority of C (itself included), and whether it refuses
+    // requests for the lack of one right now. Read-only.
+    std::uint64_t majority_unheard_ms(std::uint64_t now) const { return majority_silence_ms(now); }
+    bool refusing_no_quorum(std::uint64_t now) const { return no_quorum_refusal(now).has_value(); }
     std::uint64_t clock() const { return clock_; }
     bool amnesiac() const { return amnesiac_; }
     bool full_state() const { return full_state_; }
@@ -322,6 +347,7 @@ private:
     void on_ack(CoordTx& ct, protocol::NodeId from, std::uint64_t now);
     void decide(CoordTx& ct, bool commit, std::uint64_t now);
     void abort_own(CoordTx& ct, std::uint64_t now);
+    void count_commit(const protocol::Batch& batch);  // stats_ only
     void resend(std::uint64_t now);
     void reply(const RequestKey& key, protocol::ClientResponseBody body);
     void reply_error(const RequestKey& key, protocol::ErrorCode code, std::string detail);
@@ -388,6 +414,7 @@ private:
     FlatMap<RequestKey, Queued, RequestKeyHash> in_doubt_;
 
     Output out_;
+    EngineStats stats_;
 
     // ---- section 8 state
     bool amnesiac_ = false;    // R-AMNESIA: no promise, no accept until a view names this incarnation

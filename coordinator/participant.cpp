@@ -216,6 +216,7 @@ void Engine::try_deliver() {  // R-DELIVER
         TxRecord& rec = txs_.at(tx);
         assert(rec.state == TxState::Committed && !rec.delivered);
         rec.delivered = true;
+        ++stats_.tx_applied;
         // R-REPLY-AFTER-DELIVERY: whoever waits here for one of these commands gets its results now.
         if (tx.coordinator == config_.self) {  // its waiters are mostly here: make room once
             const std::size_t need = out_.replies.size() + rec.batch->size();

@@ -154,6 +154,7 @@ void Engine::install_rebootstrap(const EpochClosingRecord& ecr, std::uint64_t no
     state_ = ReplicatedState(config_.store_limits);
     full_state_ = true;
     enter_view(ecr.next, now);
+    ++stats_.views_installed;
     last_ecr_ = ecr;
     joiners_.clear();
     if (member) {

@@ -194,6 +194,7 @@ void Engine::install_snapshot(std::uint64_t now) {
         return;
     }
     state_ = std::move(*restored);
+    ++stats_.snapshots_installed;
     full_state_ = true;
     status_ = NodeStatus::Normal;
     last_normal_epoch_ = view_.epoch;

@@ -153,6 +153,7 @@ std::string Engine::loss_reason() const {
 void Engine::start_view_change(std::uint64_t now) {  // R-VC-PREPARE
     assert(!amnesiac_);
     freeze_epoch(now);
+    ++stats_.view_change_proposals;
     const Ballot b{std::max(vc_counter_seen_, vc_promised_.counter) + 1, config_.self};
     vc_counter_seen_ = b.counter;
     vc_promised_ = b;
@@ -341,6 +342,7 @@ void Engine::freeze_epoch(std::uint64_t now) {
     if (status_ == NodeStatus::Normal || status_ == NodeStatus::Syncing) {
         status_ = NodeStatus::ViewChange;
         view_change_since_ms_ = now;
+        ++stats_.view_changes_started;
         fetch_.reset();
     }
 }

@@ -110,6 +110,7 @@ void Engine::install(const EpochClosingRecord& ecr, std::uint64_t now) {  // R-V
     own_undecided_ = 0;
 
     enter_view(ecr.next, now);
+    ++stats_.views_installed;
     contact_baseline_ms_ = std::max(contact_baseline_ms_, now);  // R-NO-QUORUM: a majority decided this record
     last_ecr_ = ecr;
     for (auto it = joiners_.begin(); it != joiners_.end();) {

@@ -83,7 +83,7 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
         const std::string prefix = "nodes[" + std::to_string(i) + "]";
         const auto* t = (*arr)[i].as_table();
         if (t == nullptr) return ConfigError{prefix, "must be a table with id, peer and client"};
-        if (auto e = only_known(*t, prefix, {"id", "peer", "client", "resp"})) return e;
+        if (auto e = only_known(*t, prefix, {"id", "peer", "client", "resp", "metrics"})) return e;
         NodeEntry entry;
         const toml::node* id = t->get("id");
         if (id == nullptr) return ConfigError{prefix + ".id", "missing"};
@@ -92,10 +92,10 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
             return ConfigError{prefix + ".id", "duplicate id " + std::to_string(entry.id) + " (also nodes[" +
                                                    std::to_string(it->second) + "].id)"};
         }
-        for (std::string_view key : {"peer", "client", "resp"}) {
+        for (std::string_view key : {"peer", "client", "resp", "metrics"}) {
             const std::string field = prefix + "." + std::string(key);
             const toml::node* ep = t->get(key);
-            if (ep == nullptr && key == "resp") continue;  // optional: no Redis endpoint
+            if (ep == nullptr && (key == "resp" || key == "metrics")) continue;  // optional: no Redis or HTTP endpoint
             if (ep == nullptr) return ConfigError{field, "missing endpoint (HOST:PORT)"};
             const auto text = ep->value<std::string>();
             if (!text || !ep->is_string()) return ConfigError{field, "must be a string HOST:PORT"};
@@ -104,7 +104,10 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
             if (auto [it, fresh] = seen_endpoints.emplace(*norm, field); !fresh) {
                 return ConfigError{field, "endpoint " + *norm + " is already used by " + it->second};
             }
-            (key == "peer" ? entry.peer : key == "client" ? entry.client : entry.resp) = *norm;
+            (key == "peer"     ? entry.peer
+             : key == "client" ? entry.client
+             : key == "resp"   ? entry.resp
+                               : entry.metrics) = *norm;
         }
         out.nodes.push_back(std::move(entry));
     }

@@ -22,6 +22,7 @@ struct NodeEntry {
     std::string peer;    // ZeroMQ endpoint, always "tcp://HOST:PORT" after parsing
     std::string client;  // ZeroMQ endpoint, always "tcp://HOST:PORT" after parsing
     std::string resp;    // Redis (RESP) endpoint, "tcp://HOST:PORT"; empty: none (optional)
+    std::string metrics; // Prometheus HTTP endpoint, "tcp://HOST:PORT"; empty: none (optional)
 };
 
 // Resource limits of the process itself (not of the protocol).

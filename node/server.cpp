@@ -13,6 +13,7 @@
 
 #include <poll.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "coordinator/hash.hpp"
 
@@ -34,6 +35,10 @@ constexpr std::size_t kMaxClientFrames = 4;
 // catches entries the engine had no reason to answer.
 constexpr std::uint64_t kPendingGraceMs = 2000;
 constexpr std::uint64_t kStatsEveryMs = 60000;
+// How often the loop copies its numbers into the metrics registry: well under
+// any scrape interval, and costing the loop nothing it would notice.
+constexpr std::uint64_t kPublishEveryMs = 250;
+constexpr const char* kClientMonitor = "inproc://tricache-client-monitor";
 
 int as_int(std::uint64_t v) { return static_cast<int>(std::min<std::uint64_t>(v, std::numeric_limits<int>::max())); }
 
@@ -58,6 +63,11 @@ std::string printable(std::string_view s, std::size_t max = 120) {
 std::uint64_t monotonic_ms() {
     const auto d = std::chrono::steady_clock::now().time_since_epoch();
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+std::uint64_t monotonic_us() {
+    const auto d = std::chrono::steady_clock::now().time_since_epoch();
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
 bool RateLimitedLog::allow(std::uint64_t now_ms, std::uint64_t& suppressed) {
@@ -126,6 +136,9 @@ Server::Created Server::create(ServerOptions options, std::shared_ptr<spdlog::lo
         resp::Listener::Hooks hooks;
         hooks.submit = [self](protocol::ClientRequest&& req) {
             ++self->counters_.client_requests;
+            if (self->exporter_) {
+                self->requests_.begin(metrics::Door::Redis, req.client, req.request, req.body, monotonic_us());
+            }
             self->engine_.on_client_request(std::move(req), self->now_ms_);
             self->after_engine_call();
         };
@@ -133,6 +146,25 @@ Server::Created Server::create(ServerOptions options, std::shared_ptr<spdlog::lo
         auto opened = resp::Listener::open(std::move(lo), std::move(hooks), server->log_);
         if (auto* err = std::get_if<std::string>(&opened)) return *err;
         server->resp_ = std::move(std::get<std::unique_ptr<resp::Listener>>(opened));
+    }
+    if (const NodeEntry* me = server->options_.cluster.find(server->options_.self); !me->metrics.empty()) {
+        const auto where = split_endpoint(me->metrics);
+        if (!where) return "bad metrics endpoint " + me->metrics;
+        metrics::Identity id;
+        id.node = server->options_.self;
+        id.cluster_id = server->options_.cluster.cluster_id;
+        id.incarnation = server->engine_.incarnation();
+        id.start_time_seconds =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        auto opened = metrics::Exporter::open(where->first, where->second, id);
+        if (auto* err = std::get_if<std::string>(&opened)) return *err;
+        server->exporter_ = std::move(std::get<std::unique_ptr<metrics::Exporter>>(opened));
+        try {
+            server->open_client_monitor();
+        } catch (const zmq::error_t& e) {
+            return std::string("cannot watch client connections: ") + e.what();
+        }
+        server->publish_metrics();
     }
     server->started_ms_ = monotonic_ms();
     return server;
@@ -149,6 +181,10 @@ Server::Server(ServerOptions options, coordinator::Engine engine, std::shared_pt
 
 Server::~Server() {
     // Linger 0 everywhere: nothing queued may hold up the exit.
+    if (client_monitor_) {
+        zmq_socket_monitor(client_.handle(), nullptr, 0);
+        client_monitor_.close();
+    }
     peer_out_.clear();
     peer_in_.close();
     client_.close();
@@ -199,6 +235,8 @@ void Server::run(int stop_fd) {
 
     if (resp_) log_->info("event=resp_listening endpoint={} port={}", options_.cluster.find(options_.self)->resp,
                           resp_->port());
+    if (exporter_) log_->info("event=metrics_listening endpoint={} port={}",
+                              options_.cluster.find(options_.self)->metrics, exporter_->port());
     // One poll(2) over the sockets' descriptors, not zmq::poll: that one asks
     // every ZeroMQ socket for its events before and after sleeping, and each
     // ask is a poll and a getpid inside libzmq (about 1.5 of each per operation
@@ -206,18 +244,22 @@ void Server::run(int stop_fd) {
     // so a socket is drained when it fires, again while a drain stops at its
     // budget, and the client socket is asked once after a flush that sent on it
     // (a send may take in the wake-up of a request that is already queued).
-    std::array<pollfd, 4> fds{{
+    // A descriptor of -1 is ignored by poll(2): the Redis endpoint and the
+    // connection monitor are optional.
+    std::array<pollfd, 5> fds{{
         {peer_in_.get(zmq::sockopt::fd), POLLIN, 0},
         {client_.get(zmq::sockopt::fd), POLLIN, 0},
         {stop_fd, POLLIN, 0},
         {resp_ ? resp_->poll_fd() : -1, POLLIN, 0},
+        {client_monitor_ ? client_monitor_.get(zmq::sockopt::fd) : -1, POLLIN, 0},
     }};
-    const nfds_t polled = resp_ ? 4 : 3;
+    const nfds_t polled = fds.size();
     const std::uint64_t tick_ms = options_.cluster.transport.tick_ms;
     now_ms_ = monotonic_ms();
     std::uint64_t next_tick = now_ms_;
     std::uint64_t next_sweep = now_ms_ + 1000;
     std::uint64_t next_stats = now_ms_ + kStatsEveryMs;
+    std::uint64_t next_publish = now_ms_ + kPublishEveryMs;
     bool peers_due = true, clients_due = true;  // whatever came before the first wake-up
     for (;;) {
         now_ms_ = monotonic_ms();
@@ -257,6 +299,14 @@ void Server::run(int stop_fd) {
         if (now_ms_ >= next_stats) {
             log_stats();
             next_stats = now_ms_ + kStatsEveryMs;
+        }
+        if (exporter_) {
+            if ((fds[4].revents & POLLIN) != 0) drain_client_monitor();
+            watch_snapshot_install();
+            if (now_ms_ >= next_publish) {
+                publish_metrics();
+                next_publish = now_ms_ + kPublishEveryMs;
+            }
         }
     }
 }
@@ -300,6 +350,7 @@ bool Server::drain_peers(std::uint64_t budget) {
 
 void Server::peer_drop(std::string_view reason, std::string_view detail) {
     ++counters_.peer_dropped_in;
+    traffic_.drop(metrics::Direction::In, reason);
     std::uint64_t suppressed = 0;
     auto it = peer_logs_.find(reason);
     if (it == peer_logs_.end()) it = peer_logs_.emplace(std::string(reason), RateLimitedLog{5, 1000}).first;
@@ -327,9 +378,11 @@ void Server::on_peer_bytes(std::string_view bytes) {
     }
     if (isolated_.count(h.from) != 0) {
         ++counters_.isolated_dropped;
+        traffic_.drop(metrics::Direction::In, "isolated");
         return;
     }
     ++counters_.peer_in;
+    traffic_.count(metrics::Direction::In, msg, bytes.size());
     if (log_->should_log(spdlog::level::trace)) {
         log_->trace("event=peer_in from={} kind={} epoch={}", h.from, protocol::kind_name(msg.body), h.epoch);
     }
@@ -402,6 +455,7 @@ void Server::on_client_frames(std::vector<zmq::message_t>& frames) {
     }
     const ClientRequest& req = decoded.value();
     ++counters_.client_requests;
+    if (exporter_) requests_.begin(metrics::Door::Native, req.client, req.request, req.body, monotonic_us());
     if (const auto* admin = std::get_if<protocol::AdminRequest>(&req.body);
         admin != nullptr && (admin->kind == protocol::AdminKind::Isolate || admin->kind == protocol::AdminKind::Heal)) {
         handle_transport_admin(envelope, req);
@@ -465,6 +519,7 @@ void Server::send_to_client(const std::vector<std::string>& envelope, const Clie
         }
         (void)client_.send(zmq::const_buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait);
         ++counters_.replies;
+        if (exporter_) requests_.end(resp, monotonic_us());
     } catch (const zmq::error_t& e) {
         std::uint64_t suppressed = 0;
         if (send_log_.allow(now_ms_, suppressed)) {
@@ -477,6 +532,11 @@ void Server::sweep_pending(std::uint64_t now) {
     for (auto it = pending_.begin(); it != pending_.end();) {
         it = it->second.expires_ms <= now ? pending_.erase(it) : std::next(it);
     }
+    // Requests the engine never answered by then (it answers every one by its
+    // client timeout) are not coming back: their latency is not counted.
+    const std::uint64_t horizon_us = 1000 * (engine_.config().client_timeout_ms + kPendingGraceMs);
+    const std::uint64_t now_us = monotonic_us();
+    if (now_us > horizon_us) requests_.forget_before(now_us - horizon_us);
 }
 
 // ------------------------------------------------------------------ output
@@ -528,6 +588,7 @@ void Server::flush() {
     for (const auto& ob : out.messages) {
         if (isolated_.count(ob.to) != 0) {
             ++counters_.isolated_dropped;
+            traffic_.drop(metrics::Direction::Out, "isolated");
             continue;
         }
         auto it = peer_out_.find(ob.to);
@@ -537,17 +598,21 @@ void Server::flush() {
                 log_->warn("event=send_drop reason=no_such_peer to={} suppressed={}", ob.to, suppressed);
             }
             ++counters_.peer_dropped_out;
+            traffic_.drop(metrics::Direction::Out, "no_such_peer");
             continue;
         }
         const std::string bytes = protocol::encode(ob.msg);
         try {
             if (it->second.send(zmq::const_buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait)) {
                 ++counters_.peer_out;
+                traffic_.count(metrics::Direction::Out, ob.msg, bytes.size());
             } else {
                 ++counters_.peer_dropped_out;  // not connected or queue full: the protocol resends
+                traffic_.drop(metrics::Direction::Out, "not_connected_or_full");
             }
         } catch (const zmq::error_t& e) {
             ++counters_.peer_dropped_out;
+            traffic_.drop(metrics::Direction::Out, "send_error");
             std::uint64_t suppressed = 0;
             if (send_log_.allow(now_ms_, suppressed)) {
                 log_->warn("event=send_drop reason=error to={} error=\"{}\" suppressed={}", ob.to, e.what(),
@@ -558,6 +623,7 @@ void Server::flush() {
     for (const auto& r : out.replies) {
         if (resp_ && r.client == resp_client_) {
             ++counters_.replies;
+            if (exporter_) requests_.end(r, monotonic_us());
             resp_deferred_.push_back(r);
             continue;
         }
@@ -606,7 +672,98 @@ resp::NodeFacts Server::resp_facts() const {
     }
     f.max_clients = resp::ListenerOptions{}.max_clients;
     f.evicted_keys = engine_.state().store().evictions();
+    // The engine's counters, as the metrics publish them.
+    const auto& st = engine_.stats();
+    f.transactions_committed = st.tx_committed;
+    f.transactions_aborted = st.tx_aborted;
+    f.transactions_applied = st.tx_applied;
+    f.view_changes_started = st.view_changes_started;
+    f.views_installed = st.views_installed;
+    f.quorum_lost = engine_.refusing_no_quorum(now_ms_);
+    f.majority_unheard_ms = engine_.majority_unheard_ms(now_ms_);
     return f;
+}
+
+
+// ------------------------------------------------------------------ metrics
+
+metrics::NodeSample Server::sample() const {
+    metrics::NodeSample s;
+    s.status = engine_.status();
+    s.state = engine_.node_status();
+    s.engine = engine_.stats();
+    s.cluster_size = options_.cluster.nodes.size();
+    s.majority_unheard_ms = engine_.majority_unheard_ms(now_ms_);
+    s.quorum_lost = engine_.refusing_no_quorum(now_ms_);
+    s.queued_requests = engine_.queued_requests();
+    s.waiting_clients = engine_.waiting_clients();
+    s.in_doubt_requests = engine_.in_doubt_requests();
+    const auto& ec = engine_.config();
+    s.max_entries = ec.store_limits.max_entries;
+    s.max_bytes = ec.store_limits.max_bytes;
+    s.evictions = engine_.state().store().evictions();
+    s.expirations = 0;  // the store has no expiry yet
+    const auto native = static_cast<std::size_t>(metrics::Door::Native);
+    const auto redis = static_cast<std::size_t>(metrics::Door::Redis);
+    s.connections[native] = native_accepted_ > native_closed_ ? native_accepted_ - native_closed_ : 0;
+    s.connections_total[native] = native_accepted_;
+    if (resp_) {
+        s.connections[redis] = resp_->connected();
+        s.connections_total[redis] = resp_->counters().connections;
+    }
+    s.requests_rejected = counters_.client_rejected;
+    return s;
+}
+
+void Server::publish_metrics() {
+    exporter_->publish(sample(), requests_.counts(), traffic_, snapshot_install_);
+}
+
+// A rejoin, from the moment the engine starts syncing to its snapshot installed.
+void Server::watch_snapshot_install() {
+    const bool syncing = engine_.node_status() == coordinator::NodeStatus::Syncing;
+    if (syncing && syncing_since_us_ == 0) syncing_since_us_ = monotonic_us();
+    if (syncing) return;
+    const std::uint64_t installed = engine_.stats().snapshots_installed;
+    if (syncing_since_us_ != 0 && installed != snapshots_seen_) {
+        snapshot_install_.observe(static_cast<double>(monotonic_us() - syncing_since_us_) / 1e6);
+    }
+    snapshots_seen_ = installed;
+    syncing_since_us_ = 0;
+}
+
+// Client connections of the native endpoint: ZeroMQ hides them behind the
+// ROUTER, so its own monitor reports each accept and disconnect.
+void Server::open_client_monitor() {
+    if (zmq_socket_monitor(client_.handle(), kClientMonitor, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        throw zmq::error_t();
+    }
+    client_monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
+    client_monitor_.set(zmq::sockopt::linger, 0);
+    client_monitor_.connect(kClientMonitor);
+    // Read it empty once: ZeroMQ signals the descriptor only when a message
+    // arrives at a pipe its reader has found empty, so without this first read
+    // the first event would never wake the loop.
+    drain_client_monitor();
+}
+
+void Server::drain_client_monitor() {
+    for (;;) {
+        zmq::message_t event;
+        zmq::message_t address;
+        try {
+            if (!client_monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+            if (event.more()) (void)client_monitor_.recv(address, zmq::recv_flags::dontwait);
+        } catch (const zmq::error_t& e) {
+            log_->warn("event=client_monitor_failed error=\"{}\"", e.what());
+            return;
+        }
+        if (event.size() < sizeof(std::uint16_t)) continue;
+        std::uint16_t id = 0;
+        std::memcpy(&id, event.data(), sizeof id);
+        if (id == ZMQ_EVENT_ACCEPTED) ++native_accepted_;
+        if (id == ZMQ_EVENT_DISCONNECTED) ++native_closed_;
+    }
 }
 
 }  // namespace tricache::node

@@ -18,6 +18,10 @@
 // here, by dropping traffic to and from the named peers; everything else goes
 // to the engine unchanged. The node never decides anything of the protocol.
 //
+// The optional metrics endpoint (node/metrics/exporter.hpp) serves Prometheus
+// text from its own HTTP thread; this loop publishes into it every
+// kPublishEveryMs, so that thread never reads engine state.
+//
 // Redis clients talk to the optional third endpoint (node/resp/listener.hpp),
 // served by the same loop. It turns each Redis command into ordinary client
 // requests under one client id of its own (fresh per process), so they reach
@@ -42,6 +46,9 @@
 #include "coordinator/engine.hpp"
 #include "node/config.hpp"
 #include "node/delivery_log.hpp"
+#include "node/metrics/exporter.hpp"
+#include "node/metrics/peer_traffic.hpp"
+#include "node/metrics/request_stats.hpp"
 #include "node/resp/listener.hpp"
 #include "protocol/codec.hpp"
 
@@ -111,6 +118,10 @@ public:
     const ServerCounters& counters() const { return counters_; }
     // The Redis endpoint's port, 0 when the node has none.
     std::uint16_t resp_port() const { return resp_ ? resp_->port() : 0; }
+    // The metrics endpoint's port, 0 when the node has none.
+    std::uint16_t metrics_port() const { return exporter_ ? exporter_->port() : 0; }
+    // What the metrics say about the node now; INFO reads the same (resp_facts).
+    metrics::NodeSample sample() const;
     const coordinator::Engine& engine() const { return engine_; }
 
 private:
@@ -138,6 +149,10 @@ private:
     void peer_drop(std::string_view reason, std::string_view detail);
     void open_resp();
     resp::NodeFacts resp_facts() const;
+    void open_client_monitor();
+    void drain_client_monitor();
+    void watch_snapshot_install();
+    void publish_metrics();
 
     ServerOptions options_;
     coordinator::Engine engine_;
@@ -166,9 +181,23 @@ private:
     // engine (a flush from after_engine_call): handed over once it returns.
     bool in_resp_ = false;
     std::vector<protocol::ClientResponse> resp_deferred_;
+
+    // Metrics (all on the loop; the exporter only serves what publish_metrics wrote).
+    std::unique_ptr<metrics::Exporter> exporter_;
+    metrics::RequestStats requests_;
+    metrics::PeerTraffic traffic_;
+    metrics::HistogramCounts snapshot_install_{metrics::snapshot_install_bounds()};
+    std::uint64_t syncing_since_us_ = 0;  // 0: not syncing
+    std::uint64_t snapshots_seen_ = 0;
+    // The client ROUTER's connect/disconnect events (zmq_socket_monitor).
+    zmq::socket_t client_monitor_;
+    std::uint64_t native_accepted_ = 0;
+    std::uint64_t native_closed_ = 0;
 };
 
 // Milliseconds of std::chrono::steady_clock: the only clock the engine is fed.
 std::uint64_t monotonic_ms();
+// Microseconds of the same clock, for request latencies.
+std::uint64_t monotonic_us();
 
 }  // namespace tricache::node

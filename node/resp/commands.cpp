@@ -648,6 +648,13 @@ std::string info_text(const NodeFacts& f, const protocol::StatusReply& s, const 
         line("tricache_ready", s.ready ? "1" : "0");
         if (!s.ready) line("tricache_why_not_ready", s.why_not_ready);
         line("tricache_delivered", std::to_string(s.delivered));
+        line("tricache_quorum_lost", f.quorum_lost ? "1" : "0");
+        line("tricache_majority_unheard_ms", std::to_string(f.majority_unheard_ms));
+        line("tricache_transactions_committed", std::to_string(f.transactions_committed));
+        line("tricache_transactions_aborted", std::to_string(f.transactions_aborted));
+        line("tricache_transactions_applied", std::to_string(f.transactions_applied));
+        line("tricache_view_changes_started", std::to_string(f.view_changes_started));
+        line("tricache_views_installed", std::to_string(f.views_installed));
         char hex[40];
         std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(s.log_hash));
         line("tricache_log_hash", hex);

@@ -44,6 +44,14 @@ struct NodeFacts {
     std::uint64_t total_commands = 0;
     std::uint64_t evicted_keys = 0;
     std::uint64_t max_clients = 0;
+    // The engine's counters and quorum view, the same numbers the metrics endpoint publishes.
+    std::uint64_t transactions_committed = 0;
+    std::uint64_t transactions_aborted = 0;
+    std::uint64_t transactions_applied = 0;
+    std::uint64_t view_changes_started = 0;
+    std::uint64_t views_installed = 0;
+    bool quorum_lost = false;
+    std::uint64_t majority_unheard_ms = 0;
 };
 
 using Bodies = std::vector<protocol::ClientResponseBody>;

@@ -97,6 +97,40 @@ TEST(NodeConfig, EndpointsAreNormalised) {
     EXPECT_FALSE(normalize_endpoint("a b:80"));
 }
 
+// metrics = "HOST:PORT" is optional per node, normalised like every endpoint,
+// and a bad or shared one names its field.
+TEST(NodeConfig, MetricsEndpointIsOptionalAndChecked) {
+    const std::string base = R"(
+cluster_id = "m"
+[[nodes]]
+id = 1
+peer = "127.0.0.1:7000"
+client = "127.0.0.1:7001"
+)";
+    auto plain = parse_cluster_config(base);
+    ASSERT_TRUE(std::holds_alternative<ClusterConfig>(plain)) << std::get<ConfigError>(plain).to_string();
+    EXPECT_EQ(std::get<ClusterConfig>(plain).nodes[0].metrics, "");
+
+    auto with = parse_cluster_config(base + "metrics = \"127.0.0.1:9100\"\n");
+    ASSERT_TRUE(std::holds_alternative<ClusterConfig>(with)) << std::get<ConfigError>(with).to_string();
+    EXPECT_EQ(std::get<ClusterConfig>(with).nodes[0].metrics, "tcp://127.0.0.1:9100");
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"metrics = \"127.0.0.1\"\n", "is not HOST:PORT"},
+        {"metrics = \"127.0.0.1:0\"\n", "is not HOST:PORT"},
+        {"metrics = \"127.0.0.1:99999\"\n", "is not HOST:PORT"},
+        {"metrics = 9100\n", "must be a string"},
+        {"metrics = \"127.0.0.1:7001\"\n", "already used by nodes[0].client"},
+    };
+    for (const auto& [line, message] : bad) {
+        auto r = parse_cluster_config(base + line);
+        ASSERT_TRUE(std::holds_alternative<ConfigError>(r)) << line;
+        const auto& e = std::get<ConfigError>(r);
+        EXPECT_EQ(e.field, "nodes[0].metrics") << line;
+        EXPECT_NE(e.message.find(message), std::string::npos) << line << " -> " << e.message;
+    }
+}
+
 TEST(NodeConfig, DecodeErrorsMapToClientCodes) {
     using protocol::ErrorCode;
     EXPECT_EQ(client_code_for_decode_error(ErrorCode::TooLarge), ErrorCode::TooLarge);

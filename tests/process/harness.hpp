@@ -200,10 +200,11 @@ public:
         std::string cluster_id = "tricache";
         std::string extra_toml;  // appended to the generated file (e.g. a [limits] table)
         bool resp = false;       // give every node a Redis endpoint too
+        bool metrics = false;    // and a Prometheus metrics endpoint
     };
 
     explicit LocalCluster(Options opts) : opts_(std::move(opts)) {
-        const std::size_t per_node = opts_.resp ? 3 : 2;
+        const std::size_t per_node = std::size_t{2} + (opts_.resp ? 1u : 0u) + (opts_.metrics ? 1u : 0u);
         const auto ports = free_ports(per_node * opts_.nodes);
         std::string toml = "cluster_id = \"" + opts_.cluster_id + "\"\n";
         for (std::size_t i = 0; i < opts_.nodes; ++i) {
@@ -215,6 +216,10 @@ public:
             if (opts_.resp) {
                 resp_ports_.push_back(ports[per_node * i + 2]);
                 toml += "resp = \"127.0.0.1:" + std::to_string(ports[per_node * i + 2]) + "\"\n";
+            }
+            if (opts_.metrics) {
+                metrics_ports_.push_back(ports[per_node * i + per_node - 1]);
+                toml += "metrics = \"127.0.0.1:" + std::to_string(metrics_ports_.back()) + "\"\n";
             }
         }
         toml += "\n" + opts_.extra_toml + "\n";
@@ -239,6 +244,8 @@ public:
     }
     // The Redis endpoint's port (Options.resp).
     std::uint16_t resp_port(protocol::NodeId id) const { return resp_ports_.at(id - 1); }
+    // The metrics endpoint's port (Options.metrics).
+    std::uint16_t metrics_port(protocol::NodeId id) const { return metrics_ports_.at(id - 1); }
     std::string peer_endpoint(protocol::NodeId id) const {
         return "tcp://127.0.0.1:" + std::to_string(peer_ports_.at(id - 1));
     }
@@ -328,6 +335,7 @@ private:
     std::vector<std::uint16_t> peer_ports_;
     std::vector<std::uint16_t> client_ports_;
     std::vector<std::uint16_t> resp_ports_;
+    std::vector<std::uint16_t> metrics_ports_;
     std::vector<std::unique_ptr<Process>> nodes_;
 };
 

@@ -79,6 +79,17 @@ TEST(ProcessLauncher, UpStatusPartitionDownCycle) {
         EXPECT_EQ(got.out, "v\n") << got.err;
     }
 
+    // And a metrics endpoint, serving Prometheus text.
+    auto metrics = sh({"addr", "1", "--metrics"});
+    ASSERT_EQ(metrics.code, 0) << metrics.err;
+    ASSERT_EQ(metrics.out.rfind("127.0.0.1:", 0), 0u) << metrics.out;
+    if (access("/usr/bin/curl", X_OK) == 0) {
+        const std::string url = "http://" + metrics.out.substr(0, metrics.out.find('\n')) + "/metrics";
+        auto page = run_command(dir, {"/usr/bin/curl", "-sS", "--fail", "--max-time", "5", url}, {}, 20s);
+        EXPECT_EQ(page.code, 0) << page.err;
+        EXPECT_NE(page.out.find("\ntricache_ready 1"), std::string::npos) << page.out.substr(0, 2000);
+    }
+
     // Status: one row per node, all up, and the agreement line once they converge.
     bool agreed = eventually(
         [&] {
