@@ -42,5 +42,64 @@ TEST(ProcessRedisClients, NodeRedisClientOnTwoNodes) {
     EXPECT_TRUE(c.wait_agree());
 }
 
+const std::string kRedisBenchmark = "/usr/bin/redis-benchmark";
+
+// redis-benchmark --csv: test name -> requests per second.
+std::map<std::string, double> benchmark_rows(const std::string& csv) {
+    std::map<std::string, double> rows;
+    std::istringstream lines(csv);
+    for (std::string line; std::getline(lines, line);) {
+        std::vector<std::string> cells;
+        std::istringstream fields(line);
+        for (std::string cell; std::getline(fields, cell, ',');) {
+            if (cell.size() >= 2 && cell.front() == '"' && cell.back() == '"') cell = cell.substr(1, cell.size() - 2);
+            cells.push_back(cell);
+        }
+        if (cells.size() < 2 || cells[0] == "test") continue;
+        char* end = nullptr;
+        const double rps = std::strtod(cells[1].c_str(), &end);
+        if (end != cells[1].c_str()) rows[cells[0]] = rps;
+    }
+    return rows;
+}
+
+TEST(ProcessRedisClients, RedisBenchmarkOnEveryNodeFinishesWithoutErrors) {
+    if (access(kRedisBenchmark.c_str(), X_OK) != 0) GTEST_SKIP() << "redis-benchmark not installed (bash scripts/setup)";
+    LocalCluster c(redis_cluster());
+    ASSERT_TRUE(c.wait_ready());
+    // redis-benchmark exits at once, non-zero, on an error reply or a closed
+    // connection, so a clean exit with every row printed means every request
+    // was answered without error. Requests per run are few enough to keep the
+    // whole test short on a busy 2-core machine.
+    const std::vector<std::string> tests = {"SET", "GET", "INCR", "MSET (10 keys)"};
+    for (protocol::NodeId id = 1; id <= 3; ++id) {
+        for (const char* pipeline : {"1", "16"}) {
+            const std::string requests = std::string(pipeline) == "1" ? "5000" : "20000";
+            SCOPED_TRACE("node " + std::to_string(id) + ", -P " + pipeline);
+            auto r = run_command(c.dir(),
+                                 {kRedisBenchmark, "-h", "127.0.0.1", "-p", std::to_string(c.resp_port(id)), "-t",
+                                  "set,get,incr,mset", "-n", requests, "-c", "20", "-P", pipeline, "-r", "10000",
+                                  "--csv"},
+                                 {}, 60s);
+            ASSERT_EQ(r.code, 0) << r.out << r.err;
+            EXPECT_EQ(r.err.find("rror"), std::string::npos) << r.err;
+            const auto rows = benchmark_rows(r.out);
+            for (const auto& t : tests) {
+                auto it = rows.find(t);
+                ASSERT_NE(it, rows.end()) << t << " missing from\n" << r.out;
+                EXPECT_GT(it->second, 0.0) << t;
+                std::printf("node %u -P %s %-15s %9.0f requests/s\n", static_cast<unsigned>(id), pipeline, t.c_str(),
+                            it->second);
+            }
+            EXPECT_EQ(rows.size(), tests.size()) << r.out;
+        }
+    }
+    // The load changed the same replicated store through all three nodes.
+    EXPECT_TRUE(c.wait_agree());
+    const std::string size = cli(c, 1, {"DBSIZE"});
+    EXPECT_EQ(cli(c, 2, {"DBSIZE"}), size);
+    EXPECT_EQ(cli(c, 3, {"DBSIZE"}), size);
+}
+
 }  // namespace
 }  // namespace tricache::process_test
