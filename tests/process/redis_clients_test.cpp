@@ -101,5 +101,43 @@ TEST(ProcessRedisClients, RedisBenchmarkOnEveryNodeFinishesWithoutErrors) {
     EXPECT_EQ(cli(c, 3, {"DBSIZE"}), size);
 }
 
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+TEST(ProcessRedisClients, AMinorityNodeAnswersNoQuorumAndTheMajorityServes) {
+    if (access(kRedisCli.c_str(), X_OK) != 0) GTEST_SKIP() << "redis-cli not installed (bash scripts/setup)";
+    LocalCluster c(redis_cluster());
+    ASSERT_TRUE(c.wait_ready());
+    ASSERT_EQ(cli(c, 1, {"SET", "before", "1"}), "OK\n");
+    ASSERT_TRUE(partition(c, {{1}, {2, 3}}));
+    // Node 1 refuses once it has heard from no majority for no_quorum_ms.
+    ASSERT_TRUE(eventually([&] { return starts_with(cli(c, 1, {"GET", "before"}), "NOQUORUM"); }, 15s))
+        << cli(c, 1, {"GET", "before"});
+    for (const std::vector<std::string>& cmd : {std::vector<std::string>{"GET", "before"},
+                                                std::vector<std::string>{"SET", "refused", "x"}}) {
+        SCOPED_TRACE(cmd[0]);
+        const auto start = Clock::now();
+        const std::string reply = cli(c, 1, cmd);
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        EXPECT_TRUE(starts_with(reply, "NOQUORUM ")) << reply;
+        // Refused at once rather than held until a timeout (no_quorum_ms is 1 s; a wide margin for a busy machine).
+        EXPECT_LT(took, 5s) << reply;
+        std::printf("minority %s: %lld ms: %s", cmd[0].c_str(), static_cast<long long>(took.count()), reply.c_str());
+    }
+    // The majority side serves once it has left node 1 out of its view.
+    ASSERT_TRUE(eventually([&] { return cli(c, 2, {"SET", "during", "2"}) == "OK\n"; }, 20s))
+        << cli(c, 2, {"SET", "during", "2"});
+    EXPECT_EQ(cli(c, 3, {"GET", "during"}), "2\n");
+    EXPECT_EQ(cli(c, 3, {"GET", "before"}), "1\n");
+    EXPECT_EQ(cli(c, 2, {"INCR", "n"}), "1\n");
+
+    ASSERT_TRUE(heal(c));
+    ASSERT_TRUE(c.wait_ready(30s));
+    ASSERT_TRUE(c.wait_agree());
+    for (protocol::NodeId id = 1; id <= 3; ++id) {
+        SCOPED_TRACE("node " + std::to_string(id));
+        EXPECT_EQ(cli(c, id, {"MGET", "before", "during", "refused", "n"}), "1\n2\n\n1\n");
+    }
+}
+
 }  // namespace
 }  // namespace tricache::process_test
