@@ -139,5 +139,77 @@ TEST(ProcessRedisClients, AMinorityNodeAnswersNoQuorumAndTheMajorityServes) {
     }
 }
 
+// The Redis endpoint's INFO field `name` at node `id`, or "" when absent.
+std::string info_field(LocalCluster& c, protocol::NodeId id, const std::string& name) {
+    const std::string info = cli(c, id, {"INFO"});
+    const auto at = info.find(name + ":");
+    if (at == std::string::npos) return "";
+    const auto end = info.find_first_of("\r\n", at);
+    return info.substr(at + name.size() + 1, end - at - name.size() - 1);
+}
+
+TEST(ProcessRedisClients, TenThousandDroppedConnectionsLoseNoAcknowledgedWrite) {
+    if (access(kRedisCli.c_str(), X_OK) != 0) GTEST_SKIP() << "redis-cli not installed (bash scripts/setup)";
+    LocalCluster c(redis_cluster());
+    ASSERT_TRUE(c.wait_ready());
+    const std::uint16_t port = c.resp_port(1);
+    // One well-behaved connection writes throughout; each write counts once its +OK is read.
+    Tcp writer(port);
+    std::vector<std::string> acknowledged;
+    int acknowledged_incrs = 0;
+    auto write_one = [&](int i) {
+        const std::string key = "ack:" + std::to_string(i);
+        const std::string value = "v" + std::to_string(i);
+        writer.send_all("*3\r\n$3\r\nSET\r\n$" + std::to_string(key.size()) + "\r\n" + key + "\r\n$" +
+                        std::to_string(value.size()) + "\r\n" + value + "\r\n*2\r\n$4\r\nINCR\r\n$5\r\nacked\r\n");
+        const std::string want = "+OK\r\n:" + std::to_string(acknowledged_incrs + 1) + "\r\n";
+        const std::string got = writer.read_some(want.size(), 10s);
+        if (got != want) return false;
+        acknowledged.push_back(key);
+        ++acknowledged_incrs;
+        return true;
+    };
+    // The storm: every kind of half-finished client, dropped with a FIN or a reset.
+    const std::vector<std::string> partials = {
+        "",                                        // connect and leave
+        "*3\r\n$3\r\nSET\r\n$5\r\nstorm\r\n$2\r\nv",  // cut inside a bulk
+        "*2\r\n$4\r\nINCR\r\n$5\r\nstorm\r\n",      // a whole command, reply never read
+        "*5\r\n",                                  // only an array header
+        "*2\r\n$3\r\nGET\r\n$100\r\nabc",          // bulk shorter than announced
+        "*1\r\n$4\r\nPI",                          // cut inside a command name
+        "GET sto",                                 // an inline command without its newline
+    };
+    constexpr int kConnections = 10000;
+    const auto until = Clock::now() + 90s;
+    int opened = 0;
+    for (; opened < kConnections && Clock::now() < until; ++opened) {
+        Tcp t(port);
+        t.send_all(partials[static_cast<std::size_t>(opened) % partials.size()]);
+        if (opened % 2 == 1) t.abort();  // the others close with a FIN in the destructor
+        if (opened % 100 == 0) {
+            ASSERT_TRUE(write_one(opened / 100)) << "write " << opened / 100 << " not acknowledged";
+        }
+    }
+    EXPECT_EQ(opened, kConnections) << "the storm did not finish within its bound";
+    ASSERT_TRUE(c.node(1).running()) << c.log(1);
+    // The node has let go of every dropped connection: only the writer and INFO's own remain.
+    EXPECT_TRUE(eventually([&] { return info_field(c, 1, "connected_clients") == "2"; }, 20s))
+        << "connected_clients " << info_field(c, 1, "connected_clients");
+    EXPECT_EQ(info_field(c, 1, "rejected_connections"), "0");
+    // Every acknowledged write is there, read through another node.
+    ASSERT_EQ(acknowledged.size(), static_cast<std::size_t>((kConnections + 99) / 100));
+    auto native = c.client_for({c.client_addr(2)});
+    for (std::size_t i = 0; i < acknowledged.size(); ++i) {
+        auto got = native.get(acknowledged[i]);
+        ASSERT_TRUE(got) << got.error().to_string();
+        const std::string want = "v" + acknowledged[i].substr(4);
+        EXPECT_EQ(got.value(), (protocol::OpResult{true, want})) << acknowledged[i];
+    }
+    EXPECT_EQ(cli(c, 3, {"GET", "acked"}), std::to_string(acknowledged_incrs) + "\n");
+    // The writer's connection still serves after the storm.
+    ASSERT_TRUE(write_one(kConnections));
+    EXPECT_TRUE(c.wait_agree());
+}
+
 }  // namespace
 }  // namespace tricache::process_test
