@@ -373,7 +373,6 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
     return pred();
 }
 
-
 // Every node of each side drops traffic to and from every node outside its
 // side (admin isolate at each node), e.g. {{1}, {2, 3}}.
 inline ::testing::AssertionResult partition(const LocalCluster& cluster,

@@ -83,10 +83,7 @@ TEST(ProcessRetries, ACallSpanningThePartitionsStartMakesBoundedAttemptsAndNever
                 c.last_call().attempts,
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
     // Healed, the cluster serves again.
-    for (protocol::NodeId id = 1; id <= 3; ++id) {
-        auto h = cluster.client_for({cluster.client_addr(id)}, 2s);
-        ASSERT_TRUE(h.admin({protocol::AdminKind::Heal, {}}, client::OneNode{0}));
-    }
+    ASSERT_TRUE(heal(cluster));
     ASSERT_TRUE(cluster.wait_ready());
 }
 
