@@ -179,14 +179,30 @@ class Tricache:
         self.env = dict(os.environ, TRICACHE_RUN_DIR=self.dir, TRICACHE_BIN_DIR=BIN)
 
     def cluster(self, *args):
-        return subprocess.run(["bash", os.path.join(ROOT, "scripts", "cluster"), *args], env=self.env, check=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True).stdout.strip()
+        r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "cluster"), *args], env=self.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"scripts/cluster {' '.join(args)}: exit {r.returncode}\n{r.stderr.strip()}")
+        return r.stdout.strip()
 
     def start(self):
         cluster_dirs.append(self.dir)
-        # A random base port away from the defaults: other engineers' clusters may be running.
-        self.cluster("up", "-n", str(self.n), "--base-port", str(random.randint(20000, 50000)),
-                     "--max-entries", str(4 * KEYS))
+        # A random base port away from the defaults (other engineers' clusters may be running) and below the
+        # kernel's ephemeral range, where any client's outgoing connection may hold a port; a port still taken
+        # makes a node fail to start, and then another base is tried.
+        for attempt in range(5):
+            try:
+                self.cluster("up", "-n", str(self.n), "--base-port", str(random.randint(20000, 32000)),
+                             "--max-entries", str(4 * KEYS))
+                return
+            except RuntimeError as e:
+                if attempt == 4 or "Address already in use" not in str(e):
+                    raise
+                log(f"  {self.name}: a port was taken, trying another base port")
+                try:
+                    self.cluster("down")  # whatever the failed start left running
+                except RuntimeError:
+                    pass
 
     @property
     def resp_port(self):
