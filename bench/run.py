@@ -179,14 +179,30 @@ class Tricache:
         self.env = dict(os.environ, TRICACHE_RUN_DIR=self.dir, TRICACHE_BIN_DIR=BIN)
 
     def cluster(self, *args):
-        return subprocess.run(["bash", os.path.join(ROOT, "scripts", "cluster"), *args], env=self.env, check=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True).stdout.strip()
+        r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "cluster"), *args], env=self.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"scripts/cluster {' '.join(args)}: exit {r.returncode}\n{r.stderr.strip()}")
+        return r.stdout.strip()
 
     def start(self):
         cluster_dirs.append(self.dir)
-        # A random base port away from the defaults: other engineers' clusters may be running.
-        self.cluster("up", "-n", str(self.n), "--base-port", str(random.randint(20000, 50000)),
-                     "--max-entries", str(4 * KEYS))
+        # A random base port away from the defaults (other engineers' clusters may be running) and below the
+        # kernel's ephemeral range, where any client's outgoing connection may hold a port; a port still taken
+        # makes a node fail to start, and then another base is tried.
+        for attempt in range(5):
+            try:
+                self.cluster("up", "-n", str(self.n), "--base-port", str(random.randint(20000, 32000)),
+                             "--max-entries", str(4 * KEYS))
+                return
+            except RuntimeError as e:
+                if attempt == 4 or "Address already in use" not in str(e):
+                    raise
+                log(f"  {self.name}: a port was taken, trying another base port")
+                try:
+                    self.cluster("down")  # whatever the failed start left running
+                except RuntimeError:
+                    pass
 
     @property
     def resp_port(self):
@@ -289,6 +305,7 @@ class Runner:
             key = (system, "redis-benchmark", mode)
             if key not in self.rates:  # first time: a short probe, which also warms the connections
                 probe = 2000 if clients == 1 else 20000 * pipeline
+                probe = max(200, int(probe * min(1.0, self.args.seconds / 4)))  # shorter rows, shorter probes
                 out, _, _ = measured(redis_benchmark(port, test, clients, pipeline, probe), 300, pids)
                 self.rates[key] = parse_redis_benchmark(out)[0]
             n = max(1000, int(self.rates[key] * self.args.seconds))
@@ -358,15 +375,14 @@ def fmt(rows, field, digits=0):
 
 
 def references(results, mode, tool):
-    """The Redis rows a tricache row is compared with: single Redis with the same tool (redis-benchmark, or
-    for tricache-bench the redis-benchmark row of the same shape), and Redis + 2 replicas with WAIT."""
+    """The Redis rows a tricache row is compared with: every Redis row of the same mode (single Redis and
+    Redis + 2 replicas with redis-benchmark, and the SET-then-WAIT 2 0 row of SET modes). For tricache-bench the
+    redis-benchmark rows of the same shape stand in."""
     refs = {}
-    if ("redis", "redis-benchmark", mode) in results:
-        refs["redis"] = results[("redis", "redis-benchmark", mode)]
-    if mode.startswith("SET") and ("redis-3", "SET+WAIT 2 0", mode) in results:
-        refs["redis-3+WAIT"] = results[("redis-3", "SET+WAIT 2 0", mode)]
-    elif ("redis-3", "redis-benchmark", mode) in results:
-        refs["redis-3"] = results[("redis-3", "redis-benchmark", mode)]
+    for system, rtool, name in (("redis", "redis-benchmark", "redis"), ("redis-3", "redis-benchmark", "redis-3"),
+                                ("redis-3", "SET+WAIT 2 0", "redis-3+WAIT")):
+        if (system, rtool, mode) in results:
+            refs[name] = results[(system, rtool, mode)]
     return refs
 
 
@@ -396,6 +412,12 @@ def report(results, args, load_before, load_after, started_at, out_dir):
                  "node 1's Redis endpoint, tricache-bench spreads its connections over every node")
     lines.append("srv us/op: CPU per operation of each server process (each node, each Redis); "
                  "cli us/op: of the load program")
+    if args.smoke:
+        lines.append("SMOKE RUN (--smoke): every part ran once, briefly; these figures are not measurements")
+    busiest = max(float(load_before.split()[0]), float(load_after.split()[0]))
+    if busiest >= 1.5:
+        lines.append(f"WARNING: load average {busiest} while measuring: the machine was busy, so these figures "
+                     "understate both systems")
     lines.append("")
     head = f"| {'mode':<11} | {'system':<10} | {'client':<15} | {'ops/s':<19} | {'p50 us':<17} | {'p99 us':<17} " \
            f"| {'srv us/op':<9} | {'cli us/op':<9} | ratios (ops/s) |"
@@ -422,7 +444,8 @@ def report(results, args, load_before, load_after, started_at, out_dir):
     return text
 
 
-CHART_SERIES = [("redis", "redis-benchmark", "Redis"), ("redis-3", "SET+WAIT 2 0", "Redis + 2 replicas, WAIT 2 0"),
+CHART_SERIES = [("redis", "redis-benchmark", "Redis"), ("redis-3", "redis-benchmark", "Redis + 2 replicas"),
+                ("redis-3", "SET+WAIT 2 0", "Redis + 2 replicas, WAIT 2 0"),
                 ("tricache-3", "redis-benchmark", "tricache 3 nodes (redis-benchmark)"),
                 ("tricache-5", "redis-benchmark", "tricache 5 nodes (redis-benchmark)"),
                 ("tricache-3", "tricache-bench", "tricache 3 nodes (tricache-bench)"),
@@ -433,19 +456,21 @@ def chart(results, out_dir, title):
     if shutil.which("gnuplot") is None:
         log("gnuplot not found: no chart (bash scripts/setup --bench)")
         return None
+    # Only the series this run measured: gnuplot refuses a column with no point at all.
+    series = [s for s in CHART_SERIES if any((s[0], s[1], mode) in results for mode in MODE_ORDER)]
     dat = os.path.join(out_dir, "chart.dat")
     with open(dat, "w") as f:
         for field in ("ops", "p50"):
-            f.write("mode " + " ".join(f'"{s[2]}"' for s in CHART_SERIES) + "\n")  # each block's column titles
+            f.write("mode " + " ".join(f'"{s[2]}"' for s in series) + "\n")  # each block's column titles
             for mode in MODE_ORDER:
                 cells = []
-                for system, tool, _ in CHART_SERIES:
+                for system, tool, _ in series:
                     rows = results.get((system, tool, mode))
                     cells.append(f"{summary(rows, field)[0]:.0f}" if rows else "NaN")
                 f.write(f'"{mode}" ' + " ".join(cells) + "\n")
             f.write("\n\n")
     png = os.path.join(out_dir, "chart.png")
-    cols = len(CHART_SERIES)
+    cols = len(series)
     script = f"""
 set terminal pngcairo size 1400,900 font ",10" noenhanced
 set output '{png}'
@@ -473,8 +498,13 @@ unset multiplot
 
 
 def main():
+    global KEYS  # --keys: read by the load programs' command lines and the prefill; one value for the whole run
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="development: 1 repetition of 1 s per row")
+    ap.add_argument("--smoke", action="store_true",
+                    help="check that every part runs: redis, redis-3 and tricache-3, 1 repetition of 0.3 s per row, "
+                         "2,000 keys; its figures mean nothing")
+    ap.add_argument("--keys", type=int, default=KEYS, help="key space (prefilled, and redis-benchmark's -r)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0, help="measured time per row")
     ap.add_argument("--warmup", type=float, default=0.5, help="unmeasured lead-in of the load programs")
@@ -483,6 +513,13 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.reps, args.seconds, args.warmup = 1, 1.0, 0.2
+    if args.smoke:
+        args.reps, args.seconds, args.warmup, args.keys = 1, 0.3, 0.1, 2000
+        if args.systems == ap.get_default("systems"):
+            args.systems = "redis,redis-3,tricache-3"
+        if args.out == ap.get_default("out"):
+            args.out = os.path.join(ROOT, "run", "bench-smoke")
+    KEYS = args.keys
     systems = [s for s in args.systems.split(",") if s]
     for s in systems:
         if s not in ("redis", "redis-3") and not re.fullmatch(r"tricache-\d+", s):
@@ -506,7 +543,12 @@ def main():
     load_after = loadavg()
     text = report(runner.results, args, load_before, load_after, started_at, args.out)
     print(text)
-    png = chart(runner.results, args.out, text.splitlines()[0] + "; load " + load_before + " -> " + load_after)
+    title = text.splitlines()[0] + "; load " + load_before + " -> " + load_after
+    if args.smoke:
+        title += "; SMOKE RUN, not measurements"
+    elif any(line.startswith("WARNING: load average") for line in text.splitlines()):
+        title += "; BUSY MACHINE"
+    png = chart(runner.results, args.out, title)
     print(f"table, results.json{' and chart.png' if png else ''} in {args.out}")
 
 

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -378,6 +379,34 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
         std::this_thread::sleep_for(20ms);
     }
     return pred();
+}
+
+// Every node of each side drops traffic to and from every node outside its
+// side (admin isolate at each node), e.g. {{1}, {2, 3}}.
+inline ::testing::AssertionResult partition(const LocalCluster& cluster,
+                                            const std::vector<std::vector<protocol::NodeId>>& sides) {
+    for (const auto& side : sides) {
+        for (protocol::NodeId id : side) {
+            protocol::AdminRequest req{protocol::AdminKind::Isolate, {}};
+            for (protocol::NodeId other = 1; other <= cluster.size(); ++other) {
+                if (std::find(side.begin(), side.end(), other) == side.end()) req.peers.push_back(other);
+            }
+            auto c = cluster.client_for({cluster.client_addr(id)}, 2s);
+            auto r = c.admin(req, client::OneNode{0});
+            if (!r) return ::testing::AssertionFailure() << "isolate at node " << id << ": " << r.error().to_string();
+        }
+    }
+    return ::testing::AssertionSuccess();
+}
+
+// Undoes partition(): every node hears every other again.
+inline ::testing::AssertionResult heal(const LocalCluster& cluster) {
+    for (protocol::NodeId id = 1; id <= cluster.size(); ++id) {
+        auto c = cluster.client_for({cluster.client_addr(id)}, 2s);
+        auto r = c.admin({protocol::AdminKind::Heal, {}}, client::OneNode{0});
+        if (!r) return ::testing::AssertionFailure() << "heal at node " << id << ": " << r.error().to_string();
+    }
+    return ::testing::AssertionSuccess();
 }
 
 }  // namespace tricache::process_test

@@ -10,22 +10,6 @@ namespace {
 
 using protocol::ErrorCode;
 
-// Every node of `side` drops traffic to and from every node outside it.
-::testing::AssertionResult partition(const LocalCluster& cluster, const std::vector<std::vector<protocol::NodeId>>& sides) {
-    for (const auto& side : sides) {
-        for (protocol::NodeId id : side) {
-            protocol::AdminRequest req{protocol::AdminKind::Isolate, {}};
-            for (protocol::NodeId other = 1; other <= cluster.size(); ++other) {
-                if (std::find(side.begin(), side.end(), other) == side.end()) req.peers.push_back(other);
-            }
-            auto c = cluster.client_for({cluster.client_addr(id)}, 2s);
-            auto r = c.admin(req, client::OneNode{0});
-            if (!r) return ::testing::AssertionFailure() << "isolate at node " << id << ": " << r.error().to_string();
-        }
-    }
-    return ::testing::AssertionSuccess();
-}
-
 // Node `id` says it is not ready (it has left the view it served).
 bool not_ready(const LocalCluster& cluster, protocol::NodeId id) {
     auto s = cluster.status(id);
@@ -99,10 +83,7 @@ TEST(ProcessRetries, ACallSpanningThePartitionsStartMakesBoundedAttemptsAndNever
                 c.last_call().attempts,
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
     // Healed, the cluster serves again.
-    for (protocol::NodeId id = 1; id <= 3; ++id) {
-        auto h = cluster.client_for({cluster.client_addr(id)}, 2s);
-        ASSERT_TRUE(h.admin({protocol::AdminKind::Heal, {}}, client::OneNode{0}));
-    }
+    ASSERT_TRUE(heal(cluster));
     ASSERT_TRUE(cluster.wait_ready());
 }
 
