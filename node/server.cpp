@@ -60,6 +60,15 @@ std::uint64_t monotonic_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
+namespace {
+// R-TTL-STAMP: expiry times are Unix times, so commands are stamped from the wall clock.
+std::uint64_t wall_clock_ms() {
+    const auto d = std::chrono::system_clock::now().time_since_epoch();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return ms > 0 ? static_cast<std::uint64_t>(ms) : 1;
+}
+}  // namespace
+
 bool RateLimitedLog::allow(std::uint64_t now_ms, std::uint64_t& suppressed) {
     if (now_ms >= window_start_ + window_ms_) {
         window_start_ = now_ms;
@@ -229,6 +238,7 @@ void Server::run(int stop_fd) {
         }
         if ((fds[2].revents & POLLIN) != 0) return;
         now_ms_ = monotonic_ms();
+        engine_.set_wall_clock_ms(wall_clock_ms());
         // Everything this pass read is one burst (R-BATCH-BURST): the requests
         // form one batch when it ends, not a batch of one and a queue.
         engine_.begin_burst();
@@ -241,6 +251,7 @@ void Server::run(int stop_fd) {
         }
         engine_.end_burst(now_ms_);
         now_ms_ = monotonic_ms();
+        engine_.set_wall_clock_ms(wall_clock_ms());
         if (now_ms_ >= next_tick) {
             engine_.on_tick(now_ms_);
             next_tick = now_ms_ + tick_ms;
