@@ -44,7 +44,8 @@ struct EngineConfig {
     std::uint64_t snapshot_chunk_bytes = 64u << 10;
     std::uint32_t snapshot_window = 4;     // chunks sent per request
 
-    // Expiry (R-TTL). The purger sends at most one purge per interval, of at most purge_max entries.
+    // Expiry (R-TTL). The purger sends at most one purge per interval, of at most purge_max entries;
+    // an interval of 0 sends none (tests that watch expiry without purges).
     std::uint64_t purge_interval_ms = 1000;
     std::uint32_t purge_max = 256;
     // R-TTL-STAMP: without a wall clock from the driver (set_wall_clock_ms), the

@@ -105,6 +105,7 @@ std::uint64_t Engine::wall_clock_ms() const {
 // R-TTL-PURGE: the lowest member of the view proposes a purge once its own clock
 // has passed the earliest expiry it holds; at most one per interval, one at a time.
 void Engine::maybe_purge(std::uint64_t now) {
+    if (config_.purge_interval_ms == 0) return;
     if (status_ != NodeStatus::Normal || !full_state_ || view_.members.empty()) return;
     if (view_.members.front().node != config_.self || !is_member(config_.self, incarnation_)) return;
     if (purge_due_ || (purge_tx_ && coord_.count(*purge_tx_) != 0)) return;
