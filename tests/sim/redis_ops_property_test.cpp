@@ -96,7 +96,8 @@ RC_GTEST_PROP(RedisOps, StateMachineAgreesWithTheReferenceLru, ()) {
         RC_ASSERT(state.store().check_invariants());
         RC_ASSERT(state.apply_clock_ms() == model.apply_clock());
         const auto rows = state.expiries().rows_by_key();
-        RC_ASSERT(std::map<std::string, std::uint64_t>(rows.begin(), rows.end()) == model.expiries());
+        const std::map<std::string, std::uint64_t> expiries(rows.begin(), rows.end());
+        RC_ASSERT(expiries == model.expiries());
     }
 }
 
