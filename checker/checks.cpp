@@ -102,6 +102,7 @@ CheckResult linearizable_with(const History& history, std::span<const LogicalOp*
         const Command& cmd = g.entries[ac.index - g.start].commands[ac.command];
         // Built only for a report: this runs for every command of G.
         const auto where_text = [&] { return position(g, ac); };
+        if (cmd.client == kPurgeClient) continue;  // the engine's own purge (R-TTL-PURGE): no client invoked it
         const LogicalOp* op = history.find(cmd.client, cmd.request);
         if (!op) {
             return Violation{kP7, where_text() + " (client " + std::to_string(cmd.client) + " request " +
@@ -188,7 +189,8 @@ CheckResult linearizable_with(const History& history, std::span<const LogicalOp*
     for (std::size_t ord = 0; ord < cmds.size(); ++ord) {
         const AppliedCommand& ac = cmds[ord];
         if (ac.duplicate) continue;
-        const LogicalOp* op = op_of[ord];  // found in (a): the same (client, request)
+        const LogicalOp* op = op_of[ord];  // found in (a): the same (client, request); null for a purge
+        if (op == nullptr) continue;
         if (op->outcome() != Outcome::Ok) continue;
         if (*op->ok_results != ac.results) {
             return Violation{kP7, op_name(*op) + " returned " + to_string(*op->ok_results) +

@@ -23,6 +23,7 @@ void ReferenceLru::evict_to_limits() {
         const auto victim = entries_.find(oldest->second);
         assert(victim != entries_.end());
         bytes_ -= charge(victim->first, victim->second.value);
+        expires_at_.erase(victim->first);
         entries_.erase(victim);
         by_use_.erase(oldest);
     }
@@ -55,7 +56,37 @@ bool ReferenceLru::erase(const std::string& key) {
     bytes_ -= charge(key, it->second.value);
     by_use_.erase(it->second.last_use);
     entries_.erase(it);
+    expires_at_.erase(key);
     return true;
+}
+
+// R-TTL, restated: a key whose expiry time is at or before the apply clock is gone.
+bool ReferenceLru::expired(const std::string& key) const {
+    const auto it = expires_at_.find(key);
+    return it != expires_at_.end() && it->second <= apply_clock_;
+}
+
+void ReferenceLru::drop(const std::string& key) { erase(key); }
+
+std::uint64_t ReferenceLru::absolute(TimeKind time, std::int64_t ms) const {
+    if (time == TimeKind::At) return ms < 0 ? 0 : static_cast<std::uint64_t>(ms);
+    if (ms <= 0) return apply_clock_;
+    const auto add = static_cast<std::uint64_t>(ms);
+    return apply_clock_ > UINT64_MAX - add ? UINT64_MAX : apply_clock_ + add;
+}
+
+void ReferenceLru::set_expiry(const std::string& key, TimeKind time, std::int64_t ms) {
+    if (time == TimeKind::Keep) return;
+    if (time == TimeKind::None) {
+        expires_at_.erase(key);
+        return;
+    }
+    const std::uint64_t when = absolute(time, ms);
+    if (when <= apply_clock_) {
+        drop(key);
+    } else {
+        expires_at_[key] = when;
+    }
 }
 
 void ReferenceLru::touch(const std::string& key) {
@@ -65,7 +96,7 @@ void ReferenceLru::touch(const std::string& key) {
 
 std::optional<std::string> ReferenceLru::peek(const std::string& key) const {
     const auto it = entries_.find(key);
-    if (it == entries_.end()) return std::nullopt;
+    if (it == entries_.end() || expired(key)) return std::nullopt;  // an expired entry is absent (R-TTL)
     return it->second.value;
 }
 
@@ -109,6 +140,7 @@ std::string ReferenceLru::scan(std::uint64_t cursor, std::uint32_t count) const 
     std::vector<std::pair<std::uint64_t, std::string>> order;
     for (const auto& [key, entry] : entries_) {
         (void)entry;
+        if (expired(key)) continue;
         const std::uint64_t h = fnv1a(key);
         if (h >= cursor) order.emplace_back(h, key);
     }
@@ -132,18 +164,27 @@ std::string ReferenceLru::scan(std::uint64_t cursor, std::uint32_t count) const 
 }
 
 OpResult ReferenceLru::apply_op(const Op& op) {
+    if (!op.key.empty() && expired(op.key)) drop(op.key);  // reclaimed on access
     switch (op.kind) {
         case OpKind::Get: {
             auto value = get(op.key);
             const bool found = value.has_value();
             return OpResult{found, std::move(value)};
         }
-        case OpKind::Set: return OpResult{put(op.key, op.value), std::nullopt};
+        case OpKind::Set: {
+            const bool stored = put(op.key, op.value);
+            if (stored) set_expiry(op.key, op.time, op.ms);
+            return OpResult{stored, std::nullopt};
+        }
         case OpKind::Del: return OpResult{erase(op.key), std::nullopt};
         case OpKind::Cas: {
             auto current = peek(op.key);
             const bool match = op.expected.has_value() ? (current && *current == *op.expected) : !current;
-            if (match) return OpResult{put(op.key, op.value), std::nullopt};
+            if (match) {
+                const bool stored = put(op.key, op.value);
+                if (stored) expires_at_.erase(op.key);  // a new value: no expiry, as SET
+                return OpResult{stored, std::nullopt};
+            }
             if (current) touch(op.key);
             return OpResult{false, std::move(current)};
         }
@@ -170,14 +211,59 @@ OpResult ReferenceLru::apply_op(const Op& op) {
         }
         case OpKind::Exists: return OpResult{peek(op.key).has_value(), std::nullopt};
         case OpKind::Require: return OpResult{peek(op.key).has_value() == op.present, std::nullopt};
-        case OpKind::Count: return OpResult{true, std::to_string(entries_.size())};
+        case OpKind::Count: {
+            std::size_t live = 0;
+            for (const auto& [key, entry] : entries_) {
+                (void)entry;
+                live += expired(key) ? 0u : 1u;
+            }
+            return OpResult{true, std::to_string(live)};
+        }
         case OpKind::Scan: return OpResult{true, scan(op.cursor, op.count)};
         case OpKind::Clear: {
             const std::size_t had = entries_.size();
             entries_.clear();
             by_use_.clear();
+            expires_at_.clear();
             bytes_ = 0;
             return OpResult{true, std::to_string(had)};
+        }
+        case OpKind::Expire: {
+            if (!peek(op.key) || (op.time != TimeKind::At && op.time != TimeKind::After)) return OpResult{};
+            const auto old = expires_at_.find(op.key);
+            const bool has = old != expires_at_.end();
+            const std::uint64_t when = absolute(op.time, op.ms);
+            bool go = true;
+            switch (op.condition) {
+                case Condition::Always: break;
+                case Condition::Nx: go = !has; break;
+                case Condition::Xx: go = has; break;
+                case Condition::Gt: go = has && when > old->second; break;
+                case Condition::Lt: go = !has || when < old->second; break;
+                case Condition::XxLt: go = has && when < old->second; break;
+            }
+            if (go) set_expiry(op.key, op.time, op.ms);
+            return OpResult{go, std::nullopt};
+        }
+        case OpKind::Persist: {
+            if (!peek(op.key)) return OpResult{};
+            return OpResult{expires_at_.erase(op.key) == 1, std::nullopt};
+        }
+        case OpKind::Ttl: {
+            if (!peek(op.key)) return OpResult{};
+            const auto it = expires_at_.find(op.key);
+            return OpResult{true, it == expires_at_.end() ? "-1" : std::to_string(it->second - apply_clock_)};
+        }
+        case OpKind::Purge: {
+            std::vector<std::pair<std::uint64_t, std::string>> due;
+            for (const auto& [key, when] : expires_at_) {
+                if (when <= apply_clock_) due.emplace_back(when, key);
+            }
+            std::sort(due.begin(), due.end());
+            const std::size_t most = std::clamp<std::uint32_t>(op.count, 1, kScanMaxCount);
+            if (due.size() > most) due.resize(most);
+            for (const auto& [when, key] : due) drop(key);
+            return OpResult{true, std::to_string(due.size())};
         }
     }
     assert(false && "unknown op kind");
@@ -185,6 +271,12 @@ OpResult ReferenceLru::apply_op(const Op& op) {
 }
 
 ReferenceLru::Applied ReferenceLru::apply_command(const Command& command) {
+    apply_clock_ = std::max(apply_clock_, command.stamp_ms);  // before anything, duplicates included
+    if (command.client == kPurgeClient) {  // the engine's own: applied, never remembered
+        Applied applied;
+        for (const Op& op : command.ops) applied.results.push_back(apply_op(op));
+        return applied;
+    }
     RetryWindow& window = retry_[command.client];
     // Ids in the ring are distinct (a remembered id is a duplicate, never stored again).
     const auto seen = std::find(window.requests.begin(), window.requests.end(), command.request);

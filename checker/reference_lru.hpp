@@ -30,7 +30,7 @@ public:
     std::optional<std::string> get(const std::string& key);       // makes the key MRU when present
     bool erase(const std::string& key);                           // true if it existed
     void touch(const std::string& key);                           // MRU if present
-    std::optional<std::string> peek(const std::string& key) const;  // no recency change
+    std::optional<std::string> peek(const std::string& key) const;  // no recency change; expired: absent
 
     // Transaction semantics.
     OpResult apply_op(const Op& op);
@@ -43,6 +43,9 @@ public:
     std::vector<Applied> apply_log_entry(const LogEntry& entry);
 
     Contents contents_mru_first() const;
+    // Expiry (R-TTL): the largest command stamp applied, and each key's expiry time.
+    std::uint64_t apply_clock() const { return apply_clock_; }
+    const std::map<std::string, std::uint64_t>& expiries() const { return expires_at_; }
     std::size_t entry_count() const { return entries_.size(); }
     std::uint64_t bytes() const { return bytes_; }
     const Limits& limits() const { return limits_; }
@@ -64,6 +67,10 @@ private:
     void make_mru(const std::string& key, Entry& entry);
     std::string scan(std::uint64_t cursor, std::uint32_t count) const;  // a Scan op's result value
     void evict_to_limits();
+    bool expired(const std::string& key) const;
+    void drop(const std::string& key);                        // entry and expiry
+    std::uint64_t absolute(TimeKind time, std::int64_t ms) const;  // an At or After time, now
+    void set_expiry(const std::string& key, TimeKind time, std::int64_t ms);
 
     Limits limits_;
     std::unordered_map<std::string, Entry> entries_;
@@ -71,6 +78,8 @@ private:
     std::uint64_t clock_ = 0;
     std::uint64_t bytes_ = 0;
     std::unordered_map<std::uint64_t, RetryWindow> retry_;  // by client; never iterated
+    std::uint64_t apply_clock_ = 0;
+    std::map<std::string, std::uint64_t> expires_at_;  // only keys that are entries
 };
 
 }  // namespace tricache::checker

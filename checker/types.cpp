@@ -36,6 +36,26 @@ Op Op::scan(std::uint64_t cursor, std::uint32_t count) {
     return op;
 }
 Op Op::clear() { return Op{OpKind::Clear, {}, {}, std::nullopt}; }
+Op Op::set_expiring(std::string key, std::string value, TimeKind time, std::int64_t ms) {
+    Op op = set(std::move(key), std::move(value));
+    op.time = time;
+    op.ms = ms;
+    return op;
+}
+Op Op::expire(std::string key, TimeKind time, std::int64_t ms, Condition condition) {
+    Op op{OpKind::Expire, std::move(key), {}, std::nullopt};
+    op.time = time;
+    op.ms = ms;
+    op.condition = condition;
+    return op;
+}
+Op Op::persist(std::string key) { return Op{OpKind::Persist, std::move(key), {}, std::nullopt}; }
+Op Op::ttl(std::string key) { return Op{OpKind::Ttl, std::move(key), {}, std::nullopt}; }
+Op Op::purge(std::uint32_t max) {
+    Op op{OpKind::Purge, {}, {}, std::nullopt};
+    op.count = max;
+    return op;
+}
 
 std::string to_string(OpKind kind) {
     switch (kind) {
@@ -50,6 +70,10 @@ std::string to_string(OpKind kind) {
         case OpKind::Count: return "COUNT";
         case OpKind::Scan: return "SCAN";
         case OpKind::Clear: return "CLEAR";
+        case OpKind::Expire: return "EXPIRE";
+        case OpKind::Persist: return "PERSIST";
+        case OpKind::Ttl: return "TTL";
+        case OpKind::Purge: return "PURGE";
     }
     return "?";
 }
@@ -86,7 +110,20 @@ std::string to_string(const Op& op) {
     switch (op.kind) {
         case OpKind::Get:
         case OpKind::Del: break;
-        case OpKind::Set: out += " " + quote(op.value); break;
+        case OpKind::Set:
+            out += " " + quote(op.value);
+            if (op.time == TimeKind::Keep) out += " keepttl";
+            if (op.time == TimeKind::At || op.time == TimeKind::After) {
+                out += (op.time == TimeKind::At ? " at " : " after ") + std::to_string(op.ms);
+            }
+            break;
+        case OpKind::Expire:
+            out += (op.time == TimeKind::At ? " at " : " after ") + std::to_string(op.ms) + " if " +
+                   std::to_string(static_cast<int>(op.condition));
+            break;
+        case OpKind::Persist:
+        case OpKind::Ttl: break;
+        case OpKind::Purge: out = "PURGE " + std::to_string(op.count); break;
         case OpKind::Cas: out += " expect " + quote(op.expected) + " -> " + quote(op.value); break;
         case OpKind::Incr: out += " by " + std::to_string(op.delta); break;
         case OpKind::Append: out += " " + quote(op.value); break;

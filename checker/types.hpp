@@ -26,7 +26,17 @@ inline std::uint64_t mix_bits(std::uint64_t x) {
 
 // Incr .. Clear are the operations the Redis endpoint needs; their meaning is
 // stated again, independently, in reference_lru.cpp.
-enum class OpKind : std::uint8_t { Get, Set, Del, Cas, Incr, Append, Exists, Require, Count, Scan, Clear };
+// Expire .. Purge are expiry (spec R-TTL), modelled in reference_lru.cpp too.
+enum class OpKind : std::uint8_t {
+    Get, Set, Del, Cas, Incr, Append, Exists, Require, Count, Scan, Clear, Expire, Persist, Ttl, Purge
+};
+// How a Set or an Expire names a time: none (a Set drops the key's expiry),
+// keep (a Set keeps it), at an absolute ms, or ms after the apply clock.
+enum class TimeKind : std::uint8_t { None, Keep, At, After };
+// Expire's Redis conditions; XxLt is XX and LT together.
+enum class Condition : std::uint8_t { Always, Nx, Xx, Gt, Lt, XxLt };
+// The client id of the engines' own purge commands: never in a retry window.
+inline constexpr std::uint64_t kPurgeClient = ~std::uint64_t{0};
 
 struct Op {
     OpKind kind = OpKind::Get;
@@ -36,7 +46,10 @@ struct Op {
     std::int64_t delta = 0;               // Incr
     bool present = false;                 // Require: the key must be present (true) or absent
     std::uint64_t cursor = 0;             // Scan
-    std::uint32_t count = 0;              // Scan
+    std::uint32_t count = 0;              // Scan; Purge: the most entries it removes
+    TimeKind time = TimeKind::None;       // Set, Expire
+    std::int64_t ms = 0;                  // Set, Expire: with At or After
+    Condition condition = Condition::Always;  // Expire
 
     static Op get(std::string key);
     static Op set(std::string key, std::string value);
@@ -49,6 +62,11 @@ struct Op {
     static Op count_entries();
     static Op scan(std::uint64_t cursor, std::uint32_t count);
     static Op clear();
+    static Op set_expiring(std::string key, std::string value, TimeKind time, std::int64_t ms);
+    static Op expire(std::string key, TimeKind time, std::int64_t ms, Condition condition);
+    static Op persist(std::string key);
+    static Op ttl(std::string key);
+    static Op purge(std::uint32_t max);
 
     friend bool operator==(const Op&, const Op&) = default;
 };
@@ -64,6 +82,7 @@ struct Command {
     std::uint64_t client = 0;
     std::uint64_t request = 0;
     std::vector<Op> ops;
+    std::uint64_t stamp_ms = 0;  // its coordinator's clock when batched (R-TTL-STAMP)
     friend bool operator==(const Command&, const Command&) = default;
 };
 

@@ -1,9 +1,10 @@
 // tricache: command-line client.
-//   tricache [--server HOST:PORT]... [--json] get KEY [--local] | set KEY VALUE | del KEY
-//            | cas KEY EXPECTED NEW | cas --absent KEY NEW | multi OP... | status
+//   tricache [--server HOST:PORT]... [--json] get KEY [--local] | set KEY VALUE [--ttl DUR] | del KEY
+//            | cas KEY EXPECTED NEW | cas --absent KEY NEW | ttl KEY | expire KEY DUR | persist KEY
+//            | multi OP... | status
 //            | admin isolate ID... | admin heal | admin rebootstrap | admin log
 // Exit codes (scripts rely on them; README "Client"):
-//   0 ok   1 not found / CAS not applied / DEL of an absent key   2 usage
+//   0 ok   1 not found / CAS not applied / DEL, TTL, EXPIRE of an absent key / PERSIST without expiry   2 usage
 //   3 a named server error (NO_QUORUM, NOT_READY, BAD_REQUEST, ...): not applied   4 outcome unknown / no answer
 // The library reports a refusal (3) only when no attempt may have applied the request, and returns it as soon
 // as every server has refused (README "Retries and refusals"); otherwise 4 at --timeout-ms.
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "client/client.hpp"
@@ -47,7 +49,21 @@ int usage(const std::string& message) {
     return kUsage;
 }
 
-// "set a 1 get b del c cas k old new cas-absent k new" -> ops
+// A duration: a decimal number of ms, s (the default), m or h ("10s", "250ms", "2m").
+std::optional<std::int64_t> parse_duration_ms(const std::string& text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 12) return std::nullopt;
+    const std::int64_t n = std::stoll(text.substr(0, digits));
+    const std::string unit = text.substr(digits);
+    if (unit == "ms") return n;
+    if (unit.empty() || unit == "s") return n * 1000;
+    if (unit == "m") return n * 60 * 1000;
+    if (unit == "h") return n * 3600 * 1000;
+    return std::nullopt;
+}
+
+// "set a 1 get b del c cas k old new cas-absent k new ttl a expire a 10s persist a" -> ops
 std::optional<std::vector<protocol::Op>> parse_ops(const std::vector<std::string>& words, std::string& error) {
     std::vector<protocol::Op> ops;
     std::size_t i = 0;
@@ -80,8 +96,25 @@ std::optional<std::vector<protocol::Op>> parse_ops(const std::vector<std::string
             if (!take(2, "KEY NEW")) return std::nullopt;
             ops.push_back(protocol::Cas{words[i], std::nullopt, words[i + 1]});
             i += 2;
+        } else if (w == "ttl" || w == "persist") {
+            if (!take(1, "KEY")) return std::nullopt;
+            if (w == "ttl") {
+                ops.push_back(protocol::Ttl{words[i]});
+            } else {
+                ops.push_back(protocol::Persist{words[i]});
+            }
+            i += 1;
+        } else if (w == "expire") {
+            if (!take(2, "KEY DURATION")) return std::nullopt;
+            const auto ms = parse_duration_ms(words[i + 1]);
+            if (!ms) {
+                error = "'" + words[i + 1] + "' is no duration (e.g. 10s, 250ms, 2m, 1h)";
+                return std::nullopt;
+            }
+            ops.push_back(protocol::Expire{words[i], {protocol::ExpiryKind::After, *ms}, protocol::ExpireCond::Always});
+            i += 2;
         } else {
-            error = "unknown operation '" + w + "' (get, set, del, cas, cas-absent)";
+            error = "unknown operation '" + w + "' (get, set, del, cas, cas-absent, ttl, expire, persist)";
             return std::nullopt;
         }
     }
@@ -94,6 +127,24 @@ std::optional<std::vector<protocol::Op>> parse_ops(const std::vector<std::string
 
 void print_result(const protocol::Op& op, const protocol::OpResult& r) {
     const std::string key = client::op_key(op);
+    if (std::holds_alternative<protocol::Ttl>(op)) {
+        if (!r.ok) {
+            std::printf("ttl %s: (not found)\n", key.c_str());
+        } else if (r.value == "-1") {
+            std::printf("ttl %s: no expiry\n", key.c_str());
+        } else {
+            std::printf("ttl %s: %s ms\n", key.c_str(), r.value.value_or("?").c_str());
+        }
+        return;
+    }
+    if (std::holds_alternative<protocol::Expire>(op)) {
+        std::printf("expire %s: %s\n", key.c_str(), r.ok ? "set" : "(not found)");
+        return;
+    }
+    if (std::holds_alternative<protocol::Persist>(op)) {
+        std::printf("persist %s: %s\n", key.c_str(), r.ok ? "expiry removed" : "(not found or no expiry)");
+        return;
+    }
     switch (op.index()) {
         case 0: std::printf("get %s: %s\n", key.c_str(), r.ok ? r.value.value_or("").c_str() : "(not found)"); break;
         case 1: std::printf("set %s: OK\n", key.c_str()); break;
@@ -117,12 +168,16 @@ int single_op(const Globals& g, client::Client& c, protocol::Op op) {
         std::printf("%s\n", client::result_json(op, res).c_str());
     } else if (op.index() == 0) {
         if (res.ok) std::printf("%s\n", res.value.value_or("").c_str());
+    } else if (std::holds_alternative<protocol::Ttl>(op) && res.ok) {
+        std::printf("%s\n", res.value == "-1" ? "no expiry" : (res.value.value_or("?") + " ms").c_str());
     } else {
         print_result(op, res);
     }
     if (op.index() == 1) return kOk;
     if (!res.ok) {
-        if (!g.json && op.index() == 0) std::fprintf(stderr, "tricache: not found\n");
+        if (!g.json && (op.index() == 0 || std::holds_alternative<protocol::Ttl>(op))) {
+            std::fprintf(stderr, "tricache: not found\n");
+        }
         return kNotFound;
     }
     return kOk;
@@ -150,9 +205,18 @@ int main(int argc, char** argv) {
     auto* get = app.add_subcommand("get", "read KEY (linearizable; --local: this node's store, maybe stale)");
     get->add_option("KEY", key)->required();
     get->add_flag("--local", local, "answer from one node's store without a round");
-    auto* set = app.add_subcommand("set", "set KEY to VALUE");
+    std::string ttl_text;
+    auto* set = app.add_subcommand("set", "set KEY to VALUE (--ttl DUR: expires after DUR, e.g. 10s, 250ms, 2m)");
     set->add_option("KEY", key)->required();
     set->add_option("VALUE", value)->required();
+    set->add_option("--ttl", ttl_text, "time to live: a number of ms, s (default), m or h");
+    auto* ttl = app.add_subcommand("ttl", "time KEY has left, in ms, or 'no expiry' (exit 1 when absent)");
+    ttl->add_option("KEY", key)->required();
+    auto* expire = app.add_subcommand("expire", "expire KEY after DUR, e.g. 10s (exit 1 when absent)");
+    expire->add_option("KEY", key)->required();
+    expire->add_option("DURATION", ttl_text)->required();
+    auto* persist = app.add_subcommand("persist", "remove KEY's expiry (exit 1 when absent or without expiry)");
+    persist->add_option("KEY", key)->required();
     auto* del = app.add_subcommand("del", "delete KEY (exit 1 when it did not exist)");
     del->add_option("KEY", key)->required();
     auto* cas = app.add_subcommand("cas", "cas KEY EXPECTED NEW, or cas --absent KEY NEW (exit 1 when not swapped)");
@@ -223,7 +287,18 @@ int main(int argc, char** argv) {
         }
         return lg.found ? kOk : kNotFound;
     }
-    if (set->parsed()) return single_op(g, c, protocol::Set{key, value});
+    if (set->parsed() || expire->parsed()) {
+        protocol::Expiry e;
+        if (!ttl_text.empty()) {
+            const auto ms = parse_duration_ms(ttl_text);
+            if (!ms || *ms <= 0) return usage("'" + ttl_text + "' is no positive duration (e.g. 10s, 250ms, 2m, 1h)");
+            e = {protocol::ExpiryKind::After, *ms};
+        }
+        if (set->parsed()) return single_op(g, c, protocol::Set{key, value, e});
+        return single_op(g, c, protocol::Expire{key, e, protocol::ExpireCond::Always});
+    }
+    if (ttl->parsed()) return single_op(g, c, protocol::Ttl{key});
+    if (persist->parsed()) return single_op(g, c, protocol::Persist{key});
     if (del->parsed()) return single_op(g, c, protocol::Del{key});
     if (cas->parsed()) {
         if (absent) {

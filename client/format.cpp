@@ -106,7 +106,8 @@ std::string status_line(const protocol::StatusReply& s) {
 
 std::string op_name(const protocol::Op& op) {
     static constexpr const char* names[] = {"get",     "set",   "del",  "cas",  "incr", "append",
-                                            "exists", "require", "count", "scan", "clear"};
+                                            "exists", "require", "count", "scan", "clear", "expire", "persist",
+                                            "ttl",    "purge"};
     static_assert(std::size(names) == std::variant_size_v<protocol::Op>);
     return names[op.index()];
 }

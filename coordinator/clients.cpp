@@ -67,6 +67,12 @@ std::optional<ErrorCode> Engine::admission_error(const OpsRequest& req, std::str
                         err = ErrorCode::TooLarge;
                     }
                 }
+                if constexpr (std::is_same_v<T, Expire>) {
+                    if (!err && o.when.kind != ExpiryKind::At && o.when.kind != ExpiryKind::After) {
+                        detail = where() + "an expire needs an absolute or a relative time";
+                        err = ErrorCode::BadRequest;
+                    }
+                }
                 if constexpr (std::is_same_v<T, Cas>) {
                     if (!err && o.expected && o.expected->size() > config_.max_value_bytes) {
                         detail = where() + "expected value over max_value_bytes";
@@ -141,6 +147,10 @@ void Engine::admit(const ClientRequest& req, std::vector<Op>* movable_ops, std::
     }
     const auto& ops = std::get<OpsRequest>(req.body);
     std::string detail;
+    if (req.client == kPurgeClient) {  // R-TTL-PURGE: the engine's own client id
+        direct(ErrorReply{ErrorCode::BadRequest, "client id reserved for the engine's purges"});
+        return;
+    }
     if (auto err = admission_error(ops, detail)) {  // R-ADMIT-SHAPE, R-ADMIT-SIZE
         direct(ErrorReply{*err, detail});
         return;

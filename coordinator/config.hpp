@@ -48,6 +48,14 @@ struct EngineConfig {
     std::uint32_t rebootstrap_lanes = 256;
     std::uint32_t snapshot_window = 4;     // chunks sent per request
 
+    // Expiry (R-TTL). The purger sends at most one purge per interval, of at most purge_max entries;
+    // an interval of 0 sends none (tests that watch expiry without purges).
+    std::uint64_t purge_interval_ms = 1000;
+    std::uint32_t purge_max = 256;
+    // R-TTL-STAMP: without a wall clock from the driver (set_wall_clock_ms), the
+    // stamp is the time input plus this offset: the simulator's per-node clock skew.
+    std::int64_t wall_offset_ms = 0;
+
     // Test-only: exists so a test can show why E3PC is needed. ClassicAnyPreCommitted is the
     // textbook 3PC termination protocol: the nodes the failure detector still sees (not a majority
     // of C) decide, and any PreCommitted report commits. Never set it outside tests.

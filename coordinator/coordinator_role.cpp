@@ -48,10 +48,16 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
     if (in_burst_) return;  // R-BATCH-BURST: end_burst starts them
     if (status_ != NodeStatus::Normal || !full_state_ || !is_member(config_.self, incarnation_)) return;
     if (now < hold_batches_until_ms_) return;
-    while (own_undecided_ < config_.max_in_flight && !queue_.empty()) {
+    const std::uint64_t stamp = wall_clock_ms();  // R-TTL-STAMP
+    while (own_undecided_ < config_.max_in_flight && (!queue_.empty() || purge_due_)) {
         auto batch = std::make_shared<Batch>();
-        batch->reserve(std::min<std::size_t>(queue_.size(), config_.max_batch_commands));
+        batch->reserve(std::min<std::size_t>(queue_.size() + 1, config_.max_batch_commands));
         std::uint64_t bytes = 0;
+        const bool purging = purge_due_;
+        if (purging) {  // R-TTL-PURGE: the engine's own command, answered to nobody
+            purge_due_ = false;
+            batch->push_back(Command{kPurgeClient, ++purges_sent_, {Purge{config_.purge_max}}, stamp});
+        }
         while (!queue_.empty() && batch->size() < config_.max_batch_commands) {
             QueuedRequest& q = queue_.front();
             if (waiting_.count({q.command.client, q.command.request}) == 0) {
@@ -64,10 +70,12 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
             assert(in_doubt_.count({q.command.client, q.command.request}) == 0);  // R-IN-DOUBT: never run again
             queued_.erase({q.command.client, q.command.request});
             batch->push_back(std::move(q.command));
+            batch->back().stamp_ms = stamp;
             queue_.pop_front();
         }
         if (batch->empty()) break;
         const TxId tx{config_.self, incarnation_, next_seq_++};
+        if (purging) purge_tx_ = tx;
         CoordTx ct;
         ct.id = tx;
         ct.batch = batch;
@@ -84,6 +92,28 @@ void Engine::start_batches(std::uint64_t now) {  // R-BATCH
         const Vote own = cast_vote(config_.self, self_header, tx, batch, now);
         on_vote(it->second, config_.self, own, now);
     }
+}
+
+std::uint64_t Engine::wall_clock_ms() const {
+    if (wall_ms_ != 0) return wall_ms_;
+    const std::int64_t offset = config_.wall_offset_ms;
+    if (offset >= 0) return saturating_add(now_ms_, static_cast<std::uint64_t>(offset));
+    const auto back = static_cast<std::uint64_t>(-(offset + 1)) + 1;
+    return now_ms_ > back ? now_ms_ - back : 0;
+}
+
+// R-TTL-PURGE: the lowest member of the view proposes a purge once its own clock
+// has passed the earliest expiry it holds; at most one per interval, one at a time.
+void Engine::maybe_purge(std::uint64_t now) {
+    if (config_.purge_interval_ms == 0) return;
+    if (status_ != NodeStatus::Normal || !full_state_ || view_.members.empty()) return;
+    if (view_.members.front().node != config_.self || !is_member(config_.self, incarnation_)) return;
+    if (purge_due_ || (purge_tx_ && coord_.count(*purge_tx_) != 0)) return;
+    if (last_purge_ms_ != 0 && now < saturating_add(last_purge_ms_, config_.purge_interval_ms)) return;
+    const auto earliest = state_.expiries().earliest();
+    if (!earliest || *earliest > wall_clock_ms()) return;
+    last_purge_ms_ = now;
+    purge_due_ = true;
 }
 
 void Engine::on_vote(CoordTx& ct, NodeId from, const Vote& v, std::uint64_t now) {

@@ -212,6 +212,7 @@ void Engine::on_tick(std::uint64_t now_ms) {
     check_failures(now);
     drive_view_change(now);
     drive_rebootstrap(now);
+    maybe_purge(now);
     start_batches(now);
     resend(now);
     send_decision_queries(now);
@@ -332,7 +333,7 @@ StatusReply Engine::status() const {
     }
     s.delivered = state_.log_length();
     s.log_hash = state_.log_hash();
-    s.digest = state_.store().digest();
+    s.digest = state_.digest();
     s.entries = state_.store().size();
     s.bytes = state_.store().bytes();
     s.in_flight = own_undecided_;

@@ -137,6 +137,12 @@ public:
     // The same; the operations of a request that is queued are taken over instead of copied.
     void on_client_request(protocol::ClientRequest&& req, std::uint64_t now_ms);
     void on_tick(std::uint64_t now_ms);
+    // R-TTL-STAMP: the node's wall clock (ms since the Unix epoch), which stamps
+    // the commands this node batches from now on. The node sets it before each
+    // input; without it the stamp is the time input plus config.wall_offset_ms.
+    void set_wall_clock_ms(std::uint64_t wall_ms) { wall_ms_ = wall_ms; }
+    // The stamp a command batched now would get.
+    std::uint64_t wall_clock_ms() const;
     // Input that arrives together (R-BATCH-BURST): between begin_burst() and
     // end_burst() requests are admitted and queued as usual, but no transaction
     // of this node's starts; end_burst starts them, so the requests one pass of
@@ -343,6 +349,7 @@ private:
 
     // Coordinator role.
     void start_batches(std::uint64_t now);
+    void maybe_purge(std::uint64_t now);  // R-TTL-PURGE
     void on_vote(CoordTx& ct, protocol::NodeId from, const protocol::Vote& v, std::uint64_t now);
     void on_ack(CoordTx& ct, protocol::NodeId from, std::uint64_t now);
     void decide(CoordTx& ct, bool commit, std::uint64_t now);
@@ -391,6 +398,12 @@ private:
     // The same for resend: no coordinated transaction is due before this time.
     // A record's last_send_ms only grows, so only a new record can lower it.
     std::uint64_t next_resend_due_ms_ = 0;
+    // R-TTL-STAMP / R-TTL-PURGE.
+    std::uint64_t wall_ms_ = 0;  // 0: not given by the driver
+    bool purge_due_ = false;     // the next batch starts with a purge
+    std::uint64_t last_purge_ms_ = 0;
+    std::uint64_t purges_sent_ = 0;
+    std::optional<protocol::TxId> purge_tx_;  // the latest purge's transaction
 
     std::map<CoordKey, Floor> floors_;                                   // mine
     std::map<protocol::NodeId, std::map<CoordKey, std::uint64_t>> peer_floors_;  // theirs, from heartbeats

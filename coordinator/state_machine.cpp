@@ -177,9 +177,11 @@ namespace {
 // The keys of one Scan page (protocol::Scan): by (scan_hash, key bytes) from
 // `cursor` on, `count` of them (or fewer once kMaxScanPageBytes is reached),
 // completed by the keys sharing the last one's hash.
-std::string scan_page(const store::LruStore& store, const protocol::Scan& scan) {
+template <class Expired>
+std::string scan_page(const store::LruStore& store, const protocol::Scan& scan, Expired&& expired) {
     std::vector<std::pair<std::uint64_t, std::string_view>> candidates;
     store.for_each_mru_first([&](std::string_view key, std::string_view) {
+        if (expired(key)) return;  // R-TTL-CLOCK: absent
         const std::uint64_t h = protocol::scan_hash(key);
         if (h >= scan.cursor) candidates.emplace_back(h, key);
     });
@@ -199,6 +201,37 @@ std::string scan_page(const store::LruStore& store, const protocol::Scan& scan) 
 }
 
 }  // namespace
+
+void ReplicatedState::remove_expired(std::string_view key) {
+    const std::string owned(key);  // `key` may point into the entry being removed
+    store_.erase(owned);
+    expiries_.erase(owned);
+    ++expired_removed_;
+}
+
+void ReplicatedState::reap(std::string_view key) {
+    if (expired(key)) remove_expired(key);
+}
+
+bool ReplicatedState::put(std::string_view key, std::string_view value) {
+    if (expiries_.empty()) return store_.put(key, value).outcome == store::PutOutcome::Stored;
+    evicted_.clear();
+    const bool ok = store_.put(key, value, &evicted_).outcome == store::PutOutcome::Stored;
+    for (const auto& k : evicted_) expiries_.erase(k);
+    return ok;
+}
+
+std::uint64_t ReplicatedState::resolve(const protocol::Expiry& e) const {
+    if (e.ms <= 0) return e.kind == protocol::ExpiryKind::After ? apply_clock_ms_ : 0;  // already past
+    const auto ms = static_cast<std::uint64_t>(e.ms);
+    if (e.kind == protocol::ExpiryKind::At) return ms;
+    std::uint64_t at = 0;
+    return __builtin_add_overflow(apply_clock_ms_, ms, &at) ? ~std::uint64_t{0} : at;
+}
+
+std::uint64_t ReplicatedState::digest() const {
+    return Hasher{}.add(store_.digest()).add(expiries_.digest()).add(apply_clock_ms_).value();
+}
 
 void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vector<OpResult>& results) {
     results.resize(ops.size());
@@ -221,9 +254,23 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
             set_value(v);
             has_value = true;
         };
-        const auto stored = [&](std::string_view key, std::string_view value) {
-            return store_.put(key, value).outcome == store::PutOutcome::Stored;
+        const auto stored = [&](std::string_view key, std::string_view value) { return put(key, value); };
+        // An entry gets (At, After) or keeps (Keep) an expiry, or loses it (None); one
+        // already past removes it (R-TTL-CLOCK).
+        const auto give_expiry = [&](std::string_view key, const protocol::Expiry& e) {
+            if (e.kind == protocol::ExpiryKind::Keep) return;
+            if (e.kind == protocol::ExpiryKind::None) {
+                expiries_.erase(key);
+                return;
+            }
+            const std::uint64_t at = resolve(e);
+            if (at <= apply_clock_ms_) {
+                remove_expired(key);
+            } else {
+                expiries_.set(key, at);
+            }
         };
+        if (!skipping && protocol::op_has_key(op)) reap(protocol::op_key(op));
         if (!skipping) {
             std::visit(
                 [&](const auto& o) {
@@ -235,13 +282,16 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
                         }
                     } else if constexpr (std::is_same_v<T, protocol::Set>) {
                         r.ok = stored(o.key, o.value);
+                        if (r.ok) give_expiry(o.key, o.expiry);
                     } else if constexpr (std::is_same_v<T, protocol::Del>) {
                         r.ok = store_.erase(o.key);
+                        if (r.ok && !expiries_.empty()) expiries_.erase(o.key);
                     } else if constexpr (std::is_same_v<T, protocol::Cas>) {
                         auto cur = store_.peek(o.key);
                         const bool match = o.expected ? (cur && *cur == *o.expected) : !cur;
                         if (match) {
                             r.ok = stored(o.key, o.value);
+                            if (r.ok && !expiries_.empty()) expiries_.erase(o.key);  // a new value, as SET
                         } else if (cur) {
                             answer(*cur);
                             store_.touch(o.key);  // the comparison read it
@@ -280,14 +330,45 @@ void ReplicatedState::apply_ops(const std::vector<protocol::Op>& ops, std::vecto
                         skipping = !r.ok;
                     } else if constexpr (std::is_same_v<T, protocol::Count>) {
                         r.ok = true;
-                        answer(std::to_string(store_.size()));
+                        answer(std::to_string(store_.size() - expiries_.count_due(apply_clock_ms_)));
                     } else if constexpr (std::is_same_v<T, protocol::Scan>) {
                         r.ok = true;
-                        answer(scan_page(store_, o));
-                    } else {
-                        static_assert(std::is_same_v<T, protocol::Clear>);
+                        answer(scan_page(store_, o, [this](std::string_view k) { return expired(k); }));
+                    } else if constexpr (std::is_same_v<T, protocol::Clear>) {
                         r.ok = true;
+                        expiries_.clear();
                         answer(std::to_string(store_.clear()));
+                    } else if constexpr (std::is_same_v<T, protocol::Expire>) {
+                        const bool timed =
+                            o.when.kind == protocol::ExpiryKind::At || o.when.kind == protocol::ExpiryKind::After;
+                        if (timed && store_.peek(o.key)) {
+                            const auto current = expiries_.of(o.key);
+                            const std::uint64_t at = resolve(o.when);
+                            switch (o.cond) {
+                                case protocol::ExpireCond::Always: r.ok = true; break;
+                                case protocol::ExpireCond::Nx: r.ok = !current; break;
+                                case protocol::ExpireCond::Xx: r.ok = current.has_value(); break;
+                                case protocol::ExpireCond::Gt: r.ok = current && at > *current; break;
+                                case protocol::ExpireCond::Lt: r.ok = !current || at < *current; break;
+                                case protocol::ExpireCond::XxLt: r.ok = current && at < *current; break;
+                            }
+                            if (r.ok) give_expiry(o.key, o.when);
+                        }
+                    } else if constexpr (std::is_same_v<T, protocol::Persist>) {
+                        r.ok = store_.peek(o.key) && expiries_.erase(o.key);
+                    } else if constexpr (std::is_same_v<T, protocol::Ttl>) {
+                        if (store_.peek(o.key)) {
+                            r.ok = true;
+                            const auto at = expiries_.of(o.key);
+                            answer(at ? std::to_string(*at - apply_clock_ms_) : std::string("-1"));
+                        }
+                    } else {
+                        static_assert(std::is_same_v<T, protocol::Purge>);
+                        r.ok = true;
+                        const auto due =
+                            expiries_.due(apply_clock_ms_, std::clamp<std::uint32_t>(o.max, 1, protocol::kMaxPurge));
+                        for (const auto& k : due) remove_expired(k);
+                        answer(std::to_string(due.size()));
                     }
                 },
                 op);
@@ -315,6 +396,8 @@ protocol::Snapshot ReplicatedState::snapshot(protocol::Epoch epoch, protocol::Ti
     s.retries = retries_.export_entries();
     s.log_length = log_length_;
     s.log_hash = log_hash_;
+    s.apply_clock_ms = apply_clock_ms_;
+    s.expiries = expiries_.rows_by_key();
     return s;
 }
 
@@ -328,6 +411,12 @@ std::optional<ReplicatedState> ReplicatedState::restore(const protocol::Snapshot
     state.retries_.import_entries(snap.retries);
     state.log_length_ = snap.log_length;
     state.log_hash_ = snap.log_hash;
+    state.apply_clock_ms_ = snap.apply_clock_ms;
+    for (std::size_t i = 0; i < snap.expiries.size(); ++i) {  // by key, each naming an entry
+        const auto& [key, at] = snap.expiries[i];
+        if ((i > 0 && !(snap.expiries[i - 1].first < key)) || !state.store_.peek(key)) return std::nullopt;
+        state.expiries_.set(key, at);
+    }
     return state;
 }
 
@@ -337,7 +426,7 @@ std::uint64_t hash_transaction(const protocol::TxId& tx, const protocol::Timesta
     h.add(tx.coordinator).add(tx.incarnation).add(tx.seq).add(final_ts.counter).add(final_ts.node);
     h.add(batch.size());
     for (const auto& cmd : batch) {
-        h.add(cmd.client).add(cmd.request).add(cmd.ops.size());
+        h.add(cmd.client).add(cmd.request).add(cmd.stamp_ms).add(cmd.ops.size());
         for (const auto& op : cmd.ops) {
             h.add(op.index());
             std::visit(
@@ -355,6 +444,14 @@ std::uint64_t hash_transaction(const protocol::TxId& tx, const protocol::Timesta
                     if constexpr (std::is_same_v<T, protocol::Incr>) h.add(static_cast<std::uint64_t>(o.delta));
                     if constexpr (std::is_same_v<T, protocol::Require>) h.add(o.present ? 1u : 0u);
                     if constexpr (std::is_same_v<T, protocol::Scan>) h.add(o.cursor).add(o.count);
+                    if constexpr (std::is_same_v<T, protocol::Set>) {
+                        h.add(static_cast<std::uint64_t>(o.expiry.kind)).add(static_cast<std::uint64_t>(o.expiry.ms));
+                    }
+                    if constexpr (std::is_same_v<T, protocol::Expire>) {
+                        h.add(static_cast<std::uint64_t>(o.when.kind)).add(static_cast<std::uint64_t>(o.when.ms));
+                        h.add(static_cast<std::uint64_t>(o.cond));
+                    }
+                    if constexpr (std::is_same_v<T, protocol::Purge>) h.add(o.max);
                 },
                 op);
         }

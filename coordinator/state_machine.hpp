@@ -3,6 +3,7 @@
 // every replica's ReplicatedState is identical after the same log prefix.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "coordinator/expiry_table.hpp"
 #include "coordinator/flat_map.hpp"
 #include "coordinator/hash.hpp"
 #include "protocol/messages.hpp"
@@ -133,6 +135,12 @@ public:
         append_to_log(tx, final_ts, batch);
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const protocol::Command& cmd = batch[i];
+            advance_apply_clock(cmd.stamp_ms);  // R-TTL-CLOCK
+            if (cmd.client == protocol::kPurgeClient) {  // R-TTL-PURGE: never recorded, never answered
+                apply_ops(cmd.ops, scratch_);
+                on_results(i, std::as_const(scratch_));
+                continue;
+            }
             const RetryTable::Place place = retries_.locate(cmd.client, cmd.request);
             if (place.earlier != nullptr) {  // applied before: answer the same
                 place.earlier->copy_to(scratch_);
@@ -145,8 +153,26 @@ public:
         }
     }
 
-    // A local read (R-LOCAL-READ): never changes recency.
-    std::optional<std::string_view> peek(std::string_view key) const { return store_.peek(key); }
+    // A local read (R-LOCAL-READ): never changes recency. An entry expired at
+    // this state's apply clock is absent (R-TTL-LOCAL).
+    std::optional<std::string_view> peek(std::string_view key) const {
+        if (expired(key)) return std::nullopt;
+        return store_.peek(key);
+    }
+
+    // R-TTL-CLOCK: the largest command stamp applied so far (ms since the Unix epoch).
+    std::uint64_t apply_clock_ms() const { return apply_clock_ms_; }
+    const ExpiryTable& expiries() const { return expiries_; }
+    bool expired(std::string_view key) const {
+        if (expiries_.empty()) return false;
+        const auto at = expiries_.of(key);
+        return at && *at <= apply_clock_ms_;
+    }
+    // Entries removed because they expired, since construction or restore (not replicated).
+    std::uint64_t expired_removed() const { return expired_removed_; }
+    // The digest of everything replicated in the store: contents and recency
+    // order (the store's digest), every expiry, and the apply clock.
+    std::uint64_t digest() const;
 
     const store::LruStore& store() const { return store_; }
     const RetryTable& retries() const { return retries_; }
@@ -161,6 +187,15 @@ private:
     void append_to_log(const protocol::TxId& tx, const protocol::Timestamp& final_ts, const protocol::Batch& batch);
     // Fills `results` (one per op), reusing its buffers.
     void apply_ops(const std::vector<protocol::Op>& ops, std::vector<protocol::OpResult>& results);
+    void advance_apply_clock(std::uint64_t stamp_ms) { apply_clock_ms_ = std::max(apply_clock_ms_, stamp_ms); }
+    // Removes `key` if it has expired (R-TTL-CLOCK: on access).
+    void reap(std::string_view key);
+    // Removes `key` and its expiry.
+    void remove_expired(std::string_view key);
+    // store_.put, dropping the expiries of the entries it evicts.
+    bool put(std::string_view key, std::string_view value);
+    // The absolute expiry `e` (At or After) names for a command applied now.
+    std::uint64_t resolve(const protocol::Expiry& e) const;
 
     store::LruStore store_;
     // One command's results between apply_ops and the retry table: kept so
@@ -173,6 +208,10 @@ private:
     RetryTable retries_;
     std::uint64_t log_length_ = 0;
     std::uint64_t log_hash_ = 0;
+    std::uint64_t apply_clock_ms_ = 0;
+    ExpiryTable expiries_;
+    std::vector<std::string> evicted_;  // put's evicted keys, reused
+    std::uint64_t expired_removed_ = 0;
 };
 
 std::uint64_t hash_transaction(const protocol::TxId& tx, const protocol::Timestamp& final_ts,

@@ -70,6 +70,15 @@ std::uint64_t monotonic_us() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
+namespace {
+// R-TTL-STAMP: expiry times are Unix times, so commands are stamped from the wall clock.
+std::uint64_t wall_clock_ms() {
+    const auto d = std::chrono::system_clock::now().time_since_epoch();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return ms > 0 ? static_cast<std::uint64_t>(ms) : 1;
+}
+}  // namespace
+
 bool RateLimitedLog::allow(std::uint64_t now_ms, std::uint64_t& suppressed) {
     if (now_ms >= window_start_ + window_ms_) {
         window_start_ = now_ms;
@@ -271,6 +280,7 @@ void Server::run(int stop_fd) {
         }
         if ((fds[2].revents & POLLIN) != 0) return;
         now_ms_ = monotonic_ms();
+        engine_.set_wall_clock_ms(wall_clock_ms());
         // Everything this pass read is one burst (R-BATCH-BURST): the requests
         // form one batch when it ends, not a batch of one and a queue.
         engine_.begin_burst();
@@ -283,6 +293,7 @@ void Server::run(int stop_fd) {
         }
         engine_.end_burst(now_ms_);
         now_ms_ = monotonic_ms();
+        engine_.set_wall_clock_ms(wall_clock_ms());
         if (now_ms_ >= next_tick) {
             engine_.on_tick(now_ms_);
             next_tick = now_ms_ + tick_ms;
@@ -672,6 +683,7 @@ resp::NodeFacts Server::resp_facts() const {
     }
     f.max_clients = resp::ListenerOptions{}.max_clients;
     f.evicted_keys = engine_.state().store().evictions();
+    f.expired_keys = engine_.state().expired_removed();
     // The engine's counters, as the metrics publish them.
     const auto& st = engine_.stats();
     f.transactions_committed = st.tx_committed;
@@ -702,7 +714,7 @@ metrics::NodeSample Server::sample() const {
     s.max_entries = ec.store_limits.max_entries;
     s.max_bytes = ec.store_limits.max_bytes;
     s.evictions = engine_.state().store().evictions();
-    s.expirations = 0;  // the store has no expiry yet
+    s.expirations = engine_.state().expired_removed();  // restarts at 0 on a snapshot install: the exporter adds growth only
     const auto native = static_cast<std::size_t>(metrics::Door::Native);
     const auto redis = static_cast<std::size_t>(metrics::Door::Redis);
     s.connections[native] = native_accepted_ > native_closed_ ? native_accepted_ - native_closed_ : 0;

@@ -6,7 +6,7 @@
 //       kind 2 ClientRequest   [v, 2, cluster_id, client, request, body]
 //       kind 3 ClientResponse  [v, 3, client, request, body]
 //       kind 4 Snapshot        [v, 4, epoch, base_ts, max_entries, max_bytes,
-//                               entries, retries, log_length, log_hash]
+//                               entries, retries, log_length, log_hash, apply_clock_ms, expiries]
 //       kind 5 DeliveryRecord  [v, 5, record]  (a node's delivery log, never on the wire;
 //                               record: [1, index, tx, final_ts, epoch, batch] DeliveredRecord,
 //                               [2, epoch, log_length, log_hash] SnapshotInstalledRecord)
@@ -17,7 +17,7 @@
 //     fields follow the tag inline. Tags are stable numbers (the Wire<> table
 //     below); a decoder that meets an unknown one says UnknownKind:
 //       Op:                 1 Get, 2 Set, 3 Del, 4 Cas, 5 Incr, 6 Append, 7 Exists, 8 Require,
-//                           9 Count, 10 Scan, 11 Clear
+//                           9 Count, 10 Scan, 11 Clear, 12 Expire, 13 Persist, 14 Ttl, 15 Purge
 //       ClientRequestBody:  1 OpsRequest, 2 LocalGetRequest, 3 StatusRequest, 4 AdminRequest
 //       ClientResponseBody: 1 OpsReply, 2 LocalGetReply, 3 StatusReply, 4 AdminReply, 5 ErrorReply
 //       PeerBody:           1 CanCommit, 2 Vote, 3 PreCommit, 4 PreAbort, 5 Ack, 6 Nack,
@@ -30,7 +30,7 @@
 //   * Keys, values, cluster ids and snapshot chunk data are msgpack bin; free
 //     text (status, error and admin messages) is str. Decoders take either.
 //   * Integers use the shortest msgpack form; decoders accept any unsigned form.
-//     The one signed field (Incr.delta) is any msgpack integer within int64.
+//     The signed fields (Incr.delta, Expiry.ms) are any msgpack integer within int64.
 //
 // Decoding is total. Before msgpack-c builds an object tree, one pass over the
 // bytes (prescan), whose only memory is a stack of at most max_depth counters,
@@ -101,6 +101,10 @@ TRICACHE_WIRE(Require, 8);
 TRICACHE_WIRE(Count, 9);
 TRICACHE_WIRE(Scan, 10);
 TRICACHE_WIRE(Clear, 11);
+TRICACHE_WIRE(Expire, 12);
+TRICACHE_WIRE(Persist, 13);
+TRICACHE_WIRE(Ttl, 14);
+TRICACHE_WIRE(Purge, 15);
 
 TRICACHE_WIRE(OpsRequest, 1);
 TRICACHE_WIRE(LocalGetRequest, 2);
@@ -185,8 +189,8 @@ enum class Str : std::uint8_t { Key, Value, Text, Cluster, Chunk };
 enum class Lim : std::uint8_t { Ops, Commands, Members, Other };
 
 // Deepest nesting any valid message reaches (VcPromise.accepted_ecr.committed
-// [i].batch[j].ops[k]); a max_depth below it rejects some valid messages.
-[[maybe_unused]] constexpr std::size_t kSchemaDepth = 9;
+// [i].batch[j].ops[k].expiry); a max_depth below it rejects some valid messages.
+[[maybe_unused]] constexpr std::size_t kSchemaDepth = 10;
 // The widest fixed-arity array (StatusReply after its tag).
 constexpr std::size_t kMaxArity = 16;
 
@@ -196,6 +200,8 @@ constexpr bool enum_known(std::type_identity<TxState>, std::uint64_t raw) { retu
 constexpr bool enum_known(std::type_identity<VoteNoReason>, std::uint64_t raw) { return raw <= 5; }
 constexpr bool enum_known(std::type_identity<Outcome>, std::uint64_t raw) { return raw <= 2; }
 constexpr bool enum_known(std::type_identity<AdminKind>, std::uint64_t raw) { return raw >= 1 && raw <= 4; }
+constexpr bool enum_known(std::type_identity<ExpiryKind>, std::uint64_t raw) { return raw <= 3; }
+constexpr bool enum_known(std::type_identity<ExpireCond>, std::uint64_t raw) { return raw <= 5; }
 constexpr bool enum_known(std::type_identity<ErrorCode>, std::uint64_t raw) {
     return raw <= 0xff && is_known_error_code(static_cast<std::uint8_t>(raw));
 }
@@ -204,6 +210,8 @@ constexpr const char* enum_type_name(std::type_identity<TxState>) { return "TxSt
 constexpr const char* enum_type_name(std::type_identity<VoteNoReason>) { return "VoteNoReason"; }
 constexpr const char* enum_type_name(std::type_identity<Outcome>) { return "Outcome"; }
 constexpr const char* enum_type_name(std::type_identity<AdminKind>) { return "AdminKind"; }
+constexpr const char* enum_type_name(std::type_identity<ExpiryKind>) { return "ExpiryKind"; }
+constexpr const char* enum_type_name(std::type_identity<ExpireCond>) { return "ExpireCond"; }
 constexpr const char* enum_type_name(std::type_identity<ErrorCode>) { return "ErrorCode"; }
 
 // ------------------------------------------------------------------ schemas
@@ -251,10 +259,16 @@ TRICACHE_SCHEMA(Get) {
     auto& [key] = m;
     v("key", key, Str::Key);
 }
+TRICACHE_SCHEMA(Expiry) {
+    auto& [kind, ms] = m;
+    v("kind", kind);
+    v("ms", ms);
+}
 TRICACHE_SCHEMA(Set) {
-    auto& [key, value] = m;
+    auto& [key, value, expiry] = m;
     v("key", key, Str::Key);
     v("value", value, Str::Value);
+    v("expiry", expiry);
 }
 TRICACHE_SCHEMA(Del) {
     auto& [key] = m;
@@ -300,16 +314,35 @@ TRICACHE_SCHEMA(Clear) {
     (void)v;
     (void)m;
 }
+TRICACHE_SCHEMA(Expire) {
+    auto& [key, when, cond] = m;
+    v("key", key, Str::Key);
+    v("when", when);
+    v("cond", cond);
+}
+TRICACHE_SCHEMA(Persist) {
+    auto& [key] = m;
+    v("key", key, Str::Key);
+}
+TRICACHE_SCHEMA(Ttl) {
+    auto& [key] = m;
+    v("key", key, Str::Key);
+}
+TRICACHE_SCHEMA(Purge) {
+    auto& [max] = m;
+    v("max", max);
+}
 TRICACHE_SCHEMA(OpResult) {
     auto& [ok, value] = m;
     v("ok", ok);
     v("value", value, Str::Value);
 }
 TRICACHE_SCHEMA(Command) {
-    auto& [client, request, ops] = m;
+    auto& [client, request, ops, stamp_ms] = m;
     v("client", client);
     v("request", request);
     v("ops", ops, Lim::Ops);
+    v("stamp_ms", stamp_ms);
 }
 
 TRICACHE_SCHEMA(OpsRequest) {
@@ -545,6 +578,12 @@ TRICACHE_SCHEMA(Entry) {
     v("key", key, Str::Key);
     v("value", value, Str::Value);
 }
+using ExpiryRow = std::pair<std::string, std::uint64_t>;
+TRICACHE_SCHEMA(ExpiryRow) {
+    auto& [key, at_ms] = m;
+    v("key", key, Str::Key);
+    v("at_ms", at_ms);
+}
 TRICACHE_SCHEMA(RetryEntry) {
     auto& [client, request, results] = m;
     v("client", client);
@@ -582,7 +621,8 @@ TRICACHE_SCHEMA(ClientResponse) {
     v("body", body);
 }
 TRICACHE_SCHEMA(Snapshot) {
-    auto& [epoch, base_ts, max_entries, max_bytes, entries_mru_first, retries, log_length, log_hash] = m;
+    auto& [epoch, base_ts, max_entries, max_bytes, entries_mru_first, retries, log_length, log_hash, apply_clock_ms,
+           expiries] = m;
     v("epoch", epoch);
     v("base_ts", base_ts);
     v("max_entries", max_entries);
@@ -591,6 +631,8 @@ TRICACHE_SCHEMA(Snapshot) {
     v("retries", retries, Lim::Other);
     v("log_length", log_length);
     v("log_hash", log_hash);
+    v("apply_clock_ms", apply_clock_ms);
+    v("expiries", expiries, Lim::Other);
 }
 
 TRICACHE_SCHEMA(DeliveredRecord) {
@@ -1440,14 +1482,34 @@ Decoded<DeliveryRecord> decode_delivery_record(std::string_view bytes, const Cod
     return std::move(top).value().record;
 }
 
+namespace {
+std::string show_expiry(const Expiry& e) {
+    switch (e.kind) {
+        case ExpiryKind::None: return "no expiry";
+        case ExpiryKind::Keep: return "keep expiry";
+        case ExpiryKind::At: return "expire at " + std::to_string(e.ms);
+        case ExpiryKind::After: return "expire after " + std::to_string(e.ms) + " ms";
+    }
+    return "?";
+}
+}  // namespace
+
 std::string describe(const Op& op) {
     return std::visit(
         [](const auto& o) -> std::string {
             using T = std::remove_cvref_t<decltype(o)>;
             std::string out = std::string(Wire<T>::name) + "(";
             if constexpr (requires { o.key; }) out += show(o.key);
-            if constexpr (std::is_same_v<T, Set> || std::is_same_v<T, Append>) {
+            if constexpr (std::is_same_v<T, Set>) {
                 out += ", " + show(o.value);
+                if (o.expiry.kind != ExpiryKind::None) out += ", " + show_expiry(o.expiry);
+            } else if constexpr (std::is_same_v<T, Append>) {
+                out += ", " + show(o.value);
+            } else if constexpr (std::is_same_v<T, Expire>) {
+                out += ", " + show_expiry(o.when);
+                if (o.cond != ExpireCond::Always) out += " if " + std::to_string(static_cast<int>(o.cond));
+            } else if constexpr (std::is_same_v<T, Purge>) {
+                out += std::to_string(o.max);
             } else if constexpr (std::is_same_v<T, Incr>) {
                 out += ", " + std::to_string(o.delta);
             } else if constexpr (std::is_same_v<T, Require>) {

@@ -24,9 +24,29 @@ struct Get {
     std::string key;
     friend bool operator==(const Get&, const Get&) = default;
 };
+// When an entry expires (R-TTL). Times are milliseconds; `At` is since the
+// Unix epoch, `After` counts from the apply clock of the command that carries
+// it (spec/PROTOCOL.md R-TTL-CLOCK), so every replica resolves it alike.
+enum class ExpiryKind : std::uint8_t {
+    None = 0,   // no expiry (a Set clears the key's expiry)
+    Keep = 1,   // a Set keeps the key's current expiry (Redis KEEPTTL)
+    At = 2,     // absolute: ms since the Unix epoch
+    After = 3,  // relative: ms after the command's apply clock
+};
+struct Expiry {
+    ExpiryKind kind = ExpiryKind::None;
+    std::int64_t ms = 0;
+    friend bool operator==(const Expiry&, const Expiry&) = default;
+};
+// Redis's EXPIRE options: only without an expiry (Nx), only with one (Xx),
+// only to a later (Gt) or an earlier (Lt) time; no expiry counts as infinite.
+// XxLt is Redis's XX LT: only with an expiry, and to an earlier time.
+enum class ExpireCond : std::uint8_t { Always = 0, Nx = 1, Xx = 2, Gt = 3, Lt = 4, XxLt = 5 };
+
 struct Set {
     std::string key;
     std::string value;
+    Expiry expiry = {};  // None clears any expiry the key had, Keep keeps it
     friend bool operator==(const Set&, const Set&) = default;
 };
 struct Del {
@@ -80,7 +100,36 @@ struct Scan {
 struct Clear {
     friend bool operator==(const Clear&, const Clear&) = default;
 };
-using Op = std::variant<Get, Set, Del, Cas, Incr, Append, Exists, Require, Count, Scan, Clear>;
+// Give a present key an expiry (`when` is At or After). A time at or before the
+// apply clock removes the key at once, as Redis does.
+struct Expire {
+    std::string key;
+    Expiry when = {};
+    ExpireCond cond = ExpireCond::Always;
+    friend bool operator==(const Expire&, const Expire&) = default;
+};
+// Remove a key's expiry.
+struct Persist {
+    std::string key;
+    friend bool operator==(const Persist&, const Persist&) = default;
+};
+// How long a key has left. Never changes recency.
+struct Ttl {
+    std::string key;
+    friend bool operator==(const Ttl&, const Ttl&) = default;
+};
+// Remove up to `max` expired entries (at least 1, at most kMaxPurge), earliest
+// expiry first (then key bytes). The engine sends it itself (R-TTL-PURGE).
+struct Purge {
+    std::uint32_t max = 0;
+    friend bool operator==(const Purge&, const Purge&) = default;
+};
+using Op = std::variant<Get, Set, Del, Cas, Incr, Append, Exists, Require, Count, Scan, Clear, Expire, Persist, Ttl,
+                        Purge>;
+inline constexpr std::uint32_t kMaxPurge = 1024;
+// The client id of the engine's own Purge commands: refused from clients, never
+// recorded in the retry table, never answered.
+inline constexpr std::uint64_t kPurgeClient = ~std::uint64_t{0};
 
 // Scan order: keys by scan_hash(key) (64-bit FNV-1a of the key bytes) ascending,
 // equal hashes together. A page holds the keys with hash >= cursor, smallest
@@ -133,6 +182,12 @@ bool parse_int64(std::string_view text, std::int64_t& out);
 //   Count: ok = true, value = the number of entries in decimal.
 //   Scan: ok = true, value = encode_scan_page(next cursor, the page's keys).
 //   Clear: ok = true, value = the number of entries removed in decimal.
+//   Expire: ok = the key was present and the condition held (the expiry was
+//         set, or the key removed for a time already past).
+//   Persist: ok = the key was present and had an expiry (now removed).
+//   Ttl: ok = present, value = the ms left in decimal, or "-1" without expiry.
+//   Purge: ok = true, value = the number of entries removed in decimal.
+// An expired entry is absent to every op (R-TTL-CLOCK).
 struct OpResult {
     bool ok = false;
     std::optional<std::string> value;
@@ -145,6 +200,9 @@ struct Command {
     ClientId client = 0;
     RequestId request = 0;
     std::vector<Op> ops;  // applied atomically, in order, with no other op between them
+    // R-TTL-STAMP: the coordinator's wall clock (ms since the Unix epoch) when
+    // it put the command in a batch; part of the decided value.
+    std::uint64_t stamp_ms = 0;
     friend bool operator==(const Command&, const Command&) = default;
 };
 using Batch = std::vector<Command>;
@@ -526,6 +584,8 @@ struct Snapshot {
     std::vector<RetryEntry> retries;
     std::uint64_t log_length = 0;
     std::uint64_t log_hash = 0;
+    std::uint64_t apply_clock_ms = 0;                             // R-TTL-CLOCK
+    std::vector<std::pair<std::string, std::uint64_t>> expiries;  // key, expiry (ms), by key
     friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 

@@ -35,6 +35,10 @@ coordinator::EngineConfig engine_config(const ClusterOptions& o, NodeId self, pr
     c.rebootstrap_lanes = o.rebootstrap_lanes;
     c.seed = incarnation == 1 ? derive_seed(o.seed, 1000 + self) : derive_seed(o.seed, 1000 + self + 100 * incarnation);
     c.record_deliveries = true;
+    // Wall clocks start far from 0 so a skew below zero stays a plain number.
+    Rng wall(derive_seed(o.seed, 3000 + self));
+    const auto skew = static_cast<std::int64_t>(wall.below(2 * o.max_wall_skew_ms + 1));
+    c.wall_offset_ms = 1'000'000 + skew - static_cast<std::int64_t>(o.max_wall_skew_ms);
     return c;
 }
 

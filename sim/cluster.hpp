@@ -47,6 +47,9 @@ struct ClusterOptions {
     std::uint64_t seed = 1;   // skews, codec choices, link fault draws, engine seeds
     store::Limits store_limits{5, 360};
     std::uint64_t max_skew_ms = 4;  // each node's clock runs ahead by [0, max_skew_ms]
+    // R-TTL: each node's wall clock (which stamps its commands) is off by up to this much either way,
+    // drawn per node from the seed; kept across the node's restarts.
+    std::uint64_t max_wall_skew_ms = 0;
     double codec_rate = 0.2;        // share of messages sent through the real codec
     std::uint32_t clients = 3;
     protocol::ClientId first_client_id = 101;

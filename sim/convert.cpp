@@ -4,6 +4,18 @@
 
 namespace tricache::sim {
 
+namespace {
+checker::TimeKind time_kind(protocol::ExpiryKind k) {
+    switch (k) {
+        case protocol::ExpiryKind::None: return checker::TimeKind::None;
+        case protocol::ExpiryKind::Keep: return checker::TimeKind::Keep;
+        case protocol::ExpiryKind::At: return checker::TimeKind::At;
+        case protocol::ExpiryKind::After: return checker::TimeKind::After;
+    }
+    return checker::TimeKind::None;
+}
+}  // namespace
+
 checker::Op to_checker(const protocol::Op& op) {
     return std::visit(
         [](const auto& o) -> checker::Op {
@@ -11,7 +23,7 @@ checker::Op to_checker(const protocol::Op& op) {
             if constexpr (std::is_same_v<T, protocol::Get>) {
                 return checker::Op::get(o.key);
             } else if constexpr (std::is_same_v<T, protocol::Set>) {
-                return checker::Op::set(o.key, o.value);
+                return checker::Op::set_expiring(o.key, o.value, time_kind(o.expiry.kind), o.expiry.ms);
             } else if constexpr (std::is_same_v<T, protocol::Del>) {
                 return checker::Op::del(o.key);
             } else if constexpr (std::is_same_v<T, protocol::Cas>) {
@@ -28,9 +40,18 @@ checker::Op to_checker(const protocol::Op& op) {
                 return checker::Op::count_entries();
             } else if constexpr (std::is_same_v<T, protocol::Scan>) {
                 return checker::Op::scan(o.cursor, o.count);
-            } else {
-                static_assert(std::is_same_v<T, protocol::Clear>);
+            } else if constexpr (std::is_same_v<T, protocol::Clear>) {
                 return checker::Op::clear();
+            } else if constexpr (std::is_same_v<T, protocol::Expire>) {
+                return checker::Op::expire(o.key, time_kind(o.when.kind), o.when.ms,
+                                           static_cast<checker::Condition>(static_cast<std::uint8_t>(o.cond)));
+            } else if constexpr (std::is_same_v<T, protocol::Persist>) {
+                return checker::Op::persist(o.key);
+            } else if constexpr (std::is_same_v<T, protocol::Ttl>) {
+                return checker::Op::ttl(o.key);
+            } else {
+                static_assert(std::is_same_v<T, protocol::Purge>);
+                return checker::Op::purge(o.max);
             }
         },
         op);
@@ -53,7 +74,7 @@ std::vector<checker::OpResult> to_checker(const std::vector<protocol::OpResult>&
 }
 
 checker::Command to_checker(const protocol::Command& command) {
-    return checker::Command{command.client, command.request, to_checker(command.ops)};
+    return checker::Command{command.client, command.request, to_checker(command.ops), command.stamp_ms};
 }
 
 checker::TxKey to_checker(const protocol::TxId& tx) { return checker::TxKey{tx.coordinator, tx.incarnation, tx.seq}; }

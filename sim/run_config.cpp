@@ -25,6 +25,7 @@ enum Stream : std::uint64_t {
     kTotalLoss,  // appended: a new stream never shifts the draws of the others
     kIsolation,
     kLanes,
+    kExpiry,  // R-TTL: expiry ops and wall-clock skew
 };
 
 std::string fmt(double v) {
@@ -101,6 +102,14 @@ RunConfig swarm_config(std::uint64_t seed, std::uint32_t nodes) {
         Rng r = stream(kWorkload);
         c.workload.keys = static_cast<std::uint32_t>(r.between(4, 10));
         c.workload.max_value_len = static_cast<std::uint32_t>(r.between(4, 60));
+    }
+    {
+        Rng r = stream(kExpiry);
+        if (r.chance(0.6)) {
+            c.workload.w_ttl = static_cast<std::uint32_t>(r.between(3, 20));
+            c.workload.max_ttl_ms = r.between(20, 600);
+        }
+        c.cluster.max_wall_skew_ms = r.chance(0.7) ? r.between(0, 3000) : 0;
     }
     {
         Rng r = stream(kTimers);
@@ -185,7 +194,8 @@ std::string describe(const RunConfig& c) {
            "B in_flight=" + std::to_string(o.max_in_flight) + " batch=" + std::to_string(o.max_batch_commands) +
            " clients=" + std::to_string(o.clients) + " rate=" + fmt(c.request_rate) +
            "/ms retry=" + fmt(c.retry_rate) + " keys=" + std::to_string(c.workload.keys) +
-           " vlen<=" + std::to_string(c.workload.max_value_len) + " resend=" + std::to_string(o.resend_ms) +
+           " vlen<=" + std::to_string(c.workload.max_value_len) + " ttl=" + std::to_string(c.workload.w_ttl) + "/" +
+           std::to_string(c.workload.max_ttl_ms) + "ms wall_skew<=" + std::to_string(o.max_wall_skew_ms) + "ms resend=" + std::to_string(o.resend_ms) +
            "ms hb=" + std::to_string(o.heartbeat_ms) + "ms query=" + std::to_string(o.query_ms) +
            "ms ctimeout=" + std::to_string(o.client_timeout_ms) + "ms skew<=" + std::to_string(o.max_skew_ms) +
            "ms suspect=" + std::to_string(o.suspect_ms) + "ms vc_timeout=" + std::to_string(o.vc_timeout_ms) +

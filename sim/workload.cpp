@@ -40,9 +40,10 @@ std::string Workload::value(Rng& rng, protocol::ClientId client, protocol::Reque
 }
 
 protocol::Op Workload::single_op(Rng& rng, protocol::ClientId client, protocol::RequestId request, std::size_t op) {
-    const std::uint32_t total = params_.w_get + params_.w_set + params_.w_del + params_.w_cas;
+    const std::uint32_t total = params_.w_get + params_.w_set + params_.w_del + params_.w_cas + params_.w_ttl;
     std::uint64_t pick = rng.below(std::max(1u, total));
     std::string k = key(rng);
+    if (pick >= total - params_.w_ttl) return ttl_op(rng, std::move(k), client, request, op);
     if (pick < params_.w_get) return protocol::Get{std::move(k)};
     pick -= params_.w_get;
     if (pick < params_.w_set) {
@@ -58,6 +59,30 @@ protocol::Op Workload::single_op(Rng& rng, protocol::ClientId client, protocol::
     std::string v = value(rng, client, request, op);
     last_written_[k] = v;
     return protocol::Cas{std::move(k), std::move(expected), std::move(v)};
+}
+
+protocol::Op Workload::ttl_op(Rng& rng, std::string k, protocol::ClientId client, protocol::RequestId request,
+                              std::size_t op) {
+    // Relative times, mostly: they expire within the run whatever the nodes' clocks say.
+    const auto ttl = [&] {
+        const auto ms = static_cast<std::int64_t>(rng.below(params_.max_ttl_ms + 1));
+        return protocol::Expiry{protocol::ExpiryKind::After, rng.chance(0.05) ? -ms : ms};
+    };
+    switch (rng.below(5)) {
+        case 0:
+        case 1: {
+            std::string v = value(rng, client, request, op);
+            last_written_[k] = v;
+            const protocol::Expiry e = rng.chance(0.15) ? protocol::Expiry{protocol::ExpiryKind::Keep, 0} : ttl();
+            return protocol::Set{std::move(k), std::move(v), e};
+        }
+        case 2: {
+            const auto cond = static_cast<protocol::ExpireCond>(rng.below(6));
+            return protocol::Expire{std::move(k), ttl(), cond};
+        }
+        case 3: return protocol::Persist{std::move(k)};
+        default: return protocol::Ttl{std::move(k)};
+    }
 }
 
 GeneratedRequest Workload::next(Rng& rng, protocol::ClientId client, protocol::RequestId request) {

@@ -24,6 +24,10 @@ struct WorkloadParams {
     std::uint32_t w_del = 8;
     std::uint32_t w_cas = 15;
     std::uint32_t w_multi = 15;
+    // Expiry ops (R-TTL) among the single ops: SET with a TTL, EXPIRE, PERSIST, TTL.
+    // TTLs are drawn up to max_ttl_ms, so keys expire within a run. 0: none (the swarm draws it).
+    std::uint32_t w_ttl = 0;
+    std::uint64_t max_ttl_ms = 400;
     double invalid = 0.02;               // share of requests the engine must refuse
     std::uint64_t too_large_value = 0;   // a value this long is TOO_LARGE (0: none)
 };
@@ -43,6 +47,8 @@ public:
     const WorkloadParams& params() const { return params_; }
 
 private:
+    protocol::Op ttl_op(Rng& rng, std::string k, protocol::ClientId client, protocol::RequestId request,
+                        std::size_t op);
     std::string key(Rng& rng) const;
     std::string value(Rng& rng, protocol::ClientId client, protocol::RequestId request, std::size_t op);
     protocol::Op single_op(Rng& rng, protocol::ClientId client, protocol::RequestId request, std::size_t op);

@@ -423,7 +423,7 @@ bool LruStore::touch(std::string_view key) {
     return true;
 }
 
-PutResult LruStore::put(std::string_view key, std::string_view value) {
+PutResult LruStore::put(std::string_view key, std::string_view value, std::vector<std::string>* evicted_keys) {
     constexpr std::size_t kMaxLen = std::numeric_limits<std::uint32_t>::max();
     if (entry_charge(key, value) > limits_.max_bytes || key.size() >= kMaxLen || value.size() >= kMaxLen) {
         return {PutOutcome::TooLarge, 0};
@@ -464,6 +464,7 @@ PutResult LruStore::put(std::string_view key, std::string_view value) {
         // The new entry fits alone (charge <= max_bytes, max_entries >= 1), so
         // the loop stops before it reaches it.
         assert(tail_ != slot);
+        if (evicted_keys != nullptr) evicted_keys->emplace_back(at(tail_).key());
         remove(tail_);
         ++evicted;
     }

@@ -69,7 +69,9 @@ public:
     // Insert or overwrite, make it MRU, then evict from the LRU end until within
     // limits. TooLarge (store unchanged) when the entry alone exceeds max_bytes,
     // or when key or value is 4 GiB - 1 bytes or longer (lengths are 32-bit).
-    PutResult put(std::string_view key, std::string_view value);
+    // With `evicted_keys`, the keys it evicts are appended there, LRU first
+    // (the replicated state drops their expiries with them).
+    PutResult put(std::string_view key, std::string_view value, std::vector<std::string>* evicted_keys = nullptr);
     bool erase(std::string_view key);
     // Removes every entry; returns how many there were. The limits and the
     // evictions counter stay; everything else, digest included, is that of a

@@ -22,8 +22,11 @@ using protocol::OpResult;
 constexpr std::string_view kRedisVersion = "7.0.0";  // the command set this endpoint follows
 constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 constexpr std::string_view kSyntax = "ERR syntax error";
-constexpr std::string_view kNoTtl =
-    "ERR expiry options (EX, PX, EXAT, PXAT, KEEPTTL) are not supported yet: tricache has no TTL yet";
+
+// Redis's reply to an expiry time it cannot take, for command `name`.
+std::string invalid_expire(std::string_view name) {
+    return "ERR invalid expire time in '" + std::string(name) + "' command";
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -271,12 +274,54 @@ Plan cmd_get(const Context& c) {
     });
 }
 
-// SET key value [NX | XX] [GET]; expiry options are refused until the store has TTLs.
+// The expiry options SET and GETEX share (EX PX EXAT PXAT, and KEEPTTL or
+// PERSIST): at most one of them, as Redis takes them.
+struct ExpiryOption {
+    bool given = false;
+    bool persist = false;  // GETEX PERSIST
+    protocol::Expiry expiry;  // None when not given
+};
+
+// Parses argv[i] (and its argument) if it is an expiry option; `taken` is how
+// many arguments it used, 0 if argv[i] is none. An error is Redis's text.
+std::optional<std::string> parse_expiry_option(const Context& c, std::size_t i, std::string_view command, bool set,
+                                               ExpiryOption& out, std::size_t& taken) {
+    taken = 0;
+    const std::string opt = lower(c.argv[i]);
+    const bool timed = opt == "ex" || opt == "px" || opt == "exat" || opt == "pxat";
+    const bool flag = (set && opt == "keepttl") || (!set && opt == "persist");
+    if (!timed && !flag) return std::nullopt;
+    if (out.given || (timed && i + 1 >= c.argv.size())) return std::string(kSyntax);
+    out.given = true;
+    if (flag) {
+        taken = 1;
+        out.persist = !set;
+        out.expiry.kind = set ? protocol::ExpiryKind::Keep : protocol::ExpiryKind::None;
+        return std::nullopt;
+    }
+    std::int64_t n = 0;
+    if (!parse_ll(c.argv[i + 1], n)) return std::string(kNotInteger);
+    const bool seconds = opt == "ex" || opt == "exat";
+    if (n <= 0 || (seconds && n > std::numeric_limits<std::int64_t>::max() / 1000)) return invalid_expire(command);
+    out.expiry.kind = (opt == "ex" || opt == "px") ? protocol::ExpiryKind::After : protocol::ExpiryKind::At;
+    out.expiry.ms = seconds ? n * 1000 : n;
+    taken = 2;
+    return std::nullopt;
+}
+
+// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL]
 Plan plan_set(const Context& c) {
     bool nx = false;
     bool xx = false;
     bool get = false;
+    ExpiryOption expiry;
     for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        std::size_t taken = 0;
+        if (auto err = parse_expiry_option(c, i, "set", true, expiry, taken)) return error_plan(c, *err);
+        if (taken > 0) {
+            i += taken - 1;
+            continue;
+        }
         const std::string opt = lower(c.argv[i]);
         if (opt == "nx" && !xx) {
             nx = true;
@@ -284,8 +329,6 @@ Plan plan_set(const Context& c) {
             xx = true;
         } else if (opt == "get") {
             get = true;
-        } else if (opt == "ex" || opt == "px" || opt == "exat" || opt == "pxat" || opt == "keepttl") {
-            return error_plan(c, kNoTtl);
         } else {
             return error_plan(c, kSyntax);
         }
@@ -294,7 +337,7 @@ Plan plan_set(const Context& c) {
     std::vector<Op> ops;
     if (get) ops.emplace_back(protocol::Get{key});
     if (nx || xx) ops.emplace_back(protocol::Require{key, xx});
-    ops.emplace_back(protocol::Set{key, c.argv[2]});
+    ops.emplace_back(protocol::Set{key, c.argv[2], expiry.expiry});
     const bool guarded = nx || xx;
     return ops_plan(c, std::move(ops), [get, guarded](Writer& w, const auto& r) {
         if (get) {
@@ -309,6 +352,96 @@ Plan plan_set(const Context& c) {
         if (!r.back().ok) return w.error("TOOLARGE the entry does not fit the store");
         w.simple("OK");
     });
+}
+
+// SETEX key seconds value, PSETEX key ms value.
+Plan cmd_setex(const Context& c, bool ms) {
+    std::int64_t n = 0;
+    if (!parse_ll(c.argv[2], n)) return error_plan(c, kNotInteger);
+    const std::string_view name = ms ? "psetex" : "setex";
+    if (n <= 0 || (!ms && n > std::numeric_limits<std::int64_t>::max() / 1000)) {
+        return error_plan(c, invalid_expire(name));
+    }
+    const protocol::Expiry e{protocol::ExpiryKind::After, ms ? n : n * 1000};
+    return ops_plan(c, {protocol::Set{c.argv[1], c.argv[3], e}}, [](Writer& w, const auto& r) {
+        if (!r[0].ok) return w.error("TOOLARGE the entry does not fit the store");
+        w.simple("OK");
+    });
+}
+
+// GETEX key [EX s | PX ms | EXAT unix-s | PXAT unix-ms | PERSIST]: the value, and the expiry changed with it.
+Plan cmd_getex(const Context& c) {
+    ExpiryOption expiry;
+    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+        std::size_t taken = 0;
+        if (auto err = parse_expiry_option(c, i, "getex", false, expiry, taken)) return error_plan(c, *err);
+        if (taken == 0) return error_plan(c, kSyntax);
+        i += taken - 1;
+    }
+    const std::string& key = c.argv[1];
+    std::vector<Op> ops{protocol::Get{key}};
+    if (expiry.persist) {
+        ops.emplace_back(protocol::Persist{key});
+    } else if (expiry.given) {
+        ops.emplace_back(protocol::Expire{key, expiry.expiry, protocol::ExpireCond::Always});
+    }
+    return ops_plan(c, std::move(ops), [](Writer& w, const auto& r) {
+        if (r[0].ok && r[0].value) {
+            w.bulk(*r[0].value);
+        } else {
+            w.null();
+        }
+    });
+}
+
+// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX | XX | GT | LT].
+Plan cmd_expire(const Context& c, std::string_view name, bool ms, bool absolute) {
+    std::int64_t n = 0;
+    if (!parse_ll(c.argv[2], n)) return error_plan(c, kNotInteger);
+    bool nx = false, xx = false, gt = false, lt = false;
+    for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        const std::string opt = lower(c.argv[i]);
+        if (opt == "nx") {
+            nx = true;
+        } else if (opt == "xx") {
+            xx = true;
+        } else if (opt == "gt") {
+            gt = true;
+        } else if (opt == "lt") {
+            lt = true;
+        } else {
+            return error_plan(c, "ERR Unsupported option " + c.argv[i]);
+        }
+    }
+    if (nx && (xx || gt || lt)) return error_plan(c, "ERR NX and XX, GT or LT options at the same time are not compatible");
+    if (gt && lt) return error_plan(c, "ERR GT and LT options at the same time are not compatible");
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    if (!ms && (n > kMax / 1000 || n < -(kMax / 1000))) return error_plan(c, invalid_expire(name));
+    const protocol::Expiry e{absolute ? protocol::ExpiryKind::At : protocol::ExpiryKind::After, ms ? n : n * 1000};
+    // GT already fails on a key without expiry, so XX adds nothing to it; it does to LT.
+    const protocol::ExpireCond cond = nx                ? protocol::ExpireCond::Nx
+                                      : gt              ? protocol::ExpireCond::Gt
+                                      : lt && xx        ? protocol::ExpireCond::XxLt
+                                      : lt              ? protocol::ExpireCond::Lt
+                                      : xx              ? protocol::ExpireCond::Xx
+                                                        : protocol::ExpireCond::Always;
+    std::vector<Op> ops{protocol::Expire{c.argv[1], e, cond}};
+    return ops_plan(c, std::move(ops), [](Writer& w, const auto& r) { w.integer(r[0].ok ? 1 : 0); });
+}
+
+// TTL / PTTL key: -2 absent, -1 without expiry, else the time left (seconds rounded as Redis does).
+Plan cmd_ttl(const Context& c, bool ms) {
+    return ops_plan(c, {protocol::Ttl{c.argv[1]}}, [ms](Writer& w, const auto& r) {
+        std::int64_t left = 0;
+        if (!r[0].ok) return w.integer(-2);
+        if (!r[0].value || !parse_ll(*r[0].value, left)) return w.error("ERR internal error: bad ttl");
+        if (left < 0) return w.integer(-1);
+        w.integer(ms ? left : (left + 500) / 1000);
+    });
+}
+
+Plan cmd_persist(const Context& c) {
+    return ops_plan(c, {protocol::Persist{c.argv[1]}}, [](Writer& w, const auto& r) { w.integer(r[0].ok ? 1 : 0); });
 }
 
 Plan cmd_getdel(const Context& c) {
@@ -629,7 +762,7 @@ std::string info_text(const NodeFacts& f, const protocol::StatusReply& s, const 
         line("total_commands_processed", std::to_string(f.total_commands));
         line("rejected_connections", std::to_string(f.rejected_connections));
         line("evicted_keys", std::to_string(f.evicted_keys));
-        line("expired_keys", "0");
+        line("expired_keys", std::to_string(f.expired_keys));
     }
     if (want("keyspace")) {
         section("Keyspace");
@@ -701,10 +834,16 @@ const std::vector<CommandSpec>& table() {
         {"del", -2, "write", "generic", "Deletes one or more keys.", 1, -1, 1, cmd_del},
         {"echo", 2, "fast", "connection", "Returns the given string.", 0, 0, 0, cmd_echo},
         {"exists", -2, "readonly fast", "generic", "Counts how many of the given keys exist.", 1, -1, 1, cmd_exists},
+        {"expire", -3, "write fast", "generic", "Sets a key's time to live in seconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_expire(c, "expire", false, false); }},
+        {"expireat", -3, "write fast", "generic", "Sets a key's expiry as a Unix time in seconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_expire(c, "expireat", false, true); }},
         {"flushall", -1, "write", "server", "Removes all keys (a replicated operation).", 0, 0, 0, cmd_flushall},
         {"flushdb", -1, "write", "server", "Removes all keys (a replicated operation).", 0, 0, 0, cmd_flushall},
         {"get", 2, "readonly fast", "string", "Returns the string value of a key.", 1, 1, 1, cmd_get},
         {"getdel", 2, "write fast", "string", "Returns the value of a key and deletes it.", 1, 1, 1, cmd_getdel},
+        {"getex", -2, "write fast", "string", "Returns the value of a key and sets or removes its expiry.", 1, 1, 1,
+         cmd_getex},
         {"hello", -1, "noscript loading stale fast", "connection", "Handshakes with the server (RESP2 or RESP3).", 0,
          0, 0, cmd_hello},
         {"incr", 2, "write denyoom fast", "string", "Increments the integer value of a key by one.", 1, 1, 1,
@@ -719,7 +858,16 @@ const std::vector<CommandSpec>& table() {
          [](const Context& c) { return cmd_mset(c, false); }},
         {"msetnx", -3, "write denyoom", "string", "Sets several keys atomically, only if none exists.", 1, -1, 2,
          [](const Context& c) { return cmd_mset(c, true); }},
+        {"persist", 2, "write fast", "generic", "Removes a key's expiry.", 1, 1, 1, cmd_persist},
+        {"pexpire", -3, "write fast", "generic", "Sets a key's time to live in milliseconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_expire(c, "pexpire", true, false); }},
+        {"pexpireat", -3, "write fast", "generic", "Sets a key's expiry as a Unix time in milliseconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_expire(c, "pexpireat", true, true); }},
         {"ping", -1, "fast", "connection", "Returns PONG, or the given message.", 0, 0, 0, cmd_ping},
+        {"psetex", 4, "write denyoom", "string", "Sets a key's value and its time to live in milliseconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_setex(c, true); }},
+        {"pttl", 2, "readonly fast", "generic", "Returns a key's time to live in milliseconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_ttl(c, true); }},
         {"quit", -1, "noscript loading stale fast", "connection", "Closes the connection.", 0, 0, 0, cmd_quit},
         {"readonly", 1, "fast", "cluster", "Local reads on this connection: one node, no round, maybe stale.", 0, 0,
          0, cmd_readonly},
@@ -728,8 +876,13 @@ const std::vector<CommandSpec>& table() {
         {"scan", -2, "readonly", "generic", "Iterates over the keys.", 0, 0, 0, cmd_scan},
         {"select", 2, "loading stale fast", "connection", "Selects the database (only 0 exists).", 0, 0, 0,
          cmd_select},
-        {"set", -3, "write denyoom", "string", "Sets the string value of a key (NX, XX, GET).", 1, 1, 1, plan_set},
+        {"set", -3, "write denyoom", "string", "Sets the string value of a key (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL).",
+         1, 1, 1, plan_set},
+        {"setex", 4, "write denyoom", "string", "Sets a key's value and its time to live in seconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_setex(c, false); }},
         {"strlen", 2, "readonly fast", "string", "Returns the length of a key's value.", 1, 1, 1, cmd_strlen},
+        {"ttl", 2, "readonly fast", "generic", "Returns a key's time to live in seconds.", 1, 1, 1,
+         [](const Context& c) { return cmd_ttl(c, false); }},
         {"type", 2, "readonly fast", "generic", "Returns the type of a key (string or none).", 1, 1, 1, cmd_type},
         {"unlink", -2, "write fast", "generic", "Deletes one or more keys.", 1, -1, 1, cmd_del},
         {"wait", 3, "", "generic", "Returns how many other members hold every acknowledged write.", 0, 0, 0,

@@ -43,6 +43,7 @@ struct NodeFacts {
     std::uint64_t rejected_connections = 0;
     std::uint64_t total_commands = 0;
     std::uint64_t evicted_keys = 0;
+    std::uint64_t expired_keys = 0;  // entries removed because they expired (R-TTL), since this node's last snapshot install
     std::uint64_t max_clients = 0;
     // The engine's counters and quorum view, the same numbers the metrics endpoint publishes.
     std::uint64_t transactions_committed = 0;

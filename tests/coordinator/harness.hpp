@@ -200,6 +200,7 @@ inline void expect_converged(Harness& h, const std::vector<protocol::NodeId>& id
         EXPECT_EQ(e.state().log_hash(), first.state().log_hash()) << "node " << n;
         EXPECT_EQ(e.state().store().snapshot_mru_first(), first.state().store().snapshot_mru_first()) << "node " << n;
         EXPECT_EQ(e.state().store().digest(), first.state().store().digest()) << "node " << n;
+        EXPECT_EQ(e.state().digest(), first.state().digest()) << "node " << n;  // expiries and apply clock too
     }
 }
 

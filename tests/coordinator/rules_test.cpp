@@ -541,5 +541,110 @@ TEST(Rules, take_output_into_a_reused_output_matches_take_output) {
     EXPECT_TRUE(reused.empty());
 }
 
+
+// R-TTL: three coordinators whose wall clocks disagree by 5 s each way. Whether k
+// has expired is decided by the stamps in the order, so every replica gives the
+// same answer to the same transaction and ends with the same state and digest.
+EngineConfig skewed_clocks(EngineConfig& c) {
+    const std::int64_t offsets[] = {10000, 5000, 15000};  // node 2 lags node 1 by 5 s, node 3 leads it by 5 s
+    c.wall_offset_ms = offsets[c.self - 1];
+    c.purge_interval_ms = 0;  // this scenario watches expiry on access alone
+    return c;
+}
+
+std::optional<bool> found(const ClientResponse& r) {
+    const auto* ops = ops_reply(r);
+    if (ops == nullptr || ops->results.empty()) return std::nullopt;
+    return ops->results.front().ok;
+}
+
+TEST(Rules, R_TTL_CLOCK_expiry_is_decided_by_the_stamps_not_by_each_replica_clock) {
+    Harness h(3, [](EngineConfig& c) { skewed_clocks(c); });
+    // Node 3 (wall = now + 15 s) sets k with a 10 s TTL at now = 1 s: it expires at 26 s, on every replica.
+    h.request(3, 1, 1, {Set{"k", "v", {ExpiryKind::After, 10000}}});
+    h.run();
+    for (NodeId n : {1u, 2u, 3u}) EXPECT_EQ(h.node(n).state().expiries().of("k"), 26000u) << "node " << n;
+
+    // At now = 20 s node 1's clock (30 s) is past the expiry, node 2's (25 s) is not. A read
+    // node 2 coordinates is stamped 25 s: k is there, for every replica alike.
+    for (int step = 0; step < 190; ++step) {  // heartbeats flow: nobody lacks a majority (R-NO-QUORUM)
+        h.advance(100);
+        h.run();
+    }
+    h.request(2, 2, 1, {get("k")});
+    h.run();
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    EXPECT_EQ(found(h.replies(2)[0]), true);
+    for (NodeId n : {1u, 2u, 3u}) EXPECT_TRUE(h.node(n).state().store().peek("k")) << "node " << n;
+
+    // A read node 1 coordinates is stamped 30 s: k has expired, and is removed everywhere.
+    h.request(1, 3, 1, {Exists{"k"}});
+    h.run();
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    EXPECT_EQ(found(h.replies(1)[0]), false);
+    for (NodeId n : {1u, 2u, 3u}) {
+        EXPECT_FALSE(h.node(n).state().store().peek("k")) << "node " << n;
+        EXPECT_EQ(h.node(n).state().apply_clock_ms(), 30000u) << "node " << n;
+    }
+
+    // Node 2's next read is stamped 25 s again, but the apply clock never goes back: k stays expired.
+    h.request(2, 2, 2, {get("k")});
+    h.run();
+    ASSERT_EQ(h.replies(2).size(), 2u);
+    EXPECT_EQ(found(h.replies(2)[1]), false);
+    expect_converged(h, {1, 2, 3});
+}
+
+TEST(Rules, R_TTL_STAMP_every_command_carries_its_coordinators_clock_into_the_order) {
+    Harness h(3, [](EngineConfig& c) { skewed_clocks(c); });
+    h.request(2, 1, 1, {set("a", "1")});
+    h.request(3, 2, 1, {set("b", "2")});
+    h.run();
+    for (NodeId n : {1u, 2u, 3u}) {
+        ASSERT_EQ(h.delivered(n).size(), 2u);
+        std::set<std::uint64_t> stamps;
+        for (const auto& d : h.delivered(n)) stamps.insert(d.batch->front().stamp_ms);
+        EXPECT_EQ(stamps, (std::set<std::uint64_t>{6000, 16000})) << "node " << n;
+    }
+}
+
+TEST(Rules, R_TTL_PURGE_the_lowest_member_purges_expired_keys_nobody_reads) {
+    Harness h(3, [](EngineConfig& c) {
+        c.purge_interval_ms = 1000;
+        c.store_limits = {64, 1u << 20};
+    });
+    std::vector<Op> sets;
+    for (int i = 0; i < 10; ++i) sets.push_back(Set{"k" + std::to_string(i), "v", {ExpiryKind::After, 100 + 10 * i}});
+    sets.push_back(set("stays", "v"));
+    h.request(2, 1, 1, sets);
+    h.run();
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    for (int step = 0; step < 30; ++step) {  // 3 s: the keys expire within 0.2 s
+        h.advance(100);
+        h.run();
+    }
+    std::size_t purges = 0;
+    for (const auto& d : h.delivered(1)) purges += d.batch->front().client == kPurgeClient ? 1u : 0u;
+    EXPECT_GE(purges, 1u);
+    EXPECT_LE(purges, 4u);  // at most one per purge interval (3 s: at most 4)
+    for (NodeId n : {1u, 2u, 3u}) {
+        EXPECT_EQ(h.node(n).state().store().size(), 1u) << "node " << n;
+        EXPECT_TRUE(h.node(n).state().expiries().empty()) << "node " << n;
+        EXPECT_EQ(h.replies(n).size(), n == 2 ? 1u : 0u) << "a purge is answered to nobody";
+    }
+    // Only node 1, the lowest member, coordinates purges.
+    for (const auto& d : h.delivered(1)) {
+        if (d.batch->front().client == kPurgeClient) {
+            EXPECT_EQ(d.tx.coordinator, 1u);
+        }
+    }
+    expect_converged(h, {1, 2, 3});
+    // The purge client id is the engine's own.
+    h.request(1, kPurgeClient, 1, {get("stays")});
+    ASSERT_EQ(h.replies(1).size(), 1u);
+    ASSERT_NE(error_reply(h.replies(1)[0]), nullptr);
+    EXPECT_EQ(error_reply(h.replies(1)[0])->code, ErrorCode::BadRequest);
+}
+
 }  // namespace
 }  // namespace tricache::coordinator::testing

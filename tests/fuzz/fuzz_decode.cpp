@@ -40,7 +40,7 @@ CodecLimits tight_limits() {
     limits.max_commands_per_batch = 3;
     limits.max_members = 3;
     limits.max_list_length = 3;
-    limits.max_depth = 9;
+    limits.max_depth = 10;
     return limits;
 }
 

@@ -58,8 +58,8 @@ TEST(ProcessRedis, RedisCliCommandsThroughDifferentNodes) {
         {1, {"WAIT", "2", "0"}, "2\n"},
         {2, {"NOSUCH", "x"}, "ERR unknown command 'NOSUCH', with args beginning with: 'x' \n"},
         {3, {"GET"}, "ERR wrong number of arguments for 'get' command\n"},
-        {1, {"SET", "k", "v", "EX", "10"},
-         "ERR expiry options (EX, PX, EXAT, PXAT, KEEPTTL) are not supported yet: tricache has no TTL yet\n"},
+        {1, {"SET", "k", "v", "EX", "0"}, "ERR invalid expire time in 'set' command\n"},
+        {2, {"PTTL", "nope"}, "-2\n"},
         {2, {"AUTH", "secret"},
          "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
          "configuration is correct?\n"},

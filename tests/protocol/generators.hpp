@@ -132,6 +132,15 @@ inline rc::Gen<AdminKind> enumeration<AdminKind>() {
     return rc::gen::element(AdminKind::Isolate, AdminKind::Heal, AdminKind::Rebootstrap, AdminKind::DebugLog);
 }
 template <>
+inline rc::Gen<ExpiryKind> enumeration<ExpiryKind>() {
+    return rc::gen::element(ExpiryKind::None, ExpiryKind::Keep, ExpiryKind::At, ExpiryKind::After);
+}
+template <>
+inline rc::Gen<ExpireCond> enumeration<ExpireCond>() {
+    return rc::gen::element(ExpireCond::Always, ExpireCond::Nx, ExpireCond::Xx, ExpireCond::Gt, ExpireCond::Lt,
+                            ExpireCond::XxLt);
+}
+template <>
 inline rc::Gen<ErrorCode> enumeration<ErrorCode>() {
     return rc::gen::element(ErrorCode::NoQuorum, ErrorCode::TimeoutOutcomeUnknown, ErrorCode::NotReady,
                             ErrorCode::BadRequest, ErrorCode::TooLarge, ErrorCode::WrongCluster, ErrorCode::Aborted,
@@ -158,11 +167,17 @@ inline rc::Gen<Member> member() {
 
 // ------------------------------------------------------------------ operations
 
+inline rc::Gen<Expiry> expiry() {
+    return rc::gen::build<Expiry>(rc::gen::set(&Expiry::kind, enumeration<ExpiryKind>()),
+                                  rc::gen::set(&Expiry::ms, rc::gen::arbitrary<std::int64_t>()));
+}
+
 inline rc::Gen<Op> op(const Sizes& s = {}) {
     return rc::gen::oneOf(
         rc::gen::cast<Op>(rc::gen::build<Get>(rc::gen::set(&Get::key, bytes(s.max_key)))),
         rc::gen::cast<Op>(rc::gen::build<Set>(rc::gen::set(&Set::key, bytes(s.max_key)),
-                                              rc::gen::set(&Set::value, bytes(s.max_value)))),
+                                              rc::gen::set(&Set::value, bytes(s.max_value)),
+                                              rc::gen::set(&Set::expiry, expiry()))),
         rc::gen::cast<Op>(rc::gen::build<Del>(rc::gen::set(&Del::key, bytes(s.max_key)))),
         rc::gen::cast<Op>(rc::gen::build<Cas>(rc::gen::set(&Cas::key, bytes(s.max_key)),
                                               rc::gen::set(&Cas::expected, optional(bytes(s.max_value))),
@@ -176,7 +191,13 @@ inline rc::Gen<Op> op(const Sizes& s = {}) {
                                                   rc::gen::set(&Require::present, boolean()))),
         rc::gen::just(Op{Count{}}),
         rc::gen::cast<Op>(rc::gen::build<Scan>(rc::gen::set(&Scan::cursor, u64()), rc::gen::set(&Scan::count, u32()))),
-        rc::gen::just(Op{Clear{}}));
+        rc::gen::just(Op{Clear{}}),
+        rc::gen::cast<Op>(rc::gen::build<Expire>(rc::gen::set(&Expire::key, bytes(s.max_key)),
+                                                 rc::gen::set(&Expire::when, expiry()),
+                                                 rc::gen::set(&Expire::cond, enumeration<ExpireCond>()))),
+        rc::gen::cast<Op>(rc::gen::build<Persist>(rc::gen::set(&Persist::key, bytes(s.max_key)))),
+        rc::gen::cast<Op>(rc::gen::build<Ttl>(rc::gen::set(&Ttl::key, bytes(s.max_key)))),
+        rc::gen::cast<Op>(rc::gen::build<Purge>(rc::gen::set(&Purge::max, u32()))));
 }
 inline rc::Gen<OpResult> op_result(const Sizes& s = {}) {
     return rc::gen::build<OpResult>(rc::gen::set(&OpResult::ok, boolean()),
@@ -184,7 +205,8 @@ inline rc::Gen<OpResult> op_result(const Sizes& s = {}) {
 }
 inline rc::Gen<Command> command(const Sizes& s = {}) {
     return rc::gen::build<Command>(rc::gen::set(&Command::client, u64()), rc::gen::set(&Command::request, u64()),
-                                   rc::gen::set(&Command::ops, list(s.max_list, op(s))));
+                                   rc::gen::set(&Command::ops, list(s.max_list, op(s))),
+                                   rc::gen::set(&Command::stamp_ms, u64()));
 }
 inline rc::Gen<Batch> batch(const Sizes& s = {}) { return list(s.max_list, command(s)); }
 
@@ -485,7 +507,9 @@ inline rc::Gen<Snapshot> snapshot(const Sizes& s = {}) {
         rc::gen::set(&Snapshot::max_entries, u64()), rc::gen::set(&Snapshot::max_bytes, u64()),
         rc::gen::set(&Snapshot::entries_mru_first, list(s.max_list, entry)),
         rc::gen::set(&Snapshot::retries, list(s.max_list, retry_entry(s))),
-        rc::gen::set(&Snapshot::log_length, u64()), rc::gen::set(&Snapshot::log_hash, u64()));
+        rc::gen::set(&Snapshot::log_length, u64()), rc::gen::set(&Snapshot::log_hash, u64()),
+        rc::gen::set(&Snapshot::apply_clock_ms, u64()),
+        rc::gen::set(&Snapshot::expiries, list(s.max_list, rc::gen::pair(bytes(s.max_key), u64()))));
 }
 
 }  // namespace tricache::protocol::gen

@@ -27,6 +27,10 @@ inline Batch batch() {
         Command{kBig, 2, {Cas{"k3", std::nullopt, "new"}, Cas{"k4", std::string("old"), ""}, Del{""}}},
         Command{8, 3, {Incr{"n", -5}, Incr{"n", std::numeric_limits<std::int64_t>::min()}, Append{"a", "tail"},
                        Exists{"e"}, Require{"r", true}, Count{}, Scan{kBig, 10}, Clear{}}},
+        Command{9, 4,
+                {Set{"t", "v", {ExpiryKind::After, 10000}}, Set{"t", "w", {ExpiryKind::Keep, 0}},
+                 Expire{"t", {ExpiryKind::At, -1}, ExpireCond::XxLt}, Persist{"t"}, Ttl{"t"}, Purge{256}},
+                1'700'000'000'000},
     };
 }
 
@@ -109,7 +113,9 @@ inline Snapshot snapshot() {
                     {{binary("a"), "1"}, {"b", binary("2")}, {"", ""}},
                     {RetryEntry{7, 1, {OpResult{true, std::nullopt}}}, RetryEntry{8, 4, {}}},
                     42,
-                    kBig};
+                    kBig,
+                    1'700'000'000'000,
+                    {{binary("a"), kBig}}};
 }
 
 }  // namespace tricache::protocol::samples

@@ -73,7 +73,22 @@ TEST(RespCommands, ErrorsUseRedisTexts) {
     EXPECT_EQ(f.now({"AUTH", "pw"}),
               "-ERR AUTH <password> called without any password configured for the default user. Are you sure your "
               "configuration is correct?\r\n");
-    EXPECT_EQ(f.now({"SET", "a", "b", "EX", "10"}).rfind("-ERR expiry options", 0), 0u);
+    EXPECT_EQ(f.now({"SET", "a", "b", "EX", "0"}), "-ERR invalid expire time in 'set' command\r\n");
+    EXPECT_EQ(f.now({"SET", "a", "b", "PX", "-5"}), "-ERR invalid expire time in 'set' command\r\n");
+    EXPECT_EQ(f.now({"SET", "a", "b", "EX", "x"}), "-ERR value is not an integer or out of range\r\n");
+    EXPECT_EQ(f.now({"SET", "a", "b", "EX", "9223372036854776"}), "-ERR invalid expire time in 'set' command\r\n");
+    EXPECT_EQ(f.now({"SET", "a", "b", "EX", "10", "KEEPTTL"}), "-ERR syntax error\r\n");
+    EXPECT_EQ(f.now({"SET", "a", "b", "EX", "10", "PX", "5"}), "-ERR syntax error\r\n");
+    EXPECT_EQ(f.now({"SET", "a", "b", "EX"}), "-ERR syntax error\r\n");
+    EXPECT_EQ(f.now({"SETEX", "a", "0", "v"}), "-ERR invalid expire time in 'setex' command\r\n");
+    EXPECT_EQ(f.now({"GETEX", "a", "PERSIST", "EX", "1"}), "-ERR syntax error\r\n");
+    EXPECT_EQ(f.now({"GETEX", "a", "EX", "0"}), "-ERR invalid expire time in 'getex' command\r\n");
+    EXPECT_EQ(f.now({"EXPIRE", "a", "10", "NX", "XX"}),
+              "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
+    EXPECT_EQ(f.now({"EXPIRE", "a", "10", "GT", "LT"}), "-ERR GT and LT options at the same time are not compatible\r\n");
+    EXPECT_EQ(f.now({"EXPIRE", "a", "10", "BOGUS"}), "-ERR Unsupported option BOGUS\r\n");
+    EXPECT_EQ(f.now({"EXPIRE", "a", "x"}), "-ERR value is not an integer or out of range\r\n");
+    EXPECT_EQ(f.now({"EXPIRE", "a", "9223372036854776"}), "-ERR invalid expire time in 'expire' command\r\n");
     // A newline in an argument never breaks the reply line.
     EXPECT_EQ(f.now({"x\r\ny"}), "-ERR unknown command 'x  y', with args beginning with: \r\n");
 }
@@ -149,6 +164,45 @@ TEST(RespCommands, RepliesFromResults) {
     EXPECT_EQ(f.answer({"SCAN", "0", "MATCH", "a*"}, {ok(page)}),
               "*2\r\n$2\r\n77\r\n*2\r\n$5\r\napple\r\n$7\r\navocado\r\n");
     EXPECT_EQ(f.answer({"SCAN", "0", "TYPE", "hash"}, {ok(page)}), "*2\r\n$2\r\n77\r\n*0\r\n");
+}
+
+TEST(RespCommands, ExpiryCommandsBecomeTtlOps) {
+    Fixture f;
+    const Expiry none{};
+    EXPECT_EQ(f.ops({"SET", "k", "v"}), (std::vector<Op>{Set{"k", "v", none}}));
+    EXPECT_EQ(f.ops({"SET", "k", "v", "EX", "10"}), (std::vector<Op>{Set{"k", "v", {ExpiryKind::After, 10000}}}));
+    EXPECT_EQ(f.ops({"SET", "k", "v", "px", "250", "NX"}),
+              (std::vector<Op>{Require{"k", false}, Set{"k", "v", {ExpiryKind::After, 250}}}));
+    EXPECT_EQ(f.ops({"SET", "k", "v", "EXAT", "1700000000"}),
+              (std::vector<Op>{Set{"k", "v", {ExpiryKind::At, 1700000000000}}}));
+    EXPECT_EQ(f.ops({"SET", "k", "v", "PXAT", "1700000000123", "GET"}),
+              (std::vector<Op>{Get{"k"}, Set{"k", "v", {ExpiryKind::At, 1700000000123}}}));
+    EXPECT_EQ(f.ops({"SET", "k", "v", "KEEPTTL"}), (std::vector<Op>{Set{"k", "v", {ExpiryKind::Keep, 0}}}));
+    EXPECT_EQ(f.ops({"SETEX", "k", "5", "v"}), (std::vector<Op>{Set{"k", "v", {ExpiryKind::After, 5000}}}));
+    EXPECT_EQ(f.ops({"PSETEX", "k", "5", "v"}), (std::vector<Op>{Set{"k", "v", {ExpiryKind::After, 5}}}));
+    EXPECT_EQ(f.ops({"GETEX", "k"}), (std::vector<Op>{Get{"k"}}));
+    EXPECT_EQ(f.ops({"GETEX", "k", "PERSIST"}), (std::vector<Op>{Get{"k"}, Persist{"k"}}));
+    EXPECT_EQ(f.ops({"GETEX", "k", "EX", "3"}),
+              (std::vector<Op>{Get{"k"}, Expire{"k", {ExpiryKind::After, 3000}, ExpireCond::Always}}));
+    EXPECT_EQ(f.ops({"EXPIRE", "k", "-1"}),
+              (std::vector<Op>{Expire{"k", {ExpiryKind::After, -1000}, ExpireCond::Always}}));
+    EXPECT_EQ(f.ops({"PEXPIRE", "k", "7", "gt"}), (std::vector<Op>{Expire{"k", {ExpiryKind::After, 7}, ExpireCond::Gt}}));
+    EXPECT_EQ(f.ops({"EXPIREAT", "k", "9", "XX", "LT"}),
+              (std::vector<Op>{Expire{"k", {ExpiryKind::At, 9000}, ExpireCond::XxLt}}));
+    EXPECT_EQ(f.ops({"PEXPIREAT", "k", "9", "NX"}), (std::vector<Op>{Expire{"k", {ExpiryKind::At, 9}, ExpireCond::Nx}}));
+    EXPECT_EQ(f.ops({"TTL", "k"}), (std::vector<Op>{Ttl{"k"}}));
+    EXPECT_EQ(f.ops({"PERSIST", "k"}), (std::vector<Op>{Persist{"k"}}));
+    // Redis's replies: -2 absent, -1 without expiry, seconds rounded to the nearest.
+    EXPECT_EQ(f.answer({"TTL", "k"}, {no()}), ":-2\r\n");
+    EXPECT_EQ(f.answer({"TTL", "k"}, {ok("-1")}), ":-1\r\n");
+    EXPECT_EQ(f.answer({"TTL", "k"}, {ok("9500")}), ":10\r\n");
+    EXPECT_EQ(f.answer({"TTL", "k"}, {ok("9499")}), ":9\r\n");
+    EXPECT_EQ(f.answer({"PTTL", "k"}, {ok("9499")}), ":9499\r\n");
+    EXPECT_EQ(f.answer({"EXPIRE", "k", "5"}, {ok()}), ":1\r\n");
+    EXPECT_EQ(f.answer({"EXPIRE", "k", "5"}, {no()}), ":0\r\n");
+    EXPECT_EQ(f.answer({"PERSIST", "k"}, {no()}), ":0\r\n");
+    EXPECT_EQ(f.answer({"GETEX", "k", "EX", "3"}, {ok("v"), ok()}), "$1\r\nv\r\n");
+    EXPECT_EQ(f.answer({"SETEX", "k", "5", "v"}, {ok()}), "+OK\r\n");
 }
 
 TEST(RespCommands, EngineErrorsKeepAStableFirstWord) {
