@@ -1079,8 +1079,40 @@ std::vector<std::string> command_names() {
     return names;
 }
 
+// MULTI/EXEC are not served, but a client library's transaction must not be
+// run command by command behind an EXEC that then fails: after MULTI every
+// command is only queued (+QUEUED, as Redis answers) and EXEC discards them
+// all with EXECABORT, so the client's error is true: nothing was applied.
+std::optional<Plan> plan_multi(const Context& c, std::string_view name) {
+    const bool multi = iequals(name, "multi");
+    const bool exec = iequals(name, "exec");
+    const bool discard = iequals(name, "discard");
+    if (!c.session.in_multi) {
+        if (multi) {
+            c.session.in_multi = true;
+            return ok_plan(c);
+        }
+        if (exec) return error_plan(c, "ERR EXEC without MULTI");
+        if (discard) return error_plan(c, "ERR DISCARD without MULTI");
+        return std::nullopt;
+    }
+    if (multi) return error_plan(c, "ERR MULTI calls can not be nested");
+    if (discard) {
+        c.session.in_multi = false;
+        return ok_plan(c);
+    }
+    if (exec) {
+        c.session.in_multi = false;
+        return error_plan(c, "EXECABORT Transaction discarded: tricache does not run MULTI/EXEC transactions, and "
+                             "none of the queued commands was applied (send them without MULTI, or use MSET/MSETNX)");
+    }
+    if (iequals(name, "quit")) return std::nullopt;
+    return reply_with(c.session.protocol, [](Writer& w) { w.simple("QUEUED"); });
+}
+
 Plan plan_command(const Args& argv, Session& session, const NodeFacts& facts) {
     const Context c{argv, session, facts};
+    if (auto p = plan_multi(c, argv.at(0))) return std::move(*p);
     const CommandSpec* spec = find_command(argv.at(0));
     if (spec == nullptr) {
         std::string args;

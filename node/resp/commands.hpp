@@ -26,6 +26,7 @@ struct Session {
     int protocol = 2;         // HELLO 2 / HELLO 3
     bool readonly = false;    // READONLY: reads are local (one node, maybe stale)
     std::string name;         // CLIENT SETNAME
+    bool in_multi = false;    // after MULTI: commands are queued, and EXEC refuses them all
 };
 
 // What the node says about itself in INFO, CONFIG GET and HELLO.

@@ -50,6 +50,17 @@ def main():
         pb.get(f"py:p{i}")
     check("pipeline reads on the other node", pb.execute(), [str(i).encode() for i in range(250)])
     check("mget", b.mget(["py:p1", "py:none", "py:p2"]), [b"1", None, b"2"])
+    # A transactional pipeline (MULTI ... EXEC) is refused as a whole, and none
+    # of its commands is applied.
+    tx = a.pipeline(transaction=True)
+    tx.set("py:tx", "1")
+    tx.incr("py:counter")
+    try:
+        tx.execute()
+        check("MULTI/EXEC pipeline raises", True, False)
+    except redis.ResponseError as e:
+        check("EXECABORT", str(e).startswith("Transaction discarded") or "EXECABORT" in str(e), True)
+    check("nothing of the refused transaction", (b.get("py:tx"), b.get("py:counter")), (None, b"250"))
     check("mset", a.mset({"py:m1": "1", "py:m2": "2"}), True)
     check("msetnx refused", b.msetnx({"py:m2": "x", "py:m3": "3"}), False)
     check("msetnx untouched", a.get("py:m3"), None)

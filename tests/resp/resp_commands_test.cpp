@@ -50,6 +50,27 @@ struct Fixture {
 OpResult ok(std::optional<std::string> v = std::nullopt) { return OpResult{true, std::move(v)}; }
 OpResult no(std::optional<std::string> v = std::nullopt) { return OpResult{false, std::move(v)}; }
 
+// A client library's MULTI ... EXEC: every command between them is only
+// queued, and EXEC discards them all, so nothing runs behind the failed EXEC
+// (found by the Node and Python client tests: commands ran one by one).
+TEST(RespCommands, MultiQueuesAndExecAbortsWithNothingApplied) {
+    Fixture f;
+    EXPECT_EQ(f.now({"EXEC"}), "-ERR EXEC without MULTI\r\n");
+    EXPECT_EQ(f.now({"DISCARD"}), "-ERR DISCARD without MULTI\r\n");
+    EXPECT_EQ(f.now({"multi"}), "+OK\r\n");
+    EXPECT_EQ(f.now({"MULTI"}), "-ERR MULTI calls can not be nested\r\n");
+    EXPECT_EQ(f.now({"SET", "k", "v"}), "+QUEUED\r\n") << "queued, not sent to the engine";
+    EXPECT_EQ(f.now({"INCR", "n"}), "+QUEUED\r\n");
+    const std::string exec = f.now({"EXEC"});
+    EXPECT_EQ(exec.rfind("-EXECABORT ", 0), 0u) << exec;
+    EXPECT_NE(exec.find("none of the queued commands was applied"), std::string::npos) << exec;
+    EXPECT_EQ(f.ops({"SET", "k", "v"}).size(), 1u) << "after EXEC, commands run again";
+    EXPECT_EQ(f.now({"MULTI"}), "+OK\r\n");
+    EXPECT_EQ(f.now({"GET", "k"}), "+QUEUED\r\n");
+    EXPECT_EQ(f.now({"DISCARD"}), "+OK\r\n");
+    EXPECT_EQ(f.ops({"GET", "k"}).size(), 1u) << "after DISCARD too";
+}
+
 TEST(RespCommands, ErrorsUseRedisTexts) {
     Fixture f;
     EXPECT_EQ(f.now({"FOO", "a", "b"}), "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
