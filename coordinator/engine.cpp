@@ -333,7 +333,7 @@ StatusReply Engine::status() const {
     }
     s.delivered = state_.log_length();
     s.log_hash = state_.log_hash();
-    s.digest = state_.digest();
+    s.digest = state_.store().digest();  // what a client can check against a replay of the log (nemesis, checker)
     s.entries = state_.store().size();
     s.bytes = state_.store().bytes();
     s.in_flight = own_undecided_;
