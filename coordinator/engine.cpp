@@ -106,10 +106,12 @@ void Engine::take_output(Output& into) {
     into.replies.clear();
     into.delivered.clear();
     into.journal.clear();
+    into.view_changes.clear();
     std::swap(into.messages, out_.messages);
     std::swap(into.replies, out_.replies);
     std::swap(into.delivered, out_.delivered);
     std::swap(into.journal, out_.journal);
+    std::swap(into.view_changes, out_.view_changes);
 }
 
 // ------------------------------------------------------------------ helpers

@@ -93,12 +93,27 @@ struct EcrProposedEvent {
 using JournalEvent = std::variant<VotedEvent, DecidedEvent, ViewInstalledEvent, SnapshotInstalledEvent, EcrChosenEvent,
                                   EcrProposedEvent>;
 
+// Why this node proposed a view change (R-SUSPECT, R-VC-RETRY), for the
+// operator's log: a cluster that keeps changing views under load says which
+// member looked silent and for how long. Always reported, unlike the journal.
+struct ViewChangeCause {
+    enum class Kind : std::uint8_t { Silent, Joiner, Retry };
+    Kind kind = Kind::Silent;
+    protocol::Epoch closes = 0;     // the epoch the proposal closes
+    protocol::NodeId node = 0;      // Silent: the quietest member; Joiner: the node asking in
+    std::uint64_t silent_ms = 0;    // Silent: how long it had been quiet
+};
+const char* cause_name(ViewChangeCause::Kind k);
+
 struct Output {
     std::vector<Outbound> messages;
     std::vector<protocol::ClientResponse> replies;
     std::vector<DeliveredTx> delivered;
     std::vector<JournalEvent> journal;
-    bool empty() const { return messages.empty() && replies.empty() && delivered.empty() && journal.empty(); }
+    std::vector<ViewChangeCause> view_changes;
+    bool empty() const {
+        return messages.empty() && replies.empty() && delivered.empty() && journal.empty() && view_changes.empty();
+    }
 };
 
 enum class NodeStatus : std::uint8_t { Normal, ViewChange, Syncing, Joining, NeedsRebootstrap };
@@ -270,7 +285,7 @@ private:
 
     // View change (view_change.cpp).
     void check_failures(std::uint64_t now);
-    void start_view_change(std::uint64_t now);
+    void start_view_change(const ViewChangeCause& cause, std::uint64_t now);
     void freeze_epoch(std::uint64_t now);
     void defer_to(const protocol::Ballot& b, std::uint64_t now);
     void drive_view_change(std::uint64_t now);
@@ -309,7 +324,9 @@ private:
     void advance_clock(std::uint64_t now) {
         // R-NO-QUORUM: a node that was not running (first call, or a stall such as a
         // paused process) has not been listening; the others' silence counts from now.
-        if (!clock_started_ || now >= now_ms_ + config_.suspect_ms) contact_baseline_ms_ = now;
+        // R-SUSPECT counts silence from then too: a machine starved for a moment
+        // stalls every node at once, and each would otherwise suspect all others.
+        if (!clock_started_ || now >= now_ms_ + config_.suspect_ms) contact_baseline_ms_ = listening_since_ms_ = now;
         clock_started_ = true;
         now_ms_ = std::max(now_ms_, now);
     }
@@ -449,6 +466,7 @@ private:
     // R-NO-QUORUM: when this incarnation first saw time, or last resumed after a stall;
     // nobody counts as silent from before it.
     std::uint64_t contact_baseline_ms_ = 0;
+    std::uint64_t listening_since_ms_ = 0;  // R-SUSPECT: the end of this node's last stall
     bool clock_started_ = false;
     protocol::Epoch max_epoch_seen_ = 0;
     NodeStatus status_before_loss_ = NodeStatus::Joining;

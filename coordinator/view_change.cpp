@@ -59,16 +59,22 @@ void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
     update_total_loss(now);
     if (auto why = no_quorum_refusal(now)) refuse_without_quorum(*why, now);  // R-NO-QUORUM
     if (status_ != NodeStatus::Normal || amnesiac_) return;
-    bool needed = false;
+    std::optional<ViewChangeCause> cause;
     for (const auto& m : view_.members) {
         if (m.node == config_.self) continue;
         auto [it, fresh] = last_heard_.try_emplace(m.node, now);  // the first check starts the clock
-        if (!fresh && now - it->second >= config_.suspect_ms) needed = true;
+        const std::uint64_t silent = now - std::max(it->second, listening_since_ms_);
+        if (!fresh && silent >= config_.suspect_ms && (!cause || silent > cause->silent_ms)) {
+            cause = ViewChangeCause{ViewChangeCause::Kind::Silent, view_.epoch, m.node, silent};
+        }
     }
     for (const auto& [node, j] : joiners_) {
-        if (now - j.heard_ms < config_.suspect_ms && !is_member(node, j.incarnation)) needed = true;
+        if (cause) break;
+        if (now - j.heard_ms < config_.suspect_ms && !is_member(node, j.incarnation)) {
+            cause = ViewChangeCause{ViewChangeCause::Kind::Joiner, view_.epoch, node, 0};
+        }
     }
-    if (needed && now >= next_attempt_ms_) start_view_change(now);
+    if (cause && now >= next_attempt_ms_) start_view_change(*cause, now);
 }
 
 void Engine::update_total_loss(std::uint64_t now) {  // R-TOTAL-LOSS, R-DATA-LOSS, R-LOSS-EVIDENCE
@@ -150,8 +156,18 @@ std::string Engine::loss_reason() const {
 
 // ------------------------------------------------------------------ proposer
 
-void Engine::start_view_change(std::uint64_t now) {  // R-VC-PREPARE
+const char* cause_name(ViewChangeCause::Kind k) {
+    switch (k) {
+        case ViewChangeCause::Kind::Silent: return "silent";
+        case ViewChangeCause::Kind::Joiner: return "joiner";
+        case ViewChangeCause::Kind::Retry: return "retry";
+    }
+    return "?";
+}
+
+void Engine::start_view_change(const ViewChangeCause& cause, std::uint64_t now) {  // R-VC-PREPARE
     assert(!amnesiac_);
+    out_.view_changes.push_back(cause);
     freeze_epoch(now);
     ++stats_.view_change_proposals;
     const Ballot b{std::max(vc_counter_seen_, vc_promised_.counter) + 1, config_.self};
@@ -187,7 +203,9 @@ void Engine::drive_view_change(std::uint64_t now) {
         proposal_.reset();
         next_attempt_ms_ = now + random_below(config_.vc_backoff_ms);
     }
-    if (!proposal_ && now >= next_attempt_ms_) start_view_change(now);
+    if (!proposal_ && now >= next_attempt_ms_) {
+        start_view_change(ViewChangeCause{ViewChangeCause::Kind::Retry, view_.epoch, 0, 0}, now);
+    }
 }
 
 VcPromise Engine::make_promise(const Ballot& b) const {

@@ -270,9 +270,14 @@ void Server::run(int stop_fd) {
     std::uint64_t next_stats = now_ms_ + kStatsEveryMs;
     std::uint64_t next_publish = now_ms_ + kPublishEveryMs;
     bool peers_due = true, clients_due = true;  // whatever came before the first wake-up
+    // A pass that starts or ends far behind its schedule is logged: a peer
+    // suspected under load shows whether this process was descheduled (late)
+    // or busy (a long pass) while its heartbeats were due.
+    const std::uint64_t stall_ms = std::max<std::uint64_t>(ec.suspect_ms / 3, 1);
     for (;;) {
         now_ms_ = monotonic_ms();
         const std::uint64_t wait = peers_due || clients_due ? 0 : next_tick > now_ms_ ? next_tick - now_ms_ : 0;
+        const std::uint64_t poll_due = now_ms_ + wait;
         if (poll(fds.data(), polled, as_int(wait)) < 0) {
             if (errno == EINTR) continue;
             log_->critical("event=poll_failed error=\"{}\"", std::strerror(errno));
@@ -280,6 +285,8 @@ void Server::run(int stop_fd) {
         }
         if ((fds[2].revents & POLLIN) != 0) return;
         now_ms_ = monotonic_ms();
+        const std::uint64_t pass_start = now_ms_;
+        const std::uint64_t late = pass_start > poll_due ? pass_start - poll_due : 0;
         engine_.set_wall_clock_ms(wall_clock_ms());
         // Everything this pass read is one burst (R-BATCH-BURST): the requests
         // form one batch when it ends, not a batch of one and a queue.
@@ -317,6 +324,13 @@ void Server::run(int stop_fd) {
             if (now_ms_ >= next_publish) {
                 publish_metrics();
                 next_publish = now_ms_ + kPublishEveryMs;
+            }
+        }
+        const std::uint64_t busy = monotonic_ms() - pass_start;
+        if (late >= stall_ms || busy >= stall_ms) {
+            std::uint64_t suppressed = 0;
+            if (stall_log_.allow(now_ms_, suppressed)) {
+                log_->warn("event=loop_stall late_ms={} busy_ms={} suppressed={}", late, busy, suppressed);
             }
         }
     }
@@ -596,6 +610,10 @@ void Server::record_deliveries(const coordinator::Output& out) {
 void Server::flush() {
     coordinator::Output out = engine_.take_output();
     if (delivery_log_) record_deliveries(out);
+    for (const auto& vc : out.view_changes) {
+        log_->warn("event=view_change_proposed closes={} cause={} node={} silent_ms={}", vc.closes,
+                   coordinator::cause_name(vc.kind), vc.node, vc.silent_ms);
+    }
     for (const auto& ob : out.messages) {
         if (isolated_.count(ob.to) != 0) {
             ++counters_.isolated_dropped;

@@ -173,6 +173,7 @@ private:
     RateLimitedLog send_log_{5, 1000};
     std::unique_ptr<DeliveryLogWriter> delivery_log_;
     RateLimitedLog delivery_log_log_{5, 1000};
+    RateLimitedLog stall_log_{5, 1000};
 
     std::unique_ptr<resp::Listener> resp_;
     protocol::ClientId resp_client_ = 0;

@@ -33,13 +33,17 @@ public:
         return take();
     }
     // Node 1 has seen ballot counter 9 (a nack), then suspects its silent peers
-    // and prepares ballot (10, 1) for epoch 2.
+    // and prepares ballot (10, 1) for epoch 2. It ticks on while it listens: one
+    // leap of suspect_ms would be a stall of its own, no evidence (R-SUSPECT).
     Ballot start_view_change() {
         deliver(2, VcNack{Ballot{1, 2}, Ballot{9, 3}, 1});
         tick(0);
-        const Output out = tick(200);
-        for (const auto& m : out.messages) {
-            if (const auto* p = std::get_if<VcPrepare>(&m.msg.body)) return p->ballot;
+        for (std::uint64_t waited = 0; waited < engine().config().suspect_ms;) {
+            waited += 10;
+            const Output out = tick(10);
+            for (const auto& m : out.messages) {
+                if (const auto* p = std::get_if<VcPrepare>(&m.msg.body)) return p->ballot;
+            }
         }
         ADD_FAILURE() << "node 1 did not start a view change";
         return {};

@@ -31,6 +31,47 @@ TEST(ViewChange, R_SUSPECT_silent_member_is_removed_and_writes_go_on) {
     expect_converged(h, {1, 2});
 }
 
+// A machine starved for a moment stalls every node at once: when they resume,
+// nobody has heard anybody for longer than suspect_ms, and yet nobody was
+// silent while the others were listening. No view change may follow.
+TEST(ViewChange, R_SUSPECT_a_stall_of_every_node_at_once_is_no_evidence) {
+    Harness h(3, failure_detection);
+    h.settle(10, 5);
+    const std::uint64_t suspect = h.node(1).config().suspect_ms;
+    h.advance(3 * suspect);  // one step: no node ran, and so no node spoke
+    h.settle(10, 60);
+    for (NodeId n = 1; n <= 3; ++n) {
+        EXPECT_EQ(h.node(n).stats().view_changes_started, 0u) << "node " << n;
+        EXPECT_EQ(h.node(n).view().epoch, 1u) << "node " << n;
+    }
+    h.request(2, 1, 1, {set("k", "v")});
+    h.settle(10, 10);
+    ASSERT_EQ(h.replies(2).size(), 1u);
+    expect_converged(h, {1, 2, 3});
+}
+
+// The stall only restarts the count: a member that stays silent after it is
+// suspected suspect_ms after the resume, not before and not never.
+TEST(ViewChange, R_SUSPECT_after_a_stall_a_silent_member_is_suspected_once_the_others_listened_long_enough) {
+    Harness h(3, failure_detection);
+    h.settle(10, 5);
+    const std::uint64_t suspect = h.node(1).config().suspect_ms;
+    h.crash(3);
+    h.advance(3 * suspect);
+    h.run();
+    const std::uint64_t resumed = h.now();
+    std::uint64_t started_at = 0;
+    for (int i = 0; i < 100 && started_at == 0; ++i) {
+        h.advance(5);
+        h.run();
+        if (h.node(1).stats().view_changes_started + h.node(2).stats().view_changes_started > 0) started_at = h.now();
+    }
+    ASSERT_NE(started_at, 0u) << "node 3 was never suspected";
+    EXPECT_GE(started_at - resumed, suspect);
+    h.settle(10, 60);
+    EXPECT_EQ(member_ids(h.node(1)), (std::vector<NodeId>{1, 2}));
+}
+
 TEST(ViewChange, R_VC_DECIDE_classic_split_precommitted_majority_commits) {
     // Coordinator 1 pre-commits at 2, then {1,2} | {3}. Classic 3PC termination would let 3 abort alone.
     Harness h(3, failure_detection);

@@ -186,6 +186,32 @@ TEST(ProcessCluster, IsolateAndHealAreAnsweredByTheTransport) {
 // serve the new, empty history. Node 3 resumes still in the old one; it must
 // cross into the new one (newer by birth), be re-added and sync, and never
 // serve the old data again.
+// The whole machine stalls (every node paused at once, longer than
+// suspect_ms, as a CPU-starved container does): when it resumes, nobody was
+// silent while the others listened, so the view stays (R-SUSPECT). The
+// timeouts leave room for a slow machine's own scheduling hiccups.
+TEST(ProcessCluster, EveryNodeStalledAtOnceResumesInTheSameView) {
+    LocalCluster cluster({.extra_toml = "[timeouts]\nheartbeat_ms = 50\nsuspect_ms = 1000\n"});
+    ASSERT_TRUE(cluster.wait_ready());
+    const protocol::Epoch before = cluster.status(1)->epoch;
+    for (protocol::NodeId n = 1; n <= 3; ++n) cluster.node(n).signal(SIGSTOP);
+    std::this_thread::sleep_for(2500ms);
+    for (protocol::NodeId n = 1; n <= 3; ++n) cluster.node(n).signal(SIGCONT);
+    {
+        auto c = cluster.client_for(cluster.all_client_addrs());
+        auto r = c.set("after", "stall");
+        ASSERT_TRUE(r) << r.error().to_string();
+    }
+    std::this_thread::sleep_for(1500ms);  // a suspicion would have been acted on by now
+    ASSERT_TRUE(cluster.wait_ready());
+    for (protocol::NodeId n = 1; n <= 3; ++n) {
+        auto s = cluster.status(n);
+        ASSERT_TRUE(s);
+        EXPECT_EQ(s->epoch, before) << "node " << n << " changed view after a stall of all\n" << cluster.log(n);
+    }
+    ASSERT_TRUE(cluster.wait_agree());
+}
+
 TEST(ProcessCluster, PausedSurvivorOfATotalLossCrossesIntoTheRebootstrappedHistory) {
     LocalCluster cluster({});
     ASSERT_TRUE(cluster.wait_ready());

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -54,7 +55,12 @@ public:
         if (made == nullptr) throw std::runtime_error("mkdtemp failed");
         path_ = made;
     }
+    // TRICACHE_KEEP_TEMP=1 keeps the folder (node logs, configs) for a post-mortem.
     ~TempDir() {
+        if (const char* keep = std::getenv("TRICACHE_KEEP_TEMP"); keep != nullptr && std::string(keep) == "1") {
+            std::fprintf(stderr, "kept %s\n", path_.c_str());
+            return;
+        }
         std::error_code ec;
         std::filesystem::remove_all(path_, ec);
     }

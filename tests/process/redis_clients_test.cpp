@@ -65,16 +65,23 @@ std::map<std::string, double> benchmark_rows(const std::string& csv) {
 
 TEST(ProcessRedisClients, RedisBenchmarkOnEveryNodeFinishesWithoutErrors) {
     if (access(kRedisBenchmark.c_str(), X_OK) != 0) GTEST_SKIP() << "redis-benchmark not installed (bash scripts/setup)";
-    LocalCluster c(redis_cluster());
+    // This is the Redis door under load, not failure detection: on a starved
+    // machine (CI, throttled to a fraction of a core) 300 ms of silence happens
+    // without any fault, and the view change it starts is answered NOTREADY to
+    // clients, as it should be. The timeouts are what such a machine needs.
+    auto o = redis_cluster();
+    o.extra_toml += "[timeouts]\nheartbeat_ms = 50\nsuspect_ms = 1500\n";
+    LocalCluster c(o);
     ASSERT_TRUE(c.wait_ready());
     // redis-benchmark exits at once, non-zero, on an error reply or a closed
     // connection, so a clean exit with every row printed means every request
-    // was answered without error. -n is 5000 without pipelining (20000, as
-    // with -P 16, took about 35 s on a busy 2-core machine, more under ASan).
+    // was answered without error. -n is 2000 without pipelining and 10000
+    // with -P 16: CI's throttled machine answers about 900 and 9000 requests/s,
+    // and the whole test must stay well inside ctest's 120 s.
     const std::vector<std::string> tests = {"SET", "GET", "INCR", "MSET (10 keys)"};
     for (protocol::NodeId id = 1; id <= 3; ++id) {
         for (const char* pipeline : {"1", "16"}) {
-            const std::string requests = std::string(pipeline) == "1" ? "5000" : "20000";
+            const std::string requests = std::string(pipeline) == "1" ? "2000" : "10000";
             SCOPED_TRACE("node " + std::to_string(id) + ", -P " + pipeline);
             auto r = run_command(c.dir(),
                                  {kRedisBenchmark, "-h", "127.0.0.1", "-p", std::to_string(c.resp_port(id)), "-t",
