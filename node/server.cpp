@@ -274,6 +274,7 @@ void Server::run(int stop_fd) {
     // suspected under load shows whether this process was descheduled (late)
     // or busy (a long pass) while its heartbeats were due.
     const std::uint64_t stall_ms = std::max<std::uint64_t>(ec.suspect_ms / 3, 1);
+    const std::uint64_t slice_ms = std::max<std::uint64_t>(ec.heartbeat_ms / 2, 1);
     for (;;) {
         now_ms_ = monotonic_ms();
         const std::uint64_t wait = peers_due || clients_due ? 0 : next_tick > now_ms_ ? next_tick - now_ms_ : 0;
@@ -291,22 +292,32 @@ void Server::run(int stop_fd) {
         // Everything this pass read is one burst (R-BATCH-BURST): the requests
         // form one batch when it ends, not a batch of one and a queue.
         engine_.begin_burst();
-        if (peers_due || (fds[0].revents & POLLIN) != 0) peers_due = drain_peers(kBurst);
-        if (clients_due || (fds[1].revents & POLLIN) != 0) clients_due = drain_clients(kBurst);
+        // A pass also ends when its time slice is used up: what it produced
+        // (votes, acks, heartbeats) is sent only when it ends, and a node that
+        // reads for a second is as silent to its peers as a dead one.
+        const std::uint64_t slice_end = pass_start + slice_ms;
+        if (peers_due || (fds[0].revents & POLLIN) != 0) peers_due = drain_peers(kBurst, slice_end);
+        const std::uint64_t peers_done = monotonic_ms();
+        if (clients_due || (fds[1].revents & POLLIN) != 0) clients_due = drain_clients(kBurst, slice_end);
+        const std::uint64_t clients_done = monotonic_ms();
         if (resp_ && (fds[3].revents & POLLIN) != 0) {
             in_resp_ = true;
             resp_->service(now_ms_);
             in_resp_ = false;
         }
+        const std::uint64_t resp_done = monotonic_ms();
         engine_.end_burst(now_ms_);
         now_ms_ = monotonic_ms();
+        const std::uint64_t batches_done = now_ms_;
         engine_.set_wall_clock_ms(wall_clock_ms());
         if (now_ms_ >= next_tick) {
             engine_.on_tick(now_ms_);
             next_tick = now_ms_ + tick_ms;
         }
         const std::uint64_t replies_before = counters_.replies;
+        const std::uint64_t tick_done = monotonic_ms();
         flush();
+        const std::uint64_t flush_done = monotonic_ms();
         if (!clients_due && counters_.replies != replies_before) {
             clients_due = (client_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
         }
@@ -330,7 +341,10 @@ void Server::run(int stop_fd) {
         if (late >= stall_ms || busy >= stall_ms) {
             std::uint64_t suppressed = 0;
             if (stall_log_.allow(now_ms_, suppressed)) {
-                log_->warn("event=loop_stall late_ms={} busy_ms={} suppressed={}", late, busy, suppressed);
+                log_->warn("event=loop_stall late_ms={} busy_ms={} peers_ms={} clients_ms={} resp_ms={} batches_ms={} "
+                           "tick_ms={} flush_ms={} suppressed={}",
+                           late, busy, peers_done - pass_start, clients_done - peers_done, resp_done - clients_done,
+                           batches_done - resp_done, tick_done - batches_done, flush_done - tick_done, suppressed);
             }
         }
     }
@@ -350,9 +364,10 @@ void Server::log_stats() {
 
 // ------------------------------------------------------------------ peers
 
-bool Server::drain_peers(std::uint64_t budget) {
+bool Server::drain_peers(std::uint64_t budget, std::uint64_t slice_end_ms) {
     bool skipping = false;  // inside a multi-frame message: peers never send those
     for (std::uint64_t i = 0; i < budget; ++i) {
+        if (i > 0 && monotonic_ms() >= slice_end_ms) return true;  // at least one, then the slice bounds it
         zmq::message_t msg;
         zmq::recv_result_t got;
         try {
@@ -417,8 +432,9 @@ void Server::on_peer_bytes(std::string_view bytes) {
 
 // ------------------------------------------------------------------ clients
 
-bool Server::drain_clients(std::uint64_t budget) {
+bool Server::drain_clients(std::uint64_t budget, std::uint64_t slice_end_ms) {
     for (std::uint64_t i = 0; i < budget; ++i) {
+        if (i > 0 && monotonic_ms() >= slice_end_ms) return true;
         std::vector<zmq::message_t> frames;
         try {
             zmq::message_t first;

@@ -135,8 +135,10 @@ private:
     void open_sockets();
 
     // Each takes at most `budget` messages; true when it stopped at the budget (more may be waiting).
-    bool drain_peers(std::uint64_t budget);
-    bool drain_clients(std::uint64_t budget);
+    // Both read until the queue is empty (false), or `budget` messages or the
+    // pass's time slice ran out (true: more may be waiting).
+    bool drain_peers(std::uint64_t budget, std::uint64_t slice_end_ms);
+    bool drain_clients(std::uint64_t budget, std::uint64_t slice_end_ms);
     void on_peer_bytes(std::string_view bytes);
     void on_client_frames(std::vector<zmq::message_t>& frames);
     void handle_transport_admin(const std::vector<std::string>& envelope, const protocol::ClientRequest& req);
