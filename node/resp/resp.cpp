@@ -160,8 +160,10 @@ RequestParser::Status RequestParser::parse_inline(std::vector<std::string>& argv
     }
     std::size_t len = static_cast<std::size_t>(nl - start);
     const std::size_t consumed = len + 1;
-    if (len > 0 && start[len - 1] == '\r') --len;
+    // Judged on the bytes before the LF, CR included: had they arrived without
+    // it, the check above would have refused them, so any split gives this answer.
     if (len > limits_.max_inline_bytes) return fail("Protocol error: too big inline request", error);
+    if (len > 0 && start[len - 1] == '\r') --len;
     if (!split_inline(std::string_view(start, len), argv)) {
         return fail("Protocol error: unbalanced quotes in request", error);
     }
@@ -175,6 +177,11 @@ RequestParser::Status RequestParser::parse_multibulk(std::vector<std::string>& a
         if (!line(head)) {
             if (buffered() > limits_.max_inline_bytes) return fail("Protocol error: too big mbulk count string", error);
             return Status::NeedMore;
+        }
+        // A header line is too big by its length, not by how it arrived: the
+        // same line cut before its LF would have been refused above.
+        if (head.size() + 1 > limits_.max_inline_bytes) {
+            return fail("Protocol error: too big mbulk count string", error);
         }
         std::int64_t count = 0;
         if (!parse_ll(head.substr(1), count) || count > static_cast<std::int64_t>(limits_.max_args)) {
@@ -200,6 +207,9 @@ RequestParser::Status RequestParser::parse_multibulk(std::vector<std::string>& a
                     return fail("Protocol error: too big bulk count string", error);
                 }
                 return Status::NeedMore;
+            }
+            if (head.size() + 1 > limits_.max_inline_bytes) {
+                return fail("Protocol error: too big bulk count string", error);
             }
             if (head.empty() || head[0] != '$') {
                 const char got = head.empty() ? '\r' : head[0];

@@ -131,6 +131,29 @@ RC_GTEST_PROP(RespParser, SplitReadsParseTheSame, ()) {
     RC_ASSERT(parse_in_pieces(bytes, cuts) == whole);
 }
 
+// Found by GarbageIsTotalAndSplitInvariant under ASan (seed 10862953839094208635):
+// a header line longer than the inline limit was "too big" when it arrived
+// before its CR and "invalid multibulk length" when it arrived whole. Each
+// line below must get one answer whichever way it is cut.
+TEST(RespParser, AnOversizeHeaderLineGetsOneAnswerHoweverItArrives) {
+    ParserLimits small;
+    small.max_inline_bytes = 32;
+    small.max_bulk_bytes = 64;
+    small.max_request_bytes = 256;
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"*" + std::string(40, '9') + "\r\n", "Protocol error: too big mbulk count string"},
+        {"*1\r\n$" + std::string(40, '9') + "\r\n", "Protocol error: too big bulk count string"},
+        {std::string(32, 'a') + "\r\n", "Protocol error: too big inline request"},
+    };
+    for (const auto& [bytes, expected] : cases) {
+        SCOPED_TRACE(bytes);
+        EXPECT_EQ(parse_in_pieces(bytes, {}, small).error, expected);
+        for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+            EXPECT_EQ(parse_in_pieces(bytes, {cut}, small).error, expected) << "cut at " << cut;
+        }
+    }
+}
+
 // Arbitrary bytes never crash the parser, and any cut gives the same outcome.
 RC_GTEST_PROP(RespParser, GarbageIsTotalAndSplitInvariant, ()) {
     const auto bytes = *rc::gen::container<std::string>(rc::gen::element<char>('*', '$', '\r', '\n', '1', '-', 'a',
