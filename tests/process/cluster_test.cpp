@@ -191,18 +191,18 @@ TEST(ProcessCluster, IsolateAndHealAreAnsweredByTheTransport) {
 // silent while the others listened, so the view stays (R-SUSPECT). The
 // timeouts leave room for a slow machine's own scheduling hiccups.
 TEST(ProcessCluster, EveryNodeStalledAtOnceResumesInTheSameView) {
-    LocalCluster cluster({.extra_toml = "[timeouts]\nheartbeat_ms = 50\nsuspect_ms = 1000\n"});
+    LocalCluster cluster({.extra_toml = "[timeouts]\nheartbeat_ms = 100\nsuspect_ms = 2000\n"});
     ASSERT_TRUE(cluster.wait_ready());
     const protocol::Epoch before = cluster.status(1)->epoch;
     for (protocol::NodeId n = 1; n <= 3; ++n) cluster.node(n).signal(SIGSTOP);
-    std::this_thread::sleep_for(2500ms);
+    std::this_thread::sleep_for(4500ms);
     for (protocol::NodeId n = 1; n <= 3; ++n) cluster.node(n).signal(SIGCONT);
     {
         auto c = cluster.client_for(cluster.all_client_addrs());
         auto r = c.set("after", "stall");
         ASSERT_TRUE(r) << r.error().to_string();
     }
-    std::this_thread::sleep_for(1500ms);  // a suspicion would have been acted on by now
+    std::this_thread::sleep_for(2500ms);  // a suspicion would have been acted on by now
     ASSERT_TRUE(cluster.wait_ready());
     for (protocol::NodeId n = 1; n <= 3; ++n) {
         auto s = cluster.status(n);
