@@ -68,8 +68,8 @@ void Engine::check_failures(std::uint64_t now) {  // R-SUSPECT
             cause = ViewChangeCause{ViewChangeCause::Kind::Silent, view_.epoch, m.node, silent};
         }
     }
-    for (const auto& [node, j] : joiners_) {
-        if (cause) break;
+    for (auto it = joiners_.begin(); !cause && it != joiners_.end(); ++it) {
+        const auto& [node, j] = *it;
         if (now - j.heard_ms < config_.suspect_ms && !is_member(node, j.incarnation)) {
             cause = ViewChangeCause{ViewChangeCause::Kind::Joiner, view_.epoch, node, 0};
         }
