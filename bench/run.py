@@ -9,6 +9,9 @@ system after the other and repeated --reps times (medians with min-max):
   tricache-3  a 3-node cluster (scripts/cluster), redis-benchmark on node 1's
               Redis endpoint and tricache-bench on the native protocol
   tricache-5  the same with 5 nodes
+and then memory: each of redis and the tricache systems started fresh, filled
+with --memory-keys entries of 100-byte values, and its bytes per entry read
+(Redis's used_memory and every process's resident set, before and after).
 Every process listens on 127.0.0.1 on free ports and is killed at the end,
 whatever happens. Figures only: nothing here passes or fails on speed.
 """
@@ -185,15 +188,17 @@ class Tricache:
             raise RuntimeError(f"scripts/cluster {' '.join(args)}: exit {r.returncode}\n{r.stderr.strip()}")
         return r.stdout.strip()
 
-    def start(self):
+    def start(self, max_entries=None, max_bytes=None):
         cluster_dirs.append(self.dir)
+        limits = ["--max-entries", str(max_entries or 4 * KEYS)]
+        if max_bytes:
+            limits += ["--max-bytes", str(max_bytes)]
         # A random base port away from the defaults (other engineers' clusters may be running) and below the
         # kernel's ephemeral range, where any client's outgoing connection may hold a port; a port still taken
         # makes a node fail to start, and then another base is tried.
         for attempt in range(5):
             try:
-                self.cluster("up", "-n", str(self.n), "--base-port", str(random.randint(20000, 32000)),
-                             "--max-entries", str(4 * KEYS))
+                self.cluster("up", "-n", str(self.n), "--base-port", str(random.randint(20000, 32000)), *limits)
                 return
             except RuntimeError as e:
                 if attempt == 4 or "Address already in use" not in str(e):
@@ -251,6 +256,38 @@ def prefill(port):
         raise RuntimeError("prefill failed: " + r.stdout.decode(errors="replace")[-300:])
 
 
+def fill(port, count, prefix):
+    """count distinct keys prefix%012d with VALUE-byte values, through redis-cli --pipe in chunks."""
+    value = "v" * VALUE
+    chunk = 100000
+    for start in range(0, count, chunk):
+        names = (f"{prefix}{i:012d}" for i in range(start, min(count, start + chunk)))
+        body = "".join(f"*3\r\n$3\r\nSET\r\n${len(n)}\r\n{n}\r\n${VALUE}\r\n{value}\r\n" for n in names)
+        r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=body.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=600)
+        if r.returncode != 0 or b"errors: 0" not in r.stdout:
+            raise RuntimeError("fill failed: " + r.stdout.decode(errors="replace")[-300:])
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def redis_used_memory(port):
+    m = re.search(r"^used_memory:(\d+)", redis_cli(port, "INFO", "memory"), re.M)
+    if not m:
+        raise RuntimeError(f"no used_memory from {port}")
+    return int(m.group(1))
+
+
+def dbsize(port):
+    return int(redis_cli(port, "DBSIZE"))
+
+
 # ------------------------------------------------------------------ the load programs
 
 def redis_benchmark(port, test, clients, pipeline, n):
@@ -290,6 +327,7 @@ class Runner:
         self.args = args
         self.results = {}  # (system, tool, mode) -> list of {ops, p50, p99, srv_us, cli_us}
         self.rates = {}    # (system, tool, mode) -> last ops/s, to size redis-benchmark's -n
+        self.memory_results = {}  # system -> bytes per entry (see memory())
 
     def record(self, key, ops, p50, p99, client_cpu, server_cpu, server_count):
         ops_done = max(ops * self.args.seconds, 1)
@@ -339,6 +377,41 @@ class Runner:
             out, ccpu, scpu = measured(argv, 60 + 2 * self.args.seconds, pids)
             ops, p50, p99 = parse_tricache_bench(out)
             self.record((system, "tricache-bench", mode), ops, p50, p99, ccpu, scpu, len(pids))
+
+    def memory(self, name, workdir):
+        """Bytes per entry: a fresh system, read before and after --memory-keys entries are set through its
+        Redis endpoint. Redis: used_memory (what the issue's target is measured against) and resident set;
+        tricache: every node's resident set (each holds the whole cache)."""
+        count = self.args.memory_keys
+        if name == "redis":
+            s = Redis(name, 0, workdir)
+            s.start()
+        else:
+            s = Tricache(name, int(name.split("-")[1]), workdir)
+            # Limits well above the fill, so nothing is evicted.
+            s.start(max_entries=2 * count + 1000, max_bytes=4 * count * (VALUE + 16 + 64) + (64 << 20))
+        try:
+            port, pids = s.resp_port, s.pids()
+            used0 = redis_used_memory(port) if name == "redis" else None
+            rss0 = {pid: rss_bytes(pid) for pid in pids}
+            t0 = time.monotonic()
+            fill(port, count, "mem:")
+            fill_s = time.monotonic() - t0
+            time.sleep(1.0)  # replicas apply what the coordinator already answered; allocators settle
+            held = dbsize(port)
+            if held != count:
+                raise RuntimeError(f"{name}: DBSIZE {held} after setting {count} distinct keys")
+            row = {"entries": count, "fill_s": fill_s,
+                   "rss_per_entry": [(rss_bytes(pid) - rss0[pid]) / count for pid in pids],
+                   "rss_after": [rss_bytes(pid) for pid in pids]}
+            if used0 is not None:
+                row["used_per_entry"] = (redis_used_memory(port) - used0) / count
+            self.memory_results[name] = row
+            log(f"  {name:<11} memory: {count} entries in {fill_s:.1f} s; resident bytes per entry "
+                + ", ".join(f"{b:.0f}" for b in row["rss_per_entry"])
+                + (f"; used_memory per entry {row['used_per_entry']:.0f}" if used0 is not None else ""))
+        finally:
+            s.stop()
 
     def one_system(self, name, workdir):
         if name == "redis":
@@ -403,7 +476,25 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def report(results, args, load_before, load_after, started_at, out_dir):
+def memory_lines(memory_results):
+    """The memory table: bytes per entry of each system, and tricache's ratio to Redis's used_memory per key."""
+    if not memory_results:
+        return []
+    redis = memory_results.get("redis")
+    ref = redis["used_per_entry"] if redis else None
+    lines = ["", f"memory: bytes per entry after setting {next(iter(memory_results.values()))['entries']:,} distinct "
+             f"keys (16-byte keys, {VALUE}-byte values) on a fresh system; resident set growth of each process",
+             "", "| system | used_memory / entry | resident / entry (each process) | ratio to redis used_memory |",
+             "| --- | --- | --- | --- |"]
+    for name, row in memory_results.items():
+        used = f"{row['used_per_entry']:.0f}" if "used_per_entry" in row else ""
+        rss = ", ".join(f"{b:.0f}" for b in row["rss_per_entry"])
+        ratio = f"{max(row['rss_per_entry']) / ref:.2f}x (largest process)" if ref and name != "redis" else ""
+        lines.append(f"| {name} | {used} | {rss} | {ratio} |")
+    return lines
+
+
+def report(results, args, load_before, load_after, started_at, out_dir, memory_results=None):
     lines = []
     lines.append(f"tricache vs Redis, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started_at))}: "
                  f"{args.reps} repetition(s) of {args.seconds} s per row, medians (min-max)")
@@ -436,11 +527,13 @@ def report(results, args, load_before, load_after, started_at, out_dir):
             lines.append(f"| {mode:<11} | {k[0]:<10} | {k[1]:<15} | {fmt(rows, 'ops'):<19} | {fmt(rows, 'p50'):<17} "
                          f"| {fmt(rows, 'p99'):<17} | {summary(rows, 'srv_us')[0]:<9.1f} "
                          f"| {summary(rows, 'cli_us')[0]:<9.1f} | {ratios} |")
+    lines += memory_lines(memory_results or {})
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(text)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"|".join(k): v for k, v in results.items()}, f, indent=1)
+        json.dump({"throughput": {"|".join(k): v for k, v in results.items()}, "memory": memory_results or {}}, f,
+                  indent=1)
     return text
 
 
@@ -458,6 +551,8 @@ def chart(results, out_dir, title):
         return None
     # Only the series this run measured: gnuplot refuses a column with no point at all.
     series = [s for s in CHART_SERIES if any((s[0], s[1], mode) in results for mode in MODE_ORDER)]
+    if not series:  # --reps 0: memory rows only
+        return None
     dat = os.path.join(out_dir, "chart.dat")
     with open(dat, "w") as f:
         for field in ("ops", "p50"):
@@ -505,16 +600,20 @@ def main():
                     help="check that every part runs: redis, redis-3 and tricache-3, 1 repetition of 0.3 s per row, "
                          "2,000 keys; its figures mean nothing")
     ap.add_argument("--keys", type=int, default=KEYS, help="key space (prefilled, and redis-benchmark's -r)")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of the throughput rows (0: memory rows only)")
     ap.add_argument("--seconds", type=float, default=4.0, help="measured time per row")
     ap.add_argument("--warmup", type=float, default=0.5, help="unmeasured lead-in of the load programs")
     ap.add_argument("--systems", default="redis,redis-3,tricache-3,tricache-5")
+    ap.add_argument("--memory-keys", type=int, default=1000000,
+                    help="entries for the memory rows (redis and each tricache system; 0 skips them)")
     ap.add_argument("--out", default=os.path.join(ROOT, "run", "bench"), help="where table, json and chart go")
     args = ap.parse_args()
     if args.quick:
         args.reps, args.seconds, args.warmup = 1, 1.0, 0.2
     if args.smoke:
         args.reps, args.seconds, args.warmup, args.keys = 1, 0.3, 0.1, 2000
+        if args.memory_keys == ap.get_default("memory_keys"):
+            args.memory_keys = 20000
         if args.systems == ap.get_default("systems"):
             args.systems = "redis,redis-3,tricache-3"
         if args.out == ap.get_default("out"):
@@ -537,11 +636,16 @@ def main():
             for system in systems:
                 log(f"rep {rep + 1}/{args.reps}: {system}")
                 runner.one_system(system, workdir)
+        if args.memory_keys > 0:
+            for system in systems:
+                if system != "redis-3":  # each of its processes holds what single Redis does
+                    log(f"memory: {system}")
+                    runner.memory(system, workdir)
     finally:
         cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
     load_after = loadavg()
-    text = report(runner.results, args, load_before, load_after, started_at, args.out)
+    text = report(runner.results, args, load_before, load_after, started_at, args.out, runner.memory_results)
     print(text)
     title = text.splitlines()[0] + "; load " + load_before + " -> " + load_after
     if args.smoke:
