@@ -864,7 +864,7 @@ void Server::drain_client_monitor() {
         if (id == ZMQ_EVENT_ACCEPTED) ++native_accepted_;
         if (id == ZMQ_EVENT_DISCONNECTED) ++native_closed_;
         if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-            note_auth_refusal(auth::Refusal{auth::Door::Client, "handshake_failed", "", address.to_string()});
+            note_auth_refusal(auth::Refusal{auth::Door::Client, "handshake_failed", "", ""});  // the monitor names our endpoint, not theirs
         }
     }
 }
