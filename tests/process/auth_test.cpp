@@ -7,6 +7,7 @@
 
 #include "curve/keys.hpp"
 #include "harness.hpp"
+#include "resp_harness.hpp"
 #include "protocol/codec.hpp"
 
 namespace tricache::process_test {
@@ -244,6 +245,30 @@ TEST(CurveConfig, ANodeWithAGarbageKeyFileExitsTwoOnStart) {
     ASSERT_TRUE(code.has_value());
     EXPECT_EQ(*code, 2);
     EXPECT_NE(node.err().find("config error: --curve-secret-file"), std::string::npos) << node.err();
+}
+
+// The Redis endpoint with --redis-password-file, through redis-cli.
+TEST(RedisAuthProcess, NothingButAuthHelloAndQuitUntilTheConnectionAuthenticates) {
+    if (access(kRedisCli.c_str(), X_OK) != 0) GTEST_SKIP() << "redis-cli not installed";
+    TempDir secrets;
+    const std::string pw = secrets.file("redis-password");
+    write_file(pw, "open sesame\n");
+    chmod(pw.c_str(), 0600);
+    LocalCluster::Options o = redis_cluster();
+    o.node_args = {"--redis-password-file", pw};
+    LocalCluster cluster(o);
+    ASSERT_TRUE(cluster.wait_ready(30s));
+    EXPECT_EQ(cli(cluster, 1, {"set", "k", "v"}).rfind("NOAUTH Authentication required.\n", 0), 0u);
+    const std::string wrong = cli(cluster, 1, {"--no-auth-warning", "-a", "wrong", "set", "k", "v"});
+    EXPECT_NE(wrong.find("WRONGPASS invalid username-password pair or user is disabled."), std::string::npos) << wrong;
+    EXPECT_NE(wrong.find("NOAUTH"), std::string::npos) << "and the SET after the failed AUTH is refused: " << wrong;
+    EXPECT_EQ(cli(cluster, 1, {"--no-auth-warning", "-a", "open sesame", "set", "k", "v"}), "OK\n");
+    EXPECT_EQ(cli(cluster, 2, {"--no-auth-warning", "--user", "default", "--pass", "open sesame", "get", "k"}), "v\n");
+    EXPECT_EQ(cli(cluster, 2, {"get", "k"}).rfind("NOAUTH Authentication required.\n", 0), 0u);
+    auto c = cluster.client_for({cluster.client_addr(3)});
+    auto got = c.get("k");
+    ASSERT_TRUE(got) << got.error().to_string();
+    EXPECT_EQ(got.value().value, "v") << "the write went through once authenticated";
 }
 
 }  // namespace

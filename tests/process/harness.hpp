@@ -210,6 +210,7 @@ public:
         bool resp = false;       // give every node a Redis endpoint too
         bool metrics = false;    // and a Prometheus metrics endpoint
         bool curve = false;      // CURVE keys for every node and one allowed client (client_for uses it)
+        std::vector<std::string> node_args{};  // passed to every node (e.g. --redis-password-file FILE)
     };
 
     explicit LocalCluster(Options opts) : opts_(std::move(opts)) {
@@ -254,6 +255,7 @@ public:
             argv.emplace_back("--curve-secret-file");
             argv.push_back(secret_key_path(id));
         }
+        for (const auto& a : opts_.node_args) argv.push_back(a);
         for (auto& e : extra) argv.push_back(e);
         if (nodes_.size() < id) nodes_.resize(id);
         nodes_[id - 1] = std::make_unique<Process>(argv, log_path(id), log_path(id));
