@@ -3,6 +3,8 @@
 //            | cas KEY EXPECTED NEW | cas --absent KEY NEW | ttl KEY | expire KEY DUR | persist KEY
 //            | multi OP... | status
 //            | admin isolate ID... | admin heal | admin rebootstrap | admin log
+//   tricache keygen NAME [--force]     writes a CURVE key pair: NAME.key (secret, 0600) and NAME.pub
+// CURVE: --client-key FILE ($TRICACHE_CLIENT_KEY) and one --server-key per server ($TRICACHE_SERVER_KEY).
 // Exit codes (scripts rely on them; README "Client"):
 //   0 ok   1 not found / CAS not applied / DEL, TTL, EXPIRE of an absent key / PERSIST without expiry   2 usage
 //   3 a named server error (NO_QUORUM, NOT_READY, BAD_REQUEST, ...): not applied   4 outcome unknown / no answer
@@ -20,6 +22,8 @@
 
 #include "client/client.hpp"
 #include "client/format.hpp"
+#include "curve/keys.hpp"
+#include "curve/secret_file.hpp"
 
 namespace {
 
@@ -33,7 +37,58 @@ struct Globals {
     bool json = false;
     std::uint64_t timeout_ms = 12000;
     std::uint64_t attempt_timeout_ms = 2000;
+    std::string client_key_file;           // CURVE secret key of this client
+    std::vector<std::string> server_keys;  // Z85 public keys, one per server
 };
+
+int usage(const std::string& message) {
+    std::fprintf(stderr, "tricache: %s\n", message.c_str());
+    return kUsage;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 0; start <= s.size();) {
+        const auto comma = s.find(',', start);
+        const auto part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!part.empty()) parts.push_back(part);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return parts;
+}
+
+// From an option or, when it was not given, a non-empty environment variable.
+void from_env(std::vector<std::string>& out, const char* name) {
+    if (!out.empty()) return;
+    if (const char* env = std::getenv(name); env != nullptr && *env != '\0') out = split_commas(env);
+}
+
+int keygen(const std::string& base, bool force) {
+    auto made = curve::generate();
+    if (const auto* e = std::get_if<std::string>(&made)) return usage(*e);
+    const auto& pair = std::get<curve::KeyPair>(made);
+    if (auto e = curve::write_key_pair(base, pair, force)) return usage(*e + (force ? "" : " (--force replaces it)"));
+    std::printf("%s\n", pair.public_key.c_str());
+    std::fprintf(stderr, "tricache: wrote %s.key (secret, mode 0600) and %s.pub\n", base.c_str(), base.c_str());
+    return kOk;
+}
+
+// The CURVE options, when a client key is given; an error message otherwise.
+std::variant<std::optional<client::CurveKeys>, std::string> curve_keys(const Globals& g) {
+    if (g.client_key_file.empty()) {
+        if (!g.server_keys.empty()) return std::string("--server-key needs --client-key (or TRICACHE_CLIENT_KEY)");
+        return std::optional<client::CurveKeys>{};
+    }
+    auto read = curve::read_secret_key_file(g.client_key_file);
+    if (const auto* e = std::get_if<curve::FileError>(&read)) return "--client-key: " + e->message;
+    auto pair = std::get<curve::KeyPair>(std::move(read));
+    if (g.server_keys.size() != g.servers.size()) {
+        return "--client-key needs one --server-key (or TRICACHE_SERVER_KEY entry) per server: " +
+               std::to_string(g.servers.size()) + " servers, " + std::to_string(g.server_keys.size()) + " keys";
+    }
+    return std::optional<client::CurveKeys>{client::CurveKeys{pair.public_key, pair.secret_key, g.server_keys}};
+}
 
 int fail(const Globals& g, const client::Error& e) {
     std::fprintf(stderr, "tricache: %s\n", e.to_string().c_str());
@@ -42,11 +97,6 @@ int fail(const Globals& g, const client::Error& e) {
                     client::json_string(e.detail).c_str());
     }
     return e.outcome_unknown() ? kUnknown : kServerError;
-}
-
-int usage(const std::string& message) {
-    std::fprintf(stderr, "tricache: %s\n", message.c_str());
-    return kUsage;
 }
 
 // A duration: a decimal number of ms, s (the default), m or h ("10s", "250ms", "2m").
@@ -195,6 +245,12 @@ int main(int argc, char** argv) {
     app.add_flag("--json", g.json, "print JSON on stdout");
     app.add_option("--timeout-ms", g.timeout_ms, "give up after this long, all attempts included");
     app.add_option("--attempt-timeout-ms", g.attempt_timeout_ms, "wait this long for one node before the next");
+    app.add_option("--client-key", g.client_key_file,
+                   "CURVE: this client's secret key file (default $TRICACHE_CLIENT_KEY)");
+    app.add_option("--server-key", g.server_keys,
+                   "CURVE: each server's Z85 public key, in --server order (repeat or comma-separate; default "
+                   "$TRICACHE_SERVER_KEY)")
+        ->delimiter(',');
     app.fallthrough();
 
     std::string key, value, expected;
@@ -232,6 +288,12 @@ int main(int argc, char** argv) {
     auto* heal = admin->add_subcommand("heal", "undo every isolate at this node");
     auto* rebootstrap = admin->add_subcommand("rebootstrap", "start a new, empty cluster history (after total loss)");
     auto* log = admin->add_subcommand("log", "this node's log length and hash");
+    std::string keygen_base;
+    bool keygen_force = false;
+    auto* keygen_cmd = app.add_subcommand("keygen", "write a CURVE key pair: NAME.key (secret, 0600) and NAME.pub; "
+                                                    "prints the public key");
+    keygen_cmd->add_option("NAME", keygen_base, "path without extension")->required();
+    keygen_cmd->add_flag("--force", keygen_force, "replace existing files");
 
     try {
         app.parse(argc, argv);
@@ -242,17 +304,11 @@ int main(int argc, char** argv) {
         return kUsage;
     }
 
-    if (g.servers.empty()) {
-        if (const char* env = std::getenv("TRICACHE_SERVER"); env != nullptr && *env != '\0') {
-            std::string s = env;
-            for (std::size_t start = 0; start <= s.size();) {
-                const auto comma = s.find(',', start);
-                const auto part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-                if (!part.empty()) g.servers.push_back(part);
-                if (comma == std::string::npos) break;
-                start = comma + 1;
-            }
-        }
+    if (keygen_cmd->parsed()) return keygen(keygen_base, keygen_force);
+    from_env(g.servers, "TRICACHE_SERVER");
+    from_env(g.server_keys, "TRICACHE_SERVER_KEY");
+    if (g.client_key_file.empty()) {
+        if (const char* env = std::getenv("TRICACHE_CLIENT_KEY"); env != nullptr) g.client_key_file = env;
     }
     if (g.servers.empty()) return usage("no server: give --server HOST:PORT or set TRICACHE_SERVER");
     if (app.count("--cluster") == 0) {
@@ -265,6 +321,9 @@ int main(int argc, char** argv) {
     opts.cluster_id = g.cluster;
     opts.deadline = std::chrono::milliseconds(g.timeout_ms);
     opts.attempt_timeout = std::chrono::milliseconds(std::min(g.attempt_timeout_ms, g.timeout_ms));
+    auto keys = curve_keys(g);
+    if (const auto* e = std::get_if<std::string>(&keys)) return usage(*e);
+    opts.curve = std::get<std::optional<client::CurveKeys>>(std::move(keys));
     auto connected = client::Client::connect(opts);
     if (!connected) return usage(connected.error().detail);
     client::Client& c = connected.value();

@@ -6,6 +6,8 @@
 
 #include <zmq.hpp>
 
+#include "curve/keys.hpp"
+
 namespace tricache::client {
 namespace {
 
@@ -198,6 +200,19 @@ Result<Client> Client::connect(Options options) {
     impl->id = options.client_id.value_or(random_client_id());
     impl->jitter_seed = options.jitter_seed.value_or(random_u64());
     impl->limits.max_message_bytes = options.max_response_bytes;
+    if (const auto& k = options.curve) {
+        if (k->server_keys.size() != options.servers.size()) {
+            return Error{ErrorCode::BadRequest, "CURVE needs one server key per server (" +
+                                                    std::to_string(options.servers.size()) + " servers, " +
+                                                    std::to_string(k->server_keys.size()) + " keys)"};
+        }
+        for (const auto& key : k->server_keys) {
+            if (!curve::is_z85_key(key)) return Error{ErrorCode::BadRequest, "'" + key + "' is not a Z85 public key"};
+        }
+        if (!curve::is_z85_key(k->public_key) || !curve::is_z85_key(k->secret_key)) {
+            return Error{ErrorCode::BadRequest, "the client key pair is not two Z85 keys"};
+        }
+    }
     try {
         for (const auto& s : options.servers) {
             auto endpoint = server_endpoint(s);
@@ -208,6 +223,11 @@ Result<Client> Client::connect(Options options) {
             sock.set(zmq::sockopt::rcvhwm, 1000);
             sock.set(zmq::sockopt::reconnect_ivl, 100);
             sock.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.max_response_bytes));
+            if (const auto& k = options.curve) {
+                sock.set(zmq::sockopt::curve_serverkey, k->server_keys[impl->sockets.size()]);
+                sock.set(zmq::sockopt::curve_publickey, k->public_key);
+                sock.set(zmq::sockopt::curve_secretkey, k->secret_key);
+            }
             sock.connect(*endpoint);
             impl->sockets.push_back(std::move(sock));
         }

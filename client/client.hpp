@@ -31,6 +31,14 @@
 
 namespace tricache::client {
 
+// CURVE: this client's key pair and each server's public key (Z85), the
+// server keys in the same order as Options::servers.
+struct CurveKeys {
+    std::string public_key;
+    std::string secret_key;
+    std::vector<std::string> server_keys;
+};
+
 struct Options {
     std::vector<std::string> servers;  // "HOST:PORT" or "tcp://HOST:PORT", tried in this order
     std::string cluster_id = "tricache";
@@ -40,6 +48,7 @@ struct Options {
     std::size_t max_response_bytes = 64u << 20;
     BackoffConfig backoff;                            // the pause between two rounds of attempts
     std::optional<std::uint64_t> jitter_seed;         // random when not given
+    std::optional<CurveKeys> curve;                   // set: every connection is CURVE
 };
 
 // How one call went (Client::last_call), or all calls so far (Client::totals).

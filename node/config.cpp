@@ -10,6 +10,8 @@
 
 #include <toml++/toml.h>
 
+#include "curve/keys.hpp"
+
 namespace tricache::node {
 namespace {
 
@@ -83,7 +85,7 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
         const std::string prefix = "nodes[" + std::to_string(i) + "]";
         const auto* t = (*arr)[i].as_table();
         if (t == nullptr) return ConfigError{prefix, "must be a table with id, peer and client"};
-        if (auto e = only_known(*t, prefix, {"id", "peer", "client", "resp", "metrics"})) return e;
+        if (auto e = only_known(*t, prefix, {"id", "peer", "client", "resp", "metrics", "curve_public"})) return e;
         NodeEntry entry;
         const toml::node* id = t->get("id");
         if (id == nullptr) return ConfigError{prefix + ".id", "missing"};
@@ -109,13 +111,56 @@ std::optional<ConfigError> read_nodes(const toml::table& root, ClusterConfig& ou
              : key == "resp"   ? entry.resp
                                : entry.metrics) = *norm;
         }
+        if (const toml::node* key = t->get("curve_public")) {
+            const auto text = key->value<std::string>();
+            if (!text || !key->is_string() || !curve::is_z85_key(*text)) {
+                return ConfigError{prefix + ".curve_public",
+                                   "must be a CURVE public key: 40 Z85 characters (the NAME.pub tricache keygen writes)"};
+            }
+            entry.curve_public = *text;
+        }
         out.nodes.push_back(std::move(entry));
+    }
+    // Either every link is CURVE or none is: a node without a key could neither
+    // be reached by the others nor reach them.
+    const bool first_has = !out.nodes.front().curve_public.empty();
+    for (std::size_t i = 0; i < out.nodes.size(); ++i) {
+        if (out.nodes[i].curve_public.empty() == first_has) {
+            const std::size_t with = first_has ? 0 : i;
+            return ConfigError{"nodes[" + std::to_string(first_has ? i : 0) + "].curve_public",
+                               "missing: nodes[" + std::to_string(with) +
+                                   "] has a CURVE key, so every node needs one (or none)"};
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<ConfigError> read_auth(const toml::table& root, ClusterConfig& out) {
+    std::optional<ConfigError> err;
+    const toml::table* s = section(root, "auth", err);
+    if (err) return err;
+    if (s == nullptr) return std::nullopt;
+    if (auto e = only_known(*s, "auth", {"client_keys"})) return e;
+    const toml::node* n = s->get("client_keys");
+    if (n == nullptr) return std::nullopt;
+    const auto* arr = n->as_array();
+    if (arr == nullptr) return ConfigError{"auth.client_keys", "must be an array of Z85 public keys"};
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const auto text = (*arr)[i].value<std::string>();
+        if (!text || !(*arr)[i].is_string() || !curve::is_z85_key(*text)) {
+            return ConfigError{"auth.client_keys[" + std::to_string(i) + "]",
+                               "must be a CURVE public key: 40 Z85 characters (the NAME.pub tricache keygen writes)"};
+        }
+        out.client_keys.push_back(*text);
+    }
+    if (!out.client_keys.empty() && !out.curve()) {
+        return ConfigError{"auth.client_keys", "needs CURVE keys for the nodes too (nodes[].curve_public)"};
     }
     return std::nullopt;
 }
 
 std::optional<ConfigError> read_root(const toml::table& root, ClusterConfig& out) {
-    if (auto e = only_known(root, "", {"cluster_id", "nodes", "store", "timeouts", "batch", "limits"})) return e;
+    if (auto e = only_known(root, "", {"cluster_id", "nodes", "store", "timeouts", "batch", "limits", "auth"})) return e;
 
     const toml::node* cid = root.get("cluster_id");
     if (cid == nullptr) return ConfigError{"cluster_id", "missing"};
@@ -125,6 +170,7 @@ std::optional<ConfigError> read_root(const toml::table& root, ClusterConfig& out
     if (out.cluster_id.size() > 255) return ConfigError{"cluster_id", "longer than 255 bytes"};
 
     if (auto e = read_nodes(root, out)) return e;
+    if (auto e = read_auth(root, out)) return e;
 
     auto& ec = out.engine;
     std::optional<ConfigError> err;

@@ -23,6 +23,7 @@ struct NodeEntry {
     std::string client;  // ZeroMQ endpoint, always "tcp://HOST:PORT" after parsing
     std::string resp;    // Redis (RESP) endpoint, "tcp://HOST:PORT"; empty: none (optional)
     std::string metrics; // Prometheus HTTP endpoint, "tcp://HOST:PORT"; empty: none (optional)
+    std::string curve_public;  // the node's CURVE public key, Z85; empty: no keys (every node or none has one)
 };
 
 // Resource limits of the process itself (not of the protocol).
@@ -39,7 +40,11 @@ struct ClusterConfig {
     std::vector<NodeEntry> nodes;  // in file order
     coordinator::EngineConfig engine;  // self, cluster and cluster_id filled by engine_config()
     TransportLimits transport;
+    // [auth] client_keys: Z85 public keys of the clients the native endpoint admits.
+    std::vector<std::string> client_keys;
 
+    // True when the nodes have CURVE keys: every peer and native-client socket then runs CURVE.
+    bool curve() const { return !nodes.empty() && !nodes.front().curve_public.empty(); }
     const NodeEntry* find(protocol::NodeId id) const;
 };
 

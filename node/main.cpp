@@ -1,6 +1,6 @@
 // tricache-node: one node of a tricache cluster as a process.
 //   tricache-node --config cluster.toml --id N [--bootstrap] [--log-level info]
-//                 [--delivery-log DIR]
+//                 [--delivery-log DIR] [--curve-secret-file FILE] [--redis-password-file FILE]
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start (e.g. address in
 // use), 2 bad command line or configuration (the message names the field).
 #include <signal.h>
@@ -16,6 +16,7 @@
 #include <random>
 
 #include "allocator/allocator.hpp"
+#include "node/auth/secrets.hpp"
 #include "node/config.hpp"
 #include "node/server.hpp"
 
@@ -60,6 +61,12 @@ int main(int argc, char** argv) {
     app.add_option("--delivery-log", delivery_log_dir,
                    "write every delivered transaction and snapshot install to DIR/node-<id>-<incarnation>.log "
                    "(for fault tests; off by default)");
+    std::string curve_secret_file, redis_password_file;
+    app.add_option("--curve-secret-file", curve_secret_file,
+                   "this node's CURVE secret key (tricache keygen NAME writes NAME.key, mode 0600); required when "
+                   "the cluster file gives the nodes curve_public keys");
+    app.add_option("--redis-password-file", redis_password_file,
+                   "a file (mode 0600) holding the Redis endpoint's password: clients must AUTH with it");
     app.add_option("--max-entries", ov.max_entries, "override store.max_entries");
     app.add_option("--max-bytes", ov.max_bytes, "override store.max_bytes");
     app.add_option("--client-timeout-ms", ov.client_timeout_ms, "override timeouts.client_timeout_ms");
@@ -79,6 +86,10 @@ int main(int argc, char** argv) {
     auto cluster = std::get<node::ClusterConfig>(std::move(loaded));
     if (auto e = node::apply_overrides(cluster, ov)) return config_error(*e);
     if (auto e = node::check_self(cluster, id)) return config_error(*e);
+    auto keys = node::auth::load_node_keys(cluster, id, curve_secret_file);
+    if (const auto* e = std::get_if<node::ConfigError>(&keys)) return config_error(*e);
+    auto password = node::auth::load_redis_password(redis_password_file);
+    if (const auto* e = std::get_if<node::ConfigError>(&password)) return config_error(*e);
     if (check_only) {
         std::printf("config ok: cluster %s, %zu nodes, this is node %u\n", cluster.cluster_id.c_str(),
                     cluster.nodes.size(), id);
@@ -114,6 +125,8 @@ int main(int argc, char** argv) {
     opts.incarnation = bootstrap ? 1 : fresh_incarnation();
     opts.seed = std::random_device{}() ^ (std::uint64_t{id} << 32);
     opts.delivery_log_dir = delivery_log_dir;
+    opts.curve = std::get<std::optional<curve::KeyPair>>(std::move(keys));
+    opts.redis_password = std::get<std::string>(std::move(password));
     auto created = node::Server::create(std::move(opts), log);
     if (const auto* err = std::get_if<std::string>(&created)) {
         log->critical("event=start_failed error=\"{}\"", *err);

@@ -129,6 +129,7 @@ Server::Created Server::create(ServerOptions options, std::shared_ptr<spdlog::lo
         lo.host = where->first;
         lo.port = where->second;
         lo.cluster_id = server->options_.cluster.cluster_id;
+        lo.password = server->options_.redis_password;
         lo.reply_deadline_ms = server->engine_.config().client_timeout_ms + kPendingGraceMs;
         const auto max_request = server->options_.cluster.transport.max_message_bytes;
         lo.parser.max_bulk_bytes = max_request;
@@ -208,6 +209,14 @@ void Server::open_sockets() {
     // client hears TOO_LARGE; one far over it is cut off by ZeroMQ itself.
     const auto socket_max = static_cast<std::int64_t>(2 * t.max_message_bytes);
 
+    if (options_.curve) {
+        // Bound before any CURVE socket: without a handler libzmq admits every key.
+        std::vector<std::string> node_keys;
+        for (const auto& n : cfg.nodes) node_keys.push_back(n.curve_public);
+        zap_ = std::make_unique<auth::ZapHandler>(context_, auth::policy_from_z85(node_keys, cfg.client_keys));
+        secure_socket(peer_in_, auth::kPeerDomain);
+        secure_socket(client_, auth::kClientDomain);
+    }
     peer_in_.set(zmq::sockopt::linger, 0);
     peer_in_.set(zmq::sockopt::maxmsgsize, socket_max);
     peer_in_.set(zmq::sockopt::rcvhwm, as_int(t.peer_send_hwm));
@@ -227,8 +236,38 @@ void Server::open_sockets() {
         s.set(zmq::sockopt::sndhwm, as_int(t.peer_send_hwm));
         s.set(zmq::sockopt::reconnect_ivl, 50);
         s.set(zmq::sockopt::reconnect_ivl_max, 500);
+        if (options_.curve) {  // a CURVE client of the peer's PULL, which must hold n.curve_public's secret
+            s.set(zmq::sockopt::curve_serverkey, n.curve_public);
+            s.set(zmq::sockopt::curve_publickey, options_.curve->public_key);
+            s.set(zmq::sockopt::curve_secretkey, options_.curve->secret_key);
+        }
         s.connect(n.peer);
         peer_out_.emplace(n.id, std::move(s));
+    }
+}
+
+// The server side of CURVE on a bound socket; `zap_domain` tells the ZAP handler which door it is.
+void Server::secure_socket(zmq::socket_t& s, std::string_view zap_domain) {
+    s.set(zmq::sockopt::curve_server, 1);
+    s.set(zmq::sockopt::curve_secretkey, options_.curve->secret_key);
+    s.set(zmq::sockopt::zap_domain, zap_domain);
+}
+
+void Server::drain_zap() {
+    try {
+        for (const auto& r : zap_->serve()) note_auth_refusal(r);
+    } catch (const zmq::error_t& e) {
+        log_->warn("event=zap_failed error=\"{}\"", e.what());
+    }
+}
+
+void Server::note_auth_refusal(const auth::Refusal& r) {
+    if (r.door) ++auth_refused_[static_cast<std::size_t>(*r.door)];
+    std::uint64_t suppressed = 0;
+    if (auth_log_.allow(now_ms_, suppressed)) {
+        log_->warn("event=auth_refused door={} reason={} key={} address={} suppressed={}",
+                   r.door ? auth::door_name(*r.door) : "unknown", r.reason, r.key_z85.empty() ? "none" : r.key_z85,
+                   r.address.empty() ? "unknown" : r.address, suppressed);
     }
 }
 
@@ -241,6 +280,14 @@ void Server::run(int stop_fd) {
                s.epoch, options_.cluster.find(options_.self)->peer, options_.cluster.find(options_.self)->client,
                peer_out_.size(), ec.store_limits.max_entries, ec.store_limits.max_bytes, ec.client_timeout_ms);
     if (delivery_log_) log_->info("event=delivery_log path={}", delivery_log_->path());
+    if (zap_) {
+        log_->info("event=curve peer_keys={} client_keys={}", options_.cluster.nodes.size(),
+                   options_.cluster.client_keys.size());
+        drain_zap();  // read it empty once, so its descriptor fires for the first request
+    } else {
+        log_->warn("event=unauthenticated detail=\"no CURVE keys in the cluster file: anyone who reaches the peer "
+                   "or client port can send peer messages and requests (README: Security)\"");
+    }
 
     if (resp_) log_->info("event=resp_listening endpoint={} port={}", options_.cluster.find(options_.self)->resp,
                           resp_->port());
@@ -255,12 +302,13 @@ void Server::run(int stop_fd) {
     // (a send may take in the wake-up of a request that is already queued).
     // A descriptor of -1 is ignored by poll(2): the Redis endpoint and the
     // connection monitor are optional.
-    std::array<pollfd, 5> fds{{
+    std::array<pollfd, 6> fds{{
         {peer_in_.get(zmq::sockopt::fd), POLLIN, 0},
         {client_.get(zmq::sockopt::fd), POLLIN, 0},
         {stop_fd, POLLIN, 0},
         {resp_ ? resp_->poll_fd() : -1, POLLIN, 0},
         {client_monitor_ ? client_monitor_.get(zmq::sockopt::fd) : -1, POLLIN, 0},
+        {zap_ ? zap_->fd() : -1, POLLIN, 0},
     }};
     const nfds_t polled = fds.size();
     const std::uint64_t tick_ms = options_.cluster.transport.tick_ms;
@@ -285,6 +333,7 @@ void Server::run(int stop_fd) {
             return;
         }
         if ((fds[2].revents & POLLIN) != 0) return;
+        if ((fds[5].revents & POLLIN) != 0) drain_zap();
         now_ms_ = monotonic_ms();
         const std::uint64_t pass_start = now_ms_;
         const std::uint64_t late = pass_start > poll_due ? pass_start - poll_due : 0;
@@ -758,6 +807,7 @@ metrics::NodeSample Server::sample() const {
         s.connections_total[redis] = resp_->counters().connections;
     }
     s.requests_rejected = counters_.client_rejected;
+    s.auth_refused = auth_refused_;
     return s;
 }
 
@@ -781,7 +831,11 @@ void Server::watch_snapshot_install() {
 // Client connections of the native endpoint: ZeroMQ hides them behind the
 // ROUTER, so its own monitor reports each accept and disconnect.
 void Server::open_client_monitor() {
-    if (zmq_socket_monitor(client_.handle(), kClientMonitor, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+    // A handshake that fails before ZAP is asked (a client without CURVE, or with
+    // the wrong server key) is a refusal too; ZAP's own refusals are counted by drain_zap.
+    const int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                       (zap_ ? ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL : 0);
+    if (zmq_socket_monitor(client_.handle(), kClientMonitor, events) != 0) {
         throw zmq::error_t();
     }
     client_monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
@@ -809,6 +863,9 @@ void Server::drain_client_monitor() {
         std::memcpy(&id, event.data(), sizeof id);
         if (id == ZMQ_EVENT_ACCEPTED) ++native_accepted_;
         if (id == ZMQ_EVENT_DISCONNECTED) ++native_closed_;
+        if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            note_auth_refusal(auth::Refusal{auth::Door::Client, "handshake_failed", "", ""});  // the monitor names our endpoint, not theirs
+        }
     }
 }
 

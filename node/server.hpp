@@ -31,9 +31,11 @@
 
 #include <spdlog/logger.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -44,6 +46,8 @@
 #include <zmq.hpp>
 
 #include "coordinator/engine.hpp"
+#include "curve/keys.hpp"
+#include "node/auth/zap.hpp"
 #include "node/config.hpp"
 #include "node/delivery_log.hpp"
 #include "node/metrics/exporter.hpp"
@@ -85,6 +89,10 @@ struct ServerOptions {
     // Non-empty: write every delivered transaction and snapshot install to
     // DIR/node-<id>-<incarnation>.log (see delivery_log.hpp).
     std::string delivery_log_dir;
+    // The node's CURVE key pair (node/auth/secrets.hpp); set exactly when the
+    // cluster file gives the nodes keys: every peer and client socket is then CURVE.
+    std::optional<curve::KeyPair> curve;
+    std::string redis_password;  // non-empty: the Redis endpoint requires AUTH
 };
 
 struct ServerCounters {
@@ -155,6 +163,9 @@ private:
     void drain_client_monitor();
     void watch_snapshot_install();
     void publish_metrics();
+    void secure_socket(zmq::socket_t& s, std::string_view zap_domain);
+    void drain_zap();
+    void note_auth_refusal(const auth::Refusal& r);
 
     ServerOptions options_;
     coordinator::Engine engine_;
@@ -196,6 +207,11 @@ private:
     zmq::socket_t client_monitor_;
     std::uint64_t native_accepted_ = 0;
     std::uint64_t native_closed_ = 0;
+
+    // CURVE: the ZAP handler (set when the cluster has keys) and what it refused, by door.
+    std::unique_ptr<auth::ZapHandler> zap_;
+    std::array<std::uint64_t, auth::kDoors> auth_refused_{};
+    RateLimitedLog auth_log_{1, 1000};
 };
 
 // Milliseconds of std::chrono::steady_clock: the only clock the engine is fed.

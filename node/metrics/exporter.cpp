@@ -181,6 +181,14 @@ void Exporter::build(const Identity& id) {
         connection_gauges_[d] = &connections_->Add({{"door", door}});
         connection_feeds_[d].counter = &connections_total_->Add({{"door", door}});
     }
+    auth_refused_ = &BuildCounter()
+                         .Name("tricache_auth_refused_total")
+                         .Help("CURVE handshakes refused: a key not listed for that door (peer: the cluster's node "
+                               "keys; client: auth.client_keys), or a handshake that failed before (no CURVE, wrong "
+                               "server key; client door).")
+                         .Register(r);
+    auth_refused_feeds_[0].counter = &auth_refused_->Add({{"door", "peer"}});
+    auth_refused_feeds_[1].counter = &auth_refused_->Add({{"door", "client"}});
     ops_per_tx_.histogram = &BuildHistogram()
                                  .Name("tricache_transaction_operations")
                                  .Help("Operations per committed transaction this node coordinated.")
@@ -235,6 +243,7 @@ void Exporter::publish(const NodeSample& s, const RequestCounts& requests, const
         connection_gauges_[d]->Set(static_cast<double>(s.connections[d]));
         connection_feeds_[d].to(s.connections_total[d]);
     }
+    for (std::size_t d = 0; d < auth_refused_feeds_.size(); ++d) auth_refused_feeds_[d].to(s.auth_refused[d]);
 
     for (std::size_t d = 0; d < kDoors; ++d) {
         const std::string door(door_name(static_cast<Door>(d)));

@@ -71,6 +71,7 @@ struct NodeSample {
     std::array<std::uint64_t, kDoors> connections{};        // open now
     std::array<std::uint64_t, kDoors> connections_total{};  // accepted
     std::uint64_t requests_rejected = 0;  // native frames that did not decode
+    std::array<std::uint64_t, 2> auth_refused{};  // CURVE handshakes refused, by door: peer, client
 };
 
 struct Identity {
@@ -123,6 +124,7 @@ private:
     prometheus::Family<prometheus::Gauge>* state_ = nullptr;
     prometheus::Family<prometheus::Gauge>* connections_ = nullptr;
     prometheus::Family<prometheus::Counter>* connections_total_ = nullptr;
+    prometheus::Family<prometheus::Counter>* auth_refused_ = nullptr;
 
     // Series that exist from the start, by name.
     std::map<std::string, Feed> feeds_;
@@ -136,6 +138,7 @@ private:
     std::array<prometheus::Gauge*, 5> state_gauges_{};
     std::array<prometheus::Gauge*, kDoors> connection_gauges_{};
     std::array<Feed, kDoors> connection_feeds_{};
+    std::array<Feed, 2> auth_refused_feeds_{};  // peer, client
     HistogramFeed ops_per_tx_;
     HistogramFeed snapshot_install_;
 };

@@ -22,6 +22,15 @@ using protocol::OpResult;
 constexpr std::string_view kRedisVersion = "7.0.0";  // the command set this endpoint follows
 constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 constexpr std::string_view kSyntax = "ERR syntax error";
+// Redis's own texts (server.c, acl.c, networking.c).
+constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
+constexpr std::string_view kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+constexpr std::string_view kHelloNoAuth =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> "
+    "<pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+constexpr std::string_view kNoPassword =
+    "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
+    "configuration is correct?";
 
 // Redis's reply to an expiry time it cannot take, for command `name`.
 std::string invalid_expire(std::string_view name) {
@@ -153,6 +162,16 @@ bool valid_client_name(std::string_view name) {
     return std::all_of(name.begin(), name.end(), [](char ch) { return ch > ' ' && ch <= '~'; });
 }
 
+bool needs_auth(const Session& s) { return !s.password.empty() && !s.authenticated; }
+
+// The one user there is, "default", with the node's password. True when the
+// pair matches; then the connection is authenticated.
+bool authenticate(Session& s, std::string_view user, std::string_view password) {
+    const bool ok = iequals(user, "default") & same_secret(password, s.password);
+    if (ok) s.authenticated = true;
+    return ok;
+}
+
 Plan cmd_hello(const Context& c) {
     std::int64_t version = 0;
     std::size_t i = 1;
@@ -162,10 +181,12 @@ Plan cmd_hello(const Context& c) {
         i = 2;
     }
     std::optional<std::string> name;
+    std::optional<std::pair<std::string, std::string>> credentials;
     for (; i < c.argv.size(); ++i) {
         const std::size_t more = c.argv.size() - 1 - i;
         if (iequals(c.argv[i], "AUTH") && more >= 2) {
-            return error_plan(c, "ERR AUTH is not supported yet: tricache has no authentication");
+            credentials.emplace(c.argv[i + 1], c.argv[i + 2]);
+            i += 2;
         } else if (iequals(c.argv[i], "SETNAME") && more >= 1) {
             if (!valid_client_name(c.argv[i + 1])) {
                 return error_plan(c, "ERR Client names cannot contain spaces, newlines or special characters.");
@@ -175,6 +196,13 @@ Plan cmd_hello(const Context& c) {
             return error_plan(c, "ERR Syntax error in HELLO option '" + c.argv[i] + "'");
         }
     }
+    // As Redis: credentials first (without a password every pair is accepted,
+    // the default user having none), and nothing switches until they pass.
+    if (credentials && !c.session.password.empty() &&
+        !authenticate(c.session, credentials->first, credentials->second)) {
+        return error_plan(c, kWrongPass);
+    }
+    if (needs_auth(c.session)) return error_plan(c, kHelloNoAuth);
     if (name) c.session.name = *name;
     if (version != 0) c.session.protocol = static_cast<int>(version);
     return reply_with(c.session.protocol, [&](Writer& w) {
@@ -198,9 +226,14 @@ Plan cmd_hello(const Context& c) {
 
 Plan cmd_auth(const Context& c) {
     if (c.argv.size() > 3) return error_plan(c, kSyntax);
-    return error_plan(c,
-                      "ERR AUTH <password> called without any password configured for the default user. Are you sure "
-                      "your configuration is correct?");
+    if (c.session.password.empty()) {
+        // The default user has no password: the one-argument form is an error, a user and password pass.
+        if (c.argv.size() == 2) return error_plan(c, kNoPassword);
+        return iequals(c.argv[1], "default") ? ok_plan(c) : error_plan(c, kWrongPass);
+    }
+    const bool ok = c.argv.size() == 2 ? authenticate(c.session, "default", c.argv[1])
+                                       : authenticate(c.session, c.argv[1], c.argv[2]);
+    return ok ? ok_plan(c) : error_plan(c, kWrongPass);
 }
 
 Plan cmd_select(const Context& c) {
@@ -820,7 +853,7 @@ struct CommandSpec {
 const std::vector<CommandSpec>& table() {
     static const std::vector<CommandSpec> t = {
         {"append", 3, "write denyoom", "string", "Appends a string to the value of a key.", 1, 1, 1, cmd_append},
-        {"auth", -2, "noscript loading stale fast", "connection", "Authenticates the connection (not supported yet).",
+        {"auth", -2, "noscript loading stale fast", "connection", "Authenticates the connection.",
          0, 0, 0, cmd_auth},
         {"client", -2, "", "connection", "CLIENT SETNAME, GETNAME, ID.", 0, 0, 0, cmd_client},
         {"command", -1, "loading stale", "server", "Returns detailed information about all commands.", 0, 0, 0,
@@ -1073,6 +1106,18 @@ bool glob_match(std::string_view p, std::string_view s, bool nocase) {
     return pi == p.size();
 }
 
+bool same_secret(std::string_view a, std::string_view b) {
+    // Every byte of the longer one is looked at, whatever matched before.
+    const std::size_t n = std::max(a.size(), b.size());
+    unsigned diff = a.size() == b.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0u;
+        const auto y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0u;
+        diff |= x ^ y;
+    }
+    return diff == 0;
+}
+
 std::vector<std::string> command_names() {
     std::vector<std::string> names;
     for (const auto& s : table()) names.emplace_back(s.name);
@@ -1110,10 +1155,23 @@ std::optional<Plan> plan_multi(const Context& c, std::string_view name) {
     return reply_with(c.session.protocol, [](Writer& w) { w.simple("QUEUED"); });
 }
 
+// Before AUTH, only AUTH, HELLO and QUIT run; an unknown command or a wrong
+// arity is still reported as such first, as Redis checks those before AUTH.
+bool allowed_before_auth(std::string_view name) {
+    return iequals(name, "auth") || iequals(name, "hello") || iequals(name, "quit");
+}
+
 Plan plan_command(const Args& argv, Session& session, const NodeFacts& facts) {
     const Context c{argv, session, facts};
-    if (auto p = plan_multi(c, argv.at(0))) return std::move(*p);
     const CommandSpec* spec = find_command(argv.at(0));
+    const bool transaction_word = iequals(argv[0], "multi") || iequals(argv[0], "exec") || iequals(argv[0], "discard");
+    if (needs_auth(session) && !allowed_before_auth(argv[0]) && (spec != nullptr || transaction_word)) {
+        const auto n = argv.size();
+        const bool arity_ok = spec == nullptr || (spec->arity > 0 && n == static_cast<std::size_t>(spec->arity)) ||
+                              (spec->arity < 0 && n >= static_cast<std::size_t>(-spec->arity));
+        if (arity_ok) return error_plan(c, kNoAuth);
+    }
+    if (auto p = plan_multi(c, argv.at(0))) return std::move(*p);
     if (spec == nullptr) {
         std::string args;
         for (std::size_t i = 1; i < argv.size() && args.size() < 128; ++i) {

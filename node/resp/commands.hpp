@@ -27,6 +27,8 @@ struct Session {
     bool readonly = false;    // READONLY: reads are local (one node, maybe stale)
     std::string name;         // CLIENT SETNAME
     bool in_multi = false;    // after MULTI: commands are queued, and EXEC refuses them all
+    std::string_view password;    // the node's requirepass; empty: none, every connection is trusted
+    bool authenticated = false;   // AUTH or HELLO ... AUTH succeeded (only matters with a password)
 };
 
 // What the node says about itself in INFO, CONFIG GET and HELLO.
@@ -74,6 +76,10 @@ Plan plan_command(const std::vector<std::string>& argv, Session& session, const 
 // A tricache error as a RESP error with a stable first word (NOQUORUM,
 // NOTREADY, TIMEOUT, TOOLARGE, OVERLOADED, ...).
 void write_engine_error(Writer& w, const protocol::ErrorReply& e);
+
+// Compares two secrets in time that depends on their lengths only, not on
+// where they first differ.
+bool same_secret(std::string_view a, std::string_view b);
 
 // Redis's glob match (stringmatchlen): * ? [set] [^set] [a-z] and \ escapes.
 bool glob_match(std::string_view pattern, std::string_view text, bool nocase = false);

@@ -138,6 +138,7 @@ void Listener::accept_all() {
         conn->fd = fd;
         conn->id = next_conn_id_++;
         conn->session.id = conn->id;
+        conn->session.password = options_.password;  // a view of options_, which outlives every connection
         conn->events = EPOLLIN;
         epoll_event ev{};
         ev.events = EPOLLIN;

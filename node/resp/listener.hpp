@@ -41,6 +41,7 @@ struct ListenerOptions {
     std::uint64_t reply_deadline_ms = 10000;    // a request the engine never answers gets -TIMEOUT by then
     std::string cluster_id;
     protocol::ClientId client_id = 0;           // the client id every request of this listener carries
+    std::string password;                       // requirepass: non-empty, every connection must AUTH first
 };
 
 struct ListenerCounters {

@@ -32,6 +32,7 @@
 #include <zmq.hpp>
 
 #include "client/client.hpp"
+#include "curve/keys.hpp"
 #include "protocol/codec.hpp"
 
 extern char** environ;
@@ -208,12 +209,23 @@ public:
         std::string extra_toml;  // appended to the generated file (e.g. a [limits] table)
         bool resp = false;       // give every node a Redis endpoint too
         bool metrics = false;    // and a Prometheus metrics endpoint
+        bool curve = false;      // CURVE keys for every node and one allowed client (client_for uses it)
+        std::vector<std::string> node_args{};  // passed to every node (e.g. --redis-password-file FILE)
     };
 
     explicit LocalCluster(Options opts) : opts_(std::move(opts)) {
         const std::size_t per_node = std::size_t{2} + (opts_.resp ? 1u : 0u) + (opts_.metrics ? 1u : 0u);
         const auto ports = free_ports(per_node * opts_.nodes);
         std::string toml = "cluster_id = \"" + opts_.cluster_id + "\"\n";
+        if (opts_.curve) {
+            client_pair_ = make_pair();
+            toml += "[auth]\nclient_keys = [\"" + client_pair_.public_key + "\"]\n";
+            for (std::size_t i = 0; i < opts_.nodes; ++i) {
+                node_pairs_.push_back(make_pair());
+                const std::string base = dir_.file("node-" + std::to_string(i + 1));
+                if (auto e = curve::write_key_pair(base, node_pairs_.back(), true)) throw std::runtime_error(*e);
+            }
+        }
         for (std::size_t i = 0; i < opts_.nodes; ++i) {
             peer_ports_.push_back(ports[per_node * i]);
             client_ports_.push_back(ports[per_node * i + 1]);
@@ -228,6 +240,7 @@ public:
                 metrics_ports_.push_back(ports[per_node * i + per_node - 1]);
                 toml += "metrics = \"127.0.0.1:" + std::to_string(metrics_ports_.back()) + "\"\n";
             }
+            if (opts_.curve) toml += "curve_public = \"" + node_pairs_[i].public_key + "\"\n";
         }
         toml += "\n" + opts_.extra_toml + "\n";
         config_path_ = dir_.file("cluster.toml");
@@ -238,6 +251,11 @@ public:
     void start(protocol::NodeId id, bool bootstrap, std::vector<std::string> extra = {}) {
         std::vector<std::string> argv{kNodeBin, "--config", config_path_, "--id", std::to_string(id)};
         if (bootstrap) argv.emplace_back("--bootstrap");
+        if (opts_.curve) {
+            argv.emplace_back("--curve-secret-file");
+            argv.push_back(secret_key_path(id));
+        }
+        for (const auto& a : opts_.node_args) argv.push_back(a);
         for (auto& e : extra) argv.push_back(e);
         if (nodes_.size() < id) nodes_.resize(id);
         nodes_[id - 1] = std::make_unique<Process>(argv, log_path(id), log_path(id));
@@ -262,6 +280,20 @@ public:
         return v;
     }
     const std::string& config_path() const { return config_path_; }
+    // CURVE (Options.curve): node id's secret key file and public key, the allowed client's key pair.
+    std::string secret_key_path(protocol::NodeId id) const { return dir_.file("node-" + std::to_string(id) + ".key"); }
+    const std::string& node_public_key(protocol::NodeId id) const { return node_pairs_.at(id - 1).public_key; }
+    const curve::KeyPair& client_key_pair() const { return client_pair_; }
+    // The server keys, in the order of `servers` (client addresses of this cluster).
+    std::vector<std::string> server_keys_for(const std::vector<std::string>& servers) const {
+        std::vector<std::string> keys;
+        for (const auto& s : servers) {
+            for (std::size_t i = 1; i <= opts_.nodes; ++i) {
+                if (client_addr(static_cast<protocol::NodeId>(i)) == s) keys.push_back(node_public_key(static_cast<protocol::NodeId>(i)));
+            }
+        }
+        return keys;
+    }
     TempDir& dir() { return dir_; }
     std::size_t size() const { return opts_.nodes; }
     const std::string& cluster_id() const { return opts_.cluster_id; }
@@ -272,6 +304,9 @@ public:
         o.cluster_id = opts_.cluster_id;
         o.deadline = deadline;
         o.attempt_timeout = 2s;
+        if (opts_.curve) {
+            o.curve = client::CurveKeys{client_pair_.public_key, client_pair_.secret_key, server_keys_for(o.servers)};
+        }
         auto c = client::Client::connect(o);
         if (!c) throw std::runtime_error(c.error().to_string());
         return std::move(c).value();
@@ -336,8 +371,16 @@ public:
     }
 
 private:
+    static curve::KeyPair make_pair() {
+        auto made = curve::generate();
+        if (auto* e = std::get_if<std::string>(&made)) throw std::runtime_error(*e);
+        return std::get<curve::KeyPair>(made);
+    }
+
     Options opts_;
     TempDir dir_;
+    std::vector<curve::KeyPair> node_pairs_;
+    curve::KeyPair client_pair_;
     std::string config_path_;
     std::vector<std::uint16_t> peer_ports_;
     std::vector<std::uint16_t> client_ports_;

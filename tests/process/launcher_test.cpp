@@ -125,5 +125,49 @@ TEST(ProcessLauncher, UpStatusPartitionDownCycle) {
     EXPECT_NE(sh({"bogus"}).code, 0);
 }
 
+// up --secure: a CURVE cluster whose printed export lines are all the CLI
+// needs; without them the CLI gets no answer, and redis-cli needs the password.
+TEST(ProcessLauncher, SecureUpPrintsTheExportsThatLetTheCliIn) {
+    TempDir dir;
+    const std::string run = dir.file("run");
+    RunDirGuard guard(run);
+    const std::string script = kSourceDir + "/scripts/cluster";
+    const std::vector<std::string> env{"TRICACHE_RUN_DIR=" + run, "TRICACHE_BIN_DIR=" + kBuildDir};
+    std::random_device rd;
+    const int base = 20000 + static_cast<int>(rd() % 9000);
+    auto sh = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv{"/bin/bash", script};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(dir, argv, env, 60s);
+    };
+    auto up = sh({"up", "--secure", "--base-port", std::to_string(base)});
+    ASSERT_EQ(up.code, 0) << up.out << up.err;
+    EXPECT_NE(read_file(run + "/cluster.toml").find("curve_public = "), std::string::npos);
+    // The export lines, as a shell would take them.
+    std::vector<std::string> exports;
+    std::istringstream lines(up.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("export ", 0) != 0) continue;
+        std::string kv = line.substr(7);
+        const auto eq = kv.find('=');
+        std::string value = kv.substr(eq + 1);
+        if (value.size() >= 2 && value.front() == '\'') value = value.substr(1, value.size() - 2);
+        exports.push_back(kv.substr(0, eq + 1) + value);
+    }
+    ASSERT_EQ(exports.size(), 4u) << up.out;
+    auto set = run_command(dir, {kCliBin, "set", "k", "v"}, exports);
+    EXPECT_EQ(set.code, 0) << set.err;
+    std::vector<std::string> servers_only;
+    for (const auto& e : exports) {
+        if (e.rfind("TRICACHE_SERVER=", 0) == 0) servers_only.push_back(e);
+    }
+    auto keyless = run_command(dir, {kCliBin, "--timeout-ms", "1500", "get", "k"}, servers_only);
+    EXPECT_EQ(keyless.code, 4) << "no answer without the client key: " << keyless.out << keyless.err;
+    auto status = sh({"status"});
+    EXPECT_NE(status.out.find("all 3 answering nodes agree"), std::string::npos) << status.out << status.err;
+    auto down = sh({"down"});
+    EXPECT_EQ(down.code, 0);
+}
+
 }  // namespace
 }  // namespace tricache::process_test

@@ -34,6 +34,7 @@
 #include "checker/replay.hpp"
 #include "coordinator/hash.hpp"
 #include "coordinator/state_machine.hpp"
+#include "curve/keys.hpp"
 #include "node/delivery_log.hpp"
 #include "sim/convert.hpp"
 #include "store/lru_store.hpp"
@@ -70,6 +71,7 @@ struct Settings {
     std::chrono::milliseconds attempt_timeout{4500};
     std::uint32_t max_attempts = 4;
     std::string keep_dir;
+    bool curve = false;  // every node, and every client, with CURVE keys (ZAP admitting only them)
 
     static Settings from_env() {
         Settings s;
@@ -143,6 +145,13 @@ class NemesisCluster {
 public:
     explicit NemesisCluster(const Settings& s) {
         const auto ports = free_ports(2 * kNodes);
+        if (s.curve) {
+            client_pair_ = make_pair();
+            for (NodeId id = 1; id <= kNodes; ++id) {
+                node_pairs_.push_back(make_pair());
+                if (auto e = curve::write_key_pair(key_base(id), node_pairs_.back(), true)) throw std::runtime_error(*e);
+            }
+        }
         std::string toml = "cluster_id = \"nemesis\"\n\n[store]\nmax_entries = " + std::to_string(s.max_entries) +
                            "\nmax_bytes = " + std::to_string(s.max_bytes) +
                            "\n\n[timeouts]\nheartbeat_ms = 25\nsuspect_ms = 300\nclient_timeout_ms = " +
@@ -152,7 +161,9 @@ public:
             toml += "\n[[nodes]]\nid = " + std::to_string(i + 1) + "\npeer = \"127.0.0.1:" +
                     std::to_string(ports[2 * i]) + "\"\nclient = \"127.0.0.1:" + std::to_string(ports[2 * i + 1]) +
                     "\"\n";
+            if (s.curve) toml += "curve_public = \"" + node_pairs_[i].public_key + "\"\n";
         }
+        if (s.curve) toml += "\n[auth]\nclient_keys = [\"" + client_pair_.public_key + "\"]\n";
         config_path_ = dir_.file("cluster.toml");
         write_file(config_path_, toml);
         procs_.resize(kNodes);
@@ -163,6 +174,10 @@ public:
         std::vector<std::string> argv{kNodeBin, "--config", config_path_, "--id", std::to_string(id),
                                       "--delivery-log", delivery_dir(), "--log-level", "info"};
         if (bootstrap) argv.emplace_back("--bootstrap");
+        if (!node_pairs_.empty()) {
+            argv.emplace_back("--curve-secret-file");
+            argv.push_back(key_base(id) + ".key");
+        }
         procs_.at(id - 1) = std::make_unique<Process>(argv, log_path(id), log_path(id));
     }
     Process& proc(NodeId id) { return *procs_.at(id - 1); }
@@ -172,6 +187,13 @@ public:
         std::vector<std::string> v;
         for (NodeId id = 1; id <= kNodes; ++id) v.push_back(endpoint(id));
         return v;
+    }
+    // The CURVE keys a client needs, server keys in endpoints() order; nullopt without CURVE.
+    std::optional<client::CurveKeys> client_keys() const {
+        if (node_pairs_.empty()) return std::nullopt;
+        client::CurveKeys k{client_pair_.public_key, client_pair_.secret_key, {}};
+        for (const auto& p : node_pairs_) k.server_keys.push_back(p.public_key);
+        return k;
     }
     std::string delivery_dir() const { return dir_.file("delivery"); }
     std::string log_path(NodeId id) const { return dir_.file("node-" + std::to_string(id) + ".log"); }
@@ -198,15 +220,28 @@ private:
         o.cluster_id = "nemesis";
         o.attempt_timeout = bound;
         o.deadline = bound;
+        if (auto k = client_keys()) {
+            o.curve = *k;
+            o.curve->server_keys = {k->server_keys.at(id - 1)};
+        }
         auto c = client::Client::connect(o);
         if (!c) return std::nullopt;
         return std::move(c).value();
     }
 
+    static curve::KeyPair make_pair() {
+        auto made = curve::generate();
+        if (auto* e = std::get_if<std::string>(&made)) throw std::runtime_error(*e);
+        return std::get<curve::KeyPair>(made);
+    }
+    std::string key_base(NodeId id) const { return dir_.file("node-" + std::to_string(id) + "-key"); }
+
     TempDir dir_;
     std::string config_path_;
     std::vector<std::uint16_t> client_ports_;
     std::vector<std::unique_ptr<Process>> procs_;
+    std::vector<curve::KeyPair> node_pairs_;  // empty: no CURVE
+    curve::KeyPair client_pair_;
 };
 
 // Every node answers, is ready in the same epoch, and that epoch's view has
@@ -275,8 +310,8 @@ struct ClientCounters {
 // A retry goes to another node with the same request id.
 class Workload {
 public:
-    Workload(std::vector<std::string> endpoints, protocol::ClientId id, std::uint64_t seed, const Settings& settings,
-             const Stopwatch& watch)
+    Workload(std::vector<std::string> endpoints, const std::optional<client::CurveKeys>& keys, protocol::ClientId id,
+             std::uint64_t seed, const Settings& settings, const Stopwatch& watch)
         : id_(id), rng_(seed), settings_(settings), watch_(watch) {
         for (const auto& e : endpoints) {
             zmq::socket_t s(context_, zmq::socket_type::dealer);
@@ -286,6 +321,11 @@ public:
             s.set(zmq::sockopt::immediate, 1);
             s.set(zmq::sockopt::reconnect_ivl, 50);
             s.set(zmq::sockopt::reconnect_ivl_max, 200);
+            if (keys) {
+                s.set(zmq::sockopt::curve_serverkey, keys->server_keys.at(sockets_.size()));
+                s.set(zmq::sockopt::curve_publickey, keys->public_key);
+                s.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+            }
             s.connect(e);
             sockets_.push_back(std::move(s));
         }
@@ -1140,11 +1180,10 @@ TEST(DeliveryLog, WhatTheWriterAppendsTheReaderReturnsAndACutOffTailIsTolerated)
 
 // ------------------------------------------------------------------ the fault test
 
-TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
-    const Settings settings = Settings::from_env();
-    std::printf("[ nemesis  ] seed=%" PRIu64 " fault phase %lld s (replay the plan: TRICACHE_NEMESIS_SEED=%" PRIu64
+void run_nemesis(const Settings& settings) {
+    std::printf("[ nemesis  ] %sseed=%" PRIu64 " fault phase %lld s (replay the plan: TRICACHE_NEMESIS_SEED=%" PRIu64
                 ")\n",
-                settings.seed, static_cast<long long>(settings.run.count() / 1000), settings.seed);
+                settings.curve ? "CURVE cluster, " : "", settings.seed, static_cast<long long>(settings.run.count() / 1000), settings.seed);
     std::fflush(stdout);
 
     Stopwatch watch;
@@ -1157,7 +1196,7 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
     std::atomic<bool> stop{false};
     std::vector<std::unique_ptr<Workload>> clients;
     for (std::size_t i = 0; i < settings.clients; ++i) {
-        clients.push_back(std::make_unique<Workload>(cluster.endpoints(), 1000 + i, settings.seed * 31 + i,
+        clients.push_back(std::make_unique<Workload>(cluster.endpoints(), cluster.client_keys(), 1000 + i, settings.seed * 31 + i,
                                                      settings, watch));
     }
     Nemesis nemesis(cluster, settings, events);
@@ -1190,7 +1229,7 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
     events.add(recovered ? "all five ready in one epoch" : "NOT all five ready within 30 s");
 
     // Liveness after repair: a write through every node succeeds.
-    Workload probe(cluster.endpoints(), 999, settings.seed * 31 + 999, settings, watch);
+    Workload probe(cluster.endpoints(), cluster.client_keys(), 999, settings.seed * 31 + 999, settings, watch);
     std::string liveness_problem;
     if (recovered) {
         for (NodeId id = 1; id <= kNodes; ++id) {
@@ -1326,6 +1365,17 @@ TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
     if (nemesis.long_partitions() > 0) {  // R-NO-QUORUM: a minority refuses instead of waiting for the heal
         EXPECT_GT(total.errors["NO_QUORUM"], 0u) << "no request was refused NO_QUORUM: " << summary;
     }
+}
+
+TEST(ProcessNemesis, FiveNodesUnderKillsPausesAndPartitionsStayLinearizable) { run_nemesis(Settings::from_env()); }
+
+// The same run over CURVE: every peer link and client connection encrypted and
+// admitted by ZAP, through kills, restarts (new connections, new handshakes),
+// pauses and partitions, with the same guarantees.
+TEST(ProcessNemesis, FiveCurveNodesUnderKillsPausesAndPartitionsStayLinearizable) {
+    Settings s = Settings::from_env();
+    s.curve = true;
+    run_nemesis(s);
 }
 
 }  // namespace

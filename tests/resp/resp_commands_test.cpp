@@ -286,3 +286,80 @@ TEST(RespGlob, RedisPatterns) {
 
 }  // namespace
 }  // namespace tricache::node::resp
+
+// ------------------------------------------------------------------ AUTH (requirepass)
+
+namespace tricache::node::resp {
+namespace {
+
+constexpr const char* kNoAuth = "-NOAUTH Authentication required.\r\n";
+constexpr const char* kWrongPass = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+
+struct Locked : Fixture {
+    Locked() { session.password = "s3cret"; }
+};
+
+TEST(RespAuth, WithAPasswordEveryCommandButAuthHelloAndQuitIsRefusedUntilAuth) {
+    Locked f;
+    EXPECT_EQ(f.now({"GET", "k"}), kNoAuth) << "nothing reaches the engine";
+    EXPECT_EQ(f.now({"SET", "k", "v"}), kNoAuth);
+    EXPECT_EQ(f.now({"PING"}), kNoAuth);
+    EXPECT_EQ(f.now({"INFO"}), kNoAuth);
+    EXPECT_EQ(f.now({"MULTI"}), kNoAuth);
+    EXPECT_EQ(f.now({"EXEC"}), kNoAuth);
+    // As in Redis, an unknown command or a wrong arity is reported as such first.
+    EXPECT_EQ(f.now({"NOPE"}).rfind("-ERR unknown command 'NOPE'", 0), 0u);
+    EXPECT_EQ(f.now({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
+    const Plan quit = f.plan({"QUIT"});
+    EXPECT_EQ(quit.reply, "+OK\r\n");
+    EXPECT_TRUE(quit.close_after);
+}
+
+TEST(RespAuth, AuthTakesThePasswordAloneOrWithTheDefaultUser) {
+    Locked f;
+    EXPECT_EQ(f.now({"AUTH", "wrong"}), kWrongPass);
+    EXPECT_EQ(f.now({"AUTH", "s3cre"}), kWrongPass) << "a prefix is not the password";
+    EXPECT_EQ(f.now({"AUTH", "s3cret!"}), kWrongPass);
+    EXPECT_EQ(f.now({"AUTH", "alice", "s3cret"}), kWrongPass) << "there is only the default user";
+    EXPECT_EQ(f.now({"AUTH", "a", "b", "c"}), "-ERR syntax error\r\n");
+    EXPECT_EQ(f.now({"GET", "k"}), kNoAuth) << "failed attempts authenticate nothing";
+    EXPECT_EQ(f.now({"AUTH", "s3cret"}), "+OK\r\n");
+    EXPECT_EQ(f.ops({"GET", "k"}).size(), 1u) << "authenticated: commands run";
+
+    Locked g;
+    EXPECT_EQ(g.now({"AUTH", "default", "s3cret"}), "+OK\r\n");
+    EXPECT_EQ(g.now({"PING"}), "+PONG\r\n");
+}
+
+TEST(RespAuth, HelloAuthenticatesAndSwitchesProtocolOnlyWithTheRightPassword) {
+    Locked f;
+    const std::string no_hello = f.now({"HELLO", "3"});
+    EXPECT_EQ(no_hello.rfind("-NOAUTH HELLO must be called with the client already authenticated", 0), 0u) << no_hello;
+    EXPECT_EQ(f.session.protocol, 2);
+    EXPECT_EQ(f.now({"HELLO", "3", "AUTH", "default", "nope"}), kWrongPass);
+    EXPECT_EQ(f.session.protocol, 2) << "a failed HELLO AUTH does not switch protocol";
+    EXPECT_EQ(f.now({"HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "me"}).rfind("%7\r\n", 0), 0u);
+    EXPECT_EQ(f.session.protocol, 3);
+    EXPECT_EQ(f.session.name, "me");
+    EXPECT_EQ(f.now({"PING"}), "+PONG\r\n");
+}
+
+TEST(RespAuth, WithoutAPasswordTheRepliesStayAsBefore) {
+    Fixture f;
+    EXPECT_EQ(f.now({"PING"}), "+PONG\r\n");
+    EXPECT_EQ(f.now({"AUTH", "pw"}).rfind("-ERR AUTH <password> called without any password configured", 0), 0u);
+    EXPECT_EQ(f.now({"AUTH", "default", "anything"}), "+OK\r\n") << "the default user has no password";
+    EXPECT_EQ(f.now({"HELLO", "3", "AUTH", "default", "x"}).rfind("%7\r\n", 0), 0u);
+}
+
+TEST(RespAuth, SecretsCompareWholly) {
+    EXPECT_TRUE(same_secret("abc", "abc"));
+    EXPECT_TRUE(same_secret("", ""));
+    EXPECT_FALSE(same_secret("abc", "abd"));
+    EXPECT_FALSE(same_secret("abc", "ab"));
+    EXPECT_FALSE(same_secret("ab", "abc"));
+    EXPECT_FALSE(same_secret(std::string("a\0b", 3), "a"));
+}
+
+}  // namespace
+}  // namespace tricache::node::resp
