@@ -160,6 +160,9 @@ class Redis:
     def resp_port(self):
         return self.ports[0]
 
+    def resp_ports(self):
+        return [self.ports[0]]
+
     def pids(self):
         return [p.pid for p in self.procs]
 
@@ -211,7 +214,10 @@ class Tricache:
 
     @property
     def resp_port(self):
-        return int(self.cluster("addr", "1", "--resp").rsplit(":", 1)[1])
+        return self.resp_ports()[0]
+
+    def resp_ports(self):
+        return [int(self.cluster("addr", str(i), "--resp").rsplit(":", 1)[1]) for i in range(1, self.n + 1)]
 
     def servers(self):
         return ",".join(self.cluster("addr", str(i)) for i in range(1, self.n + 1))
@@ -244,29 +250,26 @@ def wait_until(cond, what, seconds=20):
     raise RuntimeError(f"gave up waiting for {what}")
 
 
+def pipe_sets(port, names):
+    """SET every name to a VALUE-byte value through redis-cli --pipe; raises unless every reply was OK."""
+    value = "v" * VALUE
+    body = "".join(f"*3\r\n$3\r\nSET\r\n${len(n)}\r\n{n}\r\n${VALUE}\r\n{value}\r\n" for n in names)
+    r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=body.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=600)
+    if r.returncode != 0 or b"errors: 0" not in r.stdout:
+        raise RuntimeError("redis-cli --pipe failed: " + r.stdout.decode(errors="replace")[-300:])
+
+
 def prefill(port):
     """Every key both load programs use, set once, so GETs find values: key:%012d and k%d."""
-    lines = []
-    value = "v" * VALUE
-    for name in [f"key:{i:012d}" for i in range(KEYS)] + [f"k{i}" for i in range(KEYS)]:
-        lines.append(f"*3\r\n$3\r\nSET\r\n${len(name)}\r\n{name}\r\n${VALUE}\r\n{value}\r\n")
-    r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input="".join(lines).encode(), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=300)
-    if r.returncode != 0 or b"errors: 0" not in r.stdout:
-        raise RuntimeError("prefill failed: " + r.stdout.decode(errors="replace")[-300:])
+    pipe_sets(port, [f"key:{i:012d}" for i in range(KEYS)] + [f"k{i}" for i in range(KEYS)])
 
 
 def fill(port, count, prefix):
-    """count distinct keys prefix%012d with VALUE-byte values, through redis-cli --pipe in chunks."""
-    value = "v" * VALUE
+    """count distinct keys prefix%012d, in chunks of 100,000."""
     chunk = 100000
     for start in range(0, count, chunk):
-        names = (f"{prefix}{i:012d}" for i in range(start, min(count, start + chunk)))
-        body = "".join(f"*3\r\n$3\r\nSET\r\n${len(n)}\r\n{n}\r\n${VALUE}\r\n{value}\r\n" for n in names)
-        r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=body.encode(), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=600)
-        if r.returncode != 0 or b"errors: 0" not in r.stdout:
-            raise RuntimeError("fill failed: " + r.stdout.decode(errors="replace")[-300:])
+        pipe_sets(port, (f"{prefix}{i:012d}" for i in range(start, min(count, start + chunk))))
 
 
 def rss_bytes(pid):
@@ -397,13 +400,16 @@ class Runner:
             t0 = time.monotonic()
             fill(port, count, "mem:")
             fill_s = time.monotonic() - t0
-            time.sleep(1.0)  # replicas apply what the coordinator already answered; allocators settle
-            held = dbsize(port)
-            if held != count:
-                raise RuntimeError(f"{name}: DBSIZE {held} after setting {count} distinct keys")
+            # Every process holds every entry before it is read: a DBSIZE through a node's own endpoint is
+            # ordered after the fill, so it answers `count` once that node has applied all of it.
+            for p in s.resp_ports():
+                held = dbsize(p)
+                if held != count:
+                    raise RuntimeError(f"{name}: DBSIZE {held} on port {p} after setting {count} distinct keys")
+            after = {pid: rss_bytes(pid) for pid in pids}
             row = {"entries": count, "fill_s": fill_s,
-                   "rss_per_entry": [(rss_bytes(pid) - rss0[pid]) / count for pid in pids],
-                   "rss_after": [rss_bytes(pid) for pid in pids]}
+                   "rss_per_entry": [(after[pid] - rss0[pid]) / count for pid in pids],
+                   "rss_after": [after[pid] for pid in pids]}
             if used0 is not None:
                 row["used_per_entry"] = (redis_used_memory(port) - used0) / count
             self.memory_results[name] = row
